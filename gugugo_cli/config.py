@@ -1,0 +1,28 @@
+"""Defaults in one place."""
+
+DEFAULT_MODEL = "squarelike/Gugugo-koen-1.3B-V1.0"
+MODEL_ENV_VAR = "GUGUGO_MODEL"
+
+LANGUAGES = ("ko", "en")
+
+# Sentences longer than this (in model tokens) are cut at clause punctuation before translation:
+# the model was trained on single sentences and degrades on long input.
+MAX_SEGMENT_TOKENS = 96
+
+# New tokens allowed per row: NEW_TOKENS_FACTOR * source tokens + NEW_TOKENS_EXTRA, never above the cap.
+# Korean and English token counts differ by well under 2x for this tokenizer; a row that reaches its
+# limit is almost always a run-away repetition.
+NEW_TOKENS_FACTOR = 2.0
+NEW_TOKENS_EXTRA = 16
+MAX_NEW_TOKENS = 256
+
+# Batching: rows per generate call and a budget of (prompt + new) tokens per call.
+BATCH_SIZE = {"cpu": 32, "cuda": 256}
+BATCH_TOKENS = {"cpu": 8192, "cuda": 131072}
+
+# A paragraph counts as Korean when at least this share of its letters are Hangul.
+HANGUL_SHARE = 0.3
+
+
+def output_suffix(tgt: str) -> str:
+    return f".{tgt}"

@@ -1,0 +1,275 @@
+"""The translation engine: a Gugugo causal LM driven through transformers' generate, in sorted batches.
+
+Anything with `translate_batch(texts, src, tgt) -> list[str]` is a translator; `HFTranslator` is the real one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Protocol, Sequence
+
+from . import config
+from .errors import ModelError
+from .prompt import build_prompt, extract_translation, END_MARKER
+
+log = logging.getLogger("gugugo_cli")
+
+
+class Translator(Protocol):
+    def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]: ...
+
+
+@dataclass
+class DecodeOptions:
+    num_beams: int = 1
+    max_new_tokens: int = config.MAX_NEW_TOKENS
+    batch_size: Optional[int] = None  # rows per generate call; None: by device
+    batch_tokens: Optional[int] = None  # (prompt + new) tokens per generate call; None: by device
+
+
+def cpu_has_native_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelError("--device cuda: no CUDA device is available (use --device cpu)")
+    return device
+
+
+def resolve_dtype(dtype: str, device: str):
+    import torch
+
+    if dtype == "auto":
+        if device.startswith("cuda"):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        # bfloat16 only where the CPU computes it natively; emulated bf16 is slower than float32.
+        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
+    try:
+        return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[dtype]
+    except KeyError:
+        raise ModelError(f"unknown dtype {dtype!r} (auto, bfloat16, float16 or float32)") from None
+
+
+def _looks_like_path(name: str) -> bool:
+    """Hub ids are `owner/name`; anything else that names a place on disk is a folder."""
+    return (
+        Path(name).expanduser().exists()
+        or name.startswith((".", "/", "~"))
+        or name.count("/") > 1
+        or "\\" in name
+    )
+
+
+def load_translator(
+    model: Optional[str] = None,
+    device: str = "auto",
+    dtype: str = "auto",
+    quantize: Optional[str] = None,
+    **options,
+) -> "HFTranslator":
+    """Load a Gugugo model from a hub id or a local folder.
+
+    model: hub id or folder (default: $GUGUGO_MODEL, else the newest 1.3B koen model).
+    options: fields of DecodeOptions (num_beams, max_new_tokens, batch_size, batch_tokens).
+    """
+    model_id = model or os.environ.get(config.MODEL_ENV_VAR) or config.DEFAULT_MODEL
+    if _looks_like_path(model_id):
+        folder = Path(model_id).expanduser()
+        if not folder.exists():
+            raise ModelError(f"model folder {model_id}: no such folder")
+        if not (folder / "config.json").is_file():
+            raise ModelError(f"model folder {model_id}: not a model folder (no config.json)")
+        model_id = str(folder)
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as e:
+        raise ModelError(f"cannot import the model libraries ({e})") from None
+
+    device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, device)
+    kwargs = {"dtype": torch_dtype}
+    if quantize:
+        kwargs["quantization_config"] = _quantization_config(quantize, torch_dtype)
+        kwargs["device_map"] = device
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_id)
+        lm = AutoModelForCausalLM.from_pretrained(model_id, **kwargs)
+    except (OSError, ValueError) as e:
+        if Path(model_id).exists():
+            raise ModelError(f"model folder {model_id}: cannot be loaded ({_first_line(e)})") from None
+        raise ModelError(
+            f"model {model_id}: cannot be downloaded (no network, or HF_HUB_OFFLINE=1). Download it where "
+            f"there is a network (`hf download {model_id} --local-dir DIR`) and pass --model DIR"
+        ) from None
+    if not quantize:
+        lm.to(device)
+    lm.eval()
+    return HFTranslator(lm, tokenizer, device=device, model_id=model_id, options=DecodeOptions(**options))
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _quantization_config(quantize: str, compute_dtype):
+    if quantize not in ("4bit", "8bit"):
+        raise ModelError(f"unknown quantization {quantize!r} (4bit or 8bit)")
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise ModelError(
+            f"--quantize {quantize} needs bitsandbytes: pip install 'gugugo-translate[quant]'"
+        ) from None
+    from transformers import BitsAndBytesConfig
+
+    if quantize == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=compute_dtype,
+    )
+
+
+@dataclass
+class _Row:
+    index: int  # position among the unique prompts
+    ids: list[int]
+    max_new: int
+
+
+class HFTranslator:
+    """Batched greedy/beam translation with per-row stopping at the end marker."""
+
+    def __init__(self, model, tokenizer, device: str = "cpu", model_id: str = "", options: Optional[DecodeOptions] = None):
+        from transformers import StopStringCriteria
+
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.model_id = model_id
+        self.options = options or DecodeOptions()
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "left"
+        kind = "cuda" if device.startswith("cuda") else "cpu"
+        self.batch_size = self.options.batch_size or config.BATCH_SIZE[kind]
+        self.batch_tokens = self.options.batch_tokens or config.BATCH_TOKENS[kind]
+        # Built once: it precomputes tables over the whole vocabulary.
+        self._stop = StopStringCriteria(tokenizer, [END_MARKER])
+        self.capped = 0  # rows that reached their new-token limit without an end marker
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def new_token_limit(self, source_tokens: int) -> int:
+        limit = math.ceil(config.NEW_TOKENS_FACTOR * source_tokens) + config.NEW_TOKENS_EXTRA
+        return min(limit, self.options.max_new_tokens)
+
+    def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
+        texts = list(texts)
+        unique = list(dict.fromkeys(texts))
+        prompts = [build_prompt(t, src, tgt) for t in unique]
+        prompt_ids = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
+        source_lens = [len(ids) for ids in self.tokenizer(unique, add_special_tokens=False)["input_ids"]]
+        rows = [_Row(i, ids, self.new_token_limit(n)) for i, (ids, n) in enumerate(zip(prompt_ids, source_lens))]
+        # Longest first: similar lengths share a batch (little padding), and memory trouble shows early.
+        rows.sort(key=lambda r: len(r.ids), reverse=True)
+        results: list[Optional[str]] = [None] * len(unique)
+        for batch in self._batches(rows):
+            for row, text in zip(batch, self._generate_with_backoff(batch)):
+                results[row.index] = text
+        by_text = dict(zip(unique, results))
+        return [by_text[t] for t in texts]
+
+    def _batches(self, rows: list[_Row]):
+        batch: list[_Row] = []
+        longest = new = 0
+        for row in rows:
+            grown_longest = max(longest, len(row.ids))
+            grown_new = max(new, row.max_new)
+            cost = (len(batch) + 1) * (grown_longest + grown_new)
+            if batch and (len(batch) >= self.batch_size or cost > self.batch_tokens):
+                yield batch
+                batch, grown_longest, grown_new = [], len(row.ids), row.max_new
+            batch.append(row)
+            longest, new = grown_longest, grown_new
+        if batch:
+            yield batch
+
+    def _generate_with_backoff(self, batch: list[_Row]) -> list[str]:
+        import torch
+
+        try:
+            return self._generate(batch)
+        except torch.OutOfMemoryError:
+            if len(batch) == 1:
+                raise ModelError(
+                    f"out of memory on {self.device} even for one sentence; try --dtype float16, "
+                    "--quantize 8bit or --device cpu"
+                ) from None
+            if self.device.startswith("cuda"):
+                torch.cuda.empty_cache()
+            half = len(batch) // 2
+            log.warning("out of memory with %d rows; retrying as %d + %d", len(batch), half, len(batch) - half)
+            return self._generate_with_backoff(batch[:half]) + self._generate_with_backoff(batch[half:])
+
+    def _generate(self, batch: list[_Row]) -> list[str]:
+        import torch
+        from transformers import StoppingCriteriaList
+
+        pad = self.tokenizer.pad_token_id
+        width = max(len(r.ids) for r in batch)
+        input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(batch), width), dtype=torch.long)
+        for i, row in enumerate(batch):
+            input_ids[i, width - len(row.ids):] = torch.tensor(row.ids)
+            attention[i, width - len(row.ids):] = 1
+        max_new = max(r.max_new for r in batch)
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=input_ids.to(self.model.device),
+                attention_mask=attention.to(self.model.device),
+                max_new_tokens=max_new,
+                do_sample=False,
+                num_beams=self.options.num_beams,
+                stopping_criteria=StoppingCriteriaList([self._stop]),
+                eos_token_id=self.tokenizer.eos_token_id,
+                pad_token_id=pad,
+            )
+        generated = out[:, width:].tolist()
+        texts = []
+        for row, ids in zip(batch, generated):
+            # Each row is held to its own limit, whatever the batch ran to: the result of a row then
+            # does not depend on which rows shared its batch.
+            ids = ids[: row.max_new]
+            ended_by_eos = self.tokenizer.eos_token_id in ids
+            if ended_by_eos:
+                ids = ids[: ids.index(self.tokenizer.eos_token_id)]
+            text, finished = extract_translation(self.tokenizer.decode(ids, skip_special_tokens=True))
+            if not finished and not ended_by_eos and len(ids) >= row.max_new:
+                self.capped += 1
+                log.warning(
+                    "a translation reached its limit of %d new tokens and may be cut or repetitive: %r",
+                    row.max_new,
+                    self.tokenizer.decode(row.ids)[:80],
+                )
+            texts.append(text)
+        return texts

@@ -1,0 +1,18 @@
+"""Errors that reach the user as one line."""
+
+
+class GugugoError(Exception):
+    """A problem the user can act on; the CLI prints it as one line without a traceback."""
+
+
+class InputError(GugugoError):
+    """A bad input file: missing, binary, undecodable, unparseable."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class ModelError(GugugoError):
+    """The model cannot be loaded."""

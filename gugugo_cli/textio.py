@@ -1,0 +1,77 @@
+"""Reading text files of unknown encoding, and writing outputs atomically."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass
+class DecodedText:
+    text: str
+    encoding: str
+    bom: bool = False
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters in the first 8 KB (text with a UTF-16/32 BOM is checked first)."""
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls > max(4, len(head) // 100)
+
+
+def decode_bytes(data: bytes, name: str = "<input>") -> DecodedText:
+    """BOM, then strict UTF-8, then CP949 (the usual Korean legacy encoding), then a charset detector."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return DecodedText(data[len(bom):].decode(encoding), encoding, bom=True)
+            except UnicodeDecodeError as e:
+                raise InputError(name, f"invalid {encoding} text after its byte-order mark ({e.reason})") from None
+    if looks_binary(data):
+        raise InputError(name, "looks like a binary file, not text")
+    for encoding in ("utf-8", "cp949"):
+        try:
+            return DecodedText(data.decode(encoding), encoding)
+        except UnicodeDecodeError:
+            pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise InputError(name, "cannot tell its text encoding (not UTF-8, UTF-16 or CP949)")
+    return DecodedText(str(best), best.encoding)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temp file in the same folder, then rename over the target: no half-written output."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
