@@ -1,0 +1,209 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ECHO_MODEL, read_lines
+from gugugo_cli.cli import cli
+
+EN = read_lines("echo_sentences.en")
+KO = read_lines("echo_sentences.ko")
+
+
+def run(*args, input=None, env=None):
+    result = CliRunner().invoke(cli, [str(a) for a in args], input=input, env=env)
+    return result
+
+
+def echo_args(*args):
+    return [*args, "--model", ECHO_MODEL, "--device", "cpu"]
+
+
+@pytest.fixture
+def notes(tmp_path):
+    path = tmp_path / "notes.txt"
+    text = f"{EN[0]} {EN[1]}\n\n  {EN[2]}\r\n{KO[0]}\n"
+    path.write_text(text, encoding="utf-8", newline="")
+    return path, text
+
+
+def test_file_is_translated_beside_the_input(notes):
+    path, text = notes
+    result = run(*echo_args(path, "--to", "ko"))
+    assert result.exit_code == 0, result.stderr
+    out = path.with_name("notes.ko.txt")
+    # the echo model answers with its source, so the whole layout must come back exactly
+    assert out.read_bytes() == text.encode("utf-8")
+    assert path.read_bytes().decode("utf-8") == text
+    assert result.stdout == ""
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".part")]
+
+
+def test_stdin_to_stdout_carries_only_the_translation():
+    text = f"{KO[1]}\n{KO[2]}\n"
+    result = run(*echo_args("--to", "en"), input=text.encode("utf-8"))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == text.encode("utf-8")
+
+
+def test_dash_reads_stdin_and_output_option_writes_a_file(tmp_path):
+    text = f"{EN[3]}\n"
+    dest = tmp_path / "out.txt"
+    result = run(*echo_args("-", "--to", "ko", "-o", dest), input=text.encode())
+    assert result.exit_code == 0, result.stderr
+    assert dest.read_text(encoding="utf-8") == text
+    assert result.stdout == ""
+
+
+def test_output_into_a_folder(notes, tmp_path):
+    path, text = notes
+    folder = tmp_path / "translated"
+    folder.mkdir()
+    assert run(*echo_args(path, "--to", "ko", "-o", folder)).exit_code == 0
+    assert (folder / "notes.ko.txt").read_bytes().decode("utf-8") == text
+
+
+def test_existing_output_needs_overwrite(notes):
+    path, _ = notes
+    out = path.with_name("notes.ko.txt")
+    out.write_text("keep me", encoding="utf-8")
+    result = run(*echo_args(path, "--to", "ko"))
+    assert result.exit_code == 1
+    assert "output exists" in result.stderr and str(out) in result.stderr
+    assert out.read_text(encoding="utf-8") == "keep me"
+    assert run(*echo_args(path, "--to", "ko", "--overwrite")).exit_code == 0
+    assert out.read_text(encoding="utf-8") != "keep me"
+
+
+def test_never_writes_over_the_input_even_with_overwrite(notes):
+    path, text = notes
+    result = run(*echo_args(path, "--to", "ko", "-o", path, "--overwrite"))
+    assert result.exit_code == 1
+    assert "refusing to write over the input" in result.stderr
+    assert path.read_bytes().decode("utf-8") == text
+
+
+def test_paragraphs_in_korean_go_to_english(tmp_path):
+    path = tmp_path / "ko.txt"
+    path.write_text(f"{KO[3]} {KO[4]}\n\n{EN[4]}\n", encoding="utf-8")
+    assert run(*echo_args(path, "--to", "en")).exit_code == 0
+    assert (tmp_path / "ko.en.txt").read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+
+
+def test_cp949_input_is_decoded_and_written_as_utf8(tmp_path):
+    path = tmp_path / "legacy.txt"
+    path.write_bytes(f"{KO[5]}\r\n".encode("cp949"))
+    result = run(*echo_args(path, "--to", "en"))
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "legacy.en.txt").read_bytes() == f"{KO[5]}\r\n".encode("utf-8")
+
+
+def one_error_line(result, *fragments):
+    lines = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("gugugo-translate: error: ")
+    for f in fragments:
+        assert str(f) in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_input_file(tmp_path):
+    missing = tmp_path / "nope.txt"
+    result = run(missing, "--to", "ko", "--model", tmp_path / "no-model")
+    assert result.exit_code == 1
+    one_error_line(result, missing, "no such file")
+
+
+def test_binary_file_is_refused(tmp_path):
+    path = tmp_path / "image.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    result = run(path, "--to", "ko", "--model", tmp_path / "no-model")
+    assert result.exit_code == 1
+    one_error_line(result, path, "binary")
+    assert not (tmp_path / "image.ko.txt").exists()
+
+
+def test_undecodable_text_is_refused(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"\xef\xbb\xbfvalid bom then \xff\xfe broken")
+    result = run(path, "--to", "ko", "--model", tmp_path / "no-model")
+    assert result.exit_code == 1
+    one_error_line(result, path, "utf-8")
+
+
+def test_empty_input_gives_empty_output_without_loading_a_model(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    result = run(path, "--to", "ko", "--model", tmp_path / "no-model")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "empty.ko.txt").read_bytes() == b""
+
+
+def test_unknown_target_language(notes):
+    path, _ = notes
+    result = run(path, "--to", "fr")
+    assert result.exit_code == 2
+    one_error_line(result, "--to", "fr")
+
+
+def test_hub_model_without_network_says_how_to_use_a_folder(notes):
+    # a subprocess: huggingface_hub reads HF_HUB_OFFLINE when it is first imported
+    path, _ = notes
+    proc = subprocess.run(
+        [sys.executable, "-m", "gugugo_cli", str(path), "--to", "ko", "--model", "squarelike/Gugugo-koen-1.3B-V1.0"],
+        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=300,
+    )
+    assert proc.returncode == 1
+    one_error_line(proc, "squarelike/Gugugo-koen-1.3B-V1.0", "cannot be downloaded", "--model")
+    assert not path.with_name("notes.ko.txt").exists()
+
+
+def test_folder_that_is_not_a_model(notes, tmp_path):
+    path, _ = notes
+    folder = tmp_path / "empty-folder"
+    folder.mkdir()
+    result = run(path, "--to", "ko", "--model", folder)
+    assert result.exit_code == 1
+    one_error_line(result, folder, "not a model folder")
+
+
+def test_model_from_environment_variable(notes):
+    path, text = notes
+    result = run(path, "--to", "ko", "--device", "cpu", env={"GUGUGO_MODEL": str(ECHO_MODEL)})
+    assert result.exit_code == 0, result.stderr
+    assert path.with_name("notes.ko.txt").read_bytes().decode("utf-8") == text
+
+
+def test_subprocess_run_as_module_and_console_script(tmp_path):
+    path = tmp_path / "a.txt"
+    text = f"{EN[5]}\n{EN[6]}\n"
+    path.write_text(text, encoding="utf-8")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gugugo_cli", str(path), "--to", "ko", "--model", str(ECHO_MODEL), "-q"],
+        capture_output=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert (tmp_path / "a.ko.txt").read_text(encoding="utf-8") == text
+    proc = subprocess.run(
+        [sys.executable, "-m", "gugugo_cli", "--to", "ko", "--model", str(ECHO_MODEL)],
+        input=text.encode(), capture_output=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == text.encode()
+
+
+def test_help_does_not_import_heavy_modules():
+    code = (
+        "import sys\n"
+        "from gugugo_cli.cli import main\n"
+        "sys.argv = ['gugugo-translate', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'transformers', 'kss', 'pysbd') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "--to" in proc.stdout
+    assert "HEAVY []" in proc.stdout, proc.stdout

@@ -1,0 +1,135 @@
+import logging
+
+import pytest
+
+from conftest import read_lines
+from gugugo_cli import load_translator, translate_text
+from gugugo_cli.engine import HFTranslator
+from gugugo_cli.prompt import build_prompt, extract_translation
+
+VARIED = [
+    "Hello.",
+    "How are you today?",
+    "The committee will meet again next Tuesday to decide on the budget.",
+    "오늘 날씨가 좋다.",
+    "Yes.",
+    "He said that the new bridge, which cost three million dollars, would open in May.",
+    "I see.",
+    "Please close the door when you leave the room.",
+    "Thank you very much for your help with the project last week.",
+    "No.",
+    "The results were published in a scientific journal.",
+    "Where is the nearest train station?",
+    "It rained all day, so we stayed inside and read books.",
+    "Good morning!",
+    "The population of the city has doubled in the last twenty years.",
+    "Can you help me?",
+    "A small dog was sleeping under the table.",
+    "We need more time.",
+    "The museum is closed on Mondays and public holidays.",
+    "Why not?",
+]
+
+
+def test_prompt_template_is_exact():
+    assert build_prompt("Hello.", "en", "ko") == "### 영어: Hello.</끝>\n### 한국어:"
+    assert build_prompt("안녕.", "ko", "en") == "### 한국어: 안녕.</끝>\n### 영어:"
+    assert extract_translation(" 안녕하세요.</끝>\n### 영어: junk") == ("안녕하세요.", True)
+    assert extract_translation(" 안녕하세요 안녕하세요") == ("안녕하세요 안녕하세요", False)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir):
+    return load_translator(str(tiny_model_dir), device="cpu", dtype="float32", max_new_tokens=12)
+
+
+def test_batch_invariance_on_random_model(tiny):
+    together = tiny.translate_batch(VARIED, "en", "ko")
+    alone = [tiny.translate_batch([s], "en", "ko")[0] for s in VARIED]
+    assert together == alone
+    assert len(set(together)) > 5  # random weights still give varied, non-empty outputs
+    assert all(together)
+
+
+def test_small_batches_give_the_same_result(tiny_model_dir):
+    big = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", max_new_tokens=12)
+    small = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", max_new_tokens=12,
+                            batch_size=3, batch_tokens=200)
+    assert small.translate_batch(VARIED, "en", "ko") == big.translate_batch(VARIED, "en", "ko")
+
+
+def test_batches_respect_size_and_token_budget(tiny_model_dir):
+    tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", batch_size=4, batch_tokens=300)
+    seen = []
+    original = tr._generate
+    tr._generate = lambda batch: (seen.append([len(r.ids) + r.max_new for r in batch]), original(batch))[1]
+    tr.translate_batch(VARIED, "en", "ko")
+    assert sum(map(len, seen)) == len(set(VARIED))
+    for batch in seen:
+        assert len(batch) <= 4
+        assert len(batch) == 1 or len(batch) * max(batch) <= 300
+    # longest prompts first, so each batch is of similar lengths
+    firsts = [b[0] for b in seen]
+    assert firsts == sorted(firsts, reverse=True)
+
+
+def test_random_model_hits_the_cap_and_is_reported(tiny, caplog):
+    before = tiny.capped
+    with caplog.at_level(logging.WARNING, logger="gugugo_cli"):
+        out = tiny.translate_batch(["Hello.", "How are you today?"], "en", "ko")
+    assert tiny.capped - before == 2
+    assert "limit" in caplog.text
+    assert all(out)
+
+
+def test_new_token_limit_follows_source_length(tiny):
+    tr = HFTranslator(tiny.model, tiny.tokenizer)
+    assert tr.new_token_limit(1) < tr.new_token_limit(5) < tr.new_token_limit(50) <= tr.options.max_new_tokens
+    assert tr.new_token_limit(10_000) == tr.options.max_new_tokens
+
+
+def test_each_row_stops_at_its_own_limit(tiny):
+    tr = HFTranslator(tiny.model, tiny.tokenizer)
+    short, long = "Hi.", VARIED[5]
+    limits = {}
+    original = tr._generate
+    tr._generate = lambda batch: (limits.update({len(r.ids): r.max_new for r in batch}), original(batch))[1]
+    mixed = tr.translate_batch([short, long], "en", "ko")
+    assert len(set(limits.values())) == 2
+    assert mixed == [tr.translate_batch([short], "en", "ko")[0], tr.translate_batch([long], "en", "ko")[0]]
+
+
+def test_pad_token_is_set_and_padding_is_left(tiny_model_dir):
+    tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32")
+    assert tr.tokenizer.pad_token is not None
+    assert tr.tokenizer.padding_side == "left"
+
+
+# --- the echo model answers with its source: exact output through the real path ---
+
+def test_echo_model_gives_back_each_sentence_in_a_mixed_batch(echo_translator):
+    en = read_lines("echo_sentences.en")
+    ko = read_lines("echo_sentences.ko")
+    assert echo_translator.translate_batch(en, "en", "ko") == en
+    assert echo_translator.translate_batch(ko, "ko", "en") == ko
+
+
+def test_echo_model_keeps_order_and_duplicates(echo_translator):
+    en = read_lines("echo_sentences.en")[:6]
+    texts = [en[3], en[0], en[3], en[5], en[1], en[0]]
+    assert echo_translator.translate_batch(texts, "en", "ko") == texts
+
+
+def test_echo_model_with_beam_search(echo_translator):
+    en = read_lines("echo_sentences.en")[:5]
+    beams = HFTranslator(echo_translator.model, echo_translator.tokenizer, options=type(echo_translator.options)(num_beams=3))
+    assert beams.translate_batch(en, "en", "ko") == en
+
+
+def test_echo_model_through_translate_text(echo_translator):
+    en = read_lines("echo_sentences.en")
+    ko = read_lines("echo_sentences.ko")
+    text = f"  {en[0]} {en[1]}\r\n\r\n{ko[0]}\n\t{en[2]}\n"
+    # ko paragraph is already in the target language and stays; en sentences come back from the model
+    assert translate_text(text, to="ko", translator=echo_translator) == text
+    assert echo_translator.capped == 0
