@@ -175,6 +175,7 @@ class HFTranslator:
         # Built once: it precomputes tables over the whole vocabulary.
         self._stop = StopStringCriteria(tokenizer, [END_MARKER])
         self.capped = 0  # rows that reached their new-token limit without an end marker
+        self.stop_at_eos = True  # the benchmark turns this off to hold random-weight rows to set lengths
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
@@ -183,13 +184,20 @@ class HFTranslator:
         limit = math.ceil(config.NEW_TOKENS_FACTOR * source_tokens) + config.NEW_TOKENS_EXTRA
         return min(limit, self.options.max_new_tokens)
 
+    def row_limit(self, text: str, source_tokens: int) -> int:
+        """New tokens allowed for one source text (the benchmark overrides this to impose lengths)."""
+        return self.new_token_limit(source_tokens)
+
     def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
         texts = list(texts)
         unique = list(dict.fromkeys(texts))
         prompts = [build_prompt(t, src, tgt) for t in unique]
         prompt_ids = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
         source_lens = [len(ids) for ids in self.tokenizer(unique, add_special_tokens=False)["input_ids"]]
-        rows = [_Row(i, ids, self.new_token_limit(n)) for i, (ids, n) in enumerate(zip(prompt_ids, source_lens))]
+        rows = [
+            _Row(i, ids, self.row_limit(text, n))
+            for i, (text, ids, n) in enumerate(zip(unique, prompt_ids, source_lens))
+        ]
         # Longest first: similar lengths share a batch (little padding), and memory trouble shows early.
         rows.sort(key=lambda r: len(r.ids), reverse=True)
         results: list[Optional[str]] = [None] * len(unique)
@@ -251,7 +259,7 @@ class HFTranslator:
                 do_sample=False,
                 num_beams=self.options.num_beams,
                 stopping_criteria=StoppingCriteriaList([self._stop]),
-                eos_token_id=self.tokenizer.eos_token_id,
+                eos_token_id=self.tokenizer.eos_token_id if self.stop_at_eos else None,
                 pad_token_id=pad,
             )
         generated = out[:, width:].tolist()

@@ -1,0 +1,205 @@
+"""Throughput of the translation engine against one-sentence baselines, in one process.
+
+Model: the Polyglot-ko-1.3B architecture (the GPT-NeoX config of Gugugo-koen-1.3B) with random weights, since
+real weights cannot be fetched everywhere. Token counts come from the byte-level BPE of tests/models/echo:
+on the 1,000 news pairs it gives 58k prompt / 39k output tokens en->ko, close to the 53k / 40k of the real
+Polyglot-ko tokenizer. Random weights never write the end marker, so each request is held to the token length of
+its reference translation (the other side of the sentence pair): the cost per sentence is what the real model
+spends on a translation of that length.
+
+Workload: the sentence pairs of korean-english-park.dev.{en,ko}, en->ko and ko->en, through the project's
+own pipeline (segment -> sort -> batch -> generate -> extract).
+
+    python bench/throughput.py --data ../shared/data --limit 64 --baseline-limit 8        # CPU, quick
+    python bench/throughput.py --data ../shared/data --device cuda --dtype bfloat16       # GPU, full
+
+Ways measured: (a) one sentence at a time, 5 beams (the original demo app); (b) one sentence at a time,
+greedy; (c) the engine with its defaults. Baselines run on an evenly spread subset (--baseline-limit) and
+are compared by rate. Also: sentence splitting and the non-model pipeline overhead. The last line is JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+import logging
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gugugo_cli.engine import DecodeOptions, HFTranslator, resolve_device, resolve_dtype  # noqa: E402
+from gugugo_cli.pipeline import plan_documents, translate_plans  # noqa: E402
+from gugugo_cli.formats.txt import TextDocument  # noqa: E402
+
+POLYGLOT_KO_1_3B = dict(
+    vocab_size=30080,
+    hidden_size=2048,
+    num_hidden_layers=24,
+    num_attention_heads=16,
+    intermediate_size=8192,
+    rotary_pct=0.5,
+    rotary_emb_base=10000,
+    max_position_embeddings=2048,
+    use_parallel_residual=True,
+    layer_norm_eps=1e-5,
+    bos_token_id=0,
+    eos_token_id=2,
+    tie_word_embeddings=False,
+)
+
+
+class HeldLengthTranslator(HFTranslator):
+    """The real engine, with each row's new tokens set to its reference length (random weights never stop)."""
+
+    def __init__(self, *args, lengths: dict[str, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lengths = lengths
+        self.stop_at_eos = False
+        self.generated_tokens = 0
+
+    def row_limit(self, text, source_tokens):
+        n = self.lengths[text]
+        self.generated_tokens += n
+        return n
+
+
+def spread(items: list, n: int) -> list:
+    if n >= len(items):
+        return list(items)
+    step = len(items) / n
+    return [items[int(i * step)] for i in range(n)]
+
+
+def run_way(name, make, jobs):
+    """jobs: list of (src, tgt, [sentences]); returns a result row."""
+    tr = make()
+    sentences = sum(len(texts) for _, _, texts in jobs)
+    start = time.perf_counter()
+    for src, tgt, texts in jobs:
+        docs = [TextDocument(t) for t in texts]
+        plans = [p for doc_plans in plan_documents(docs, tgt, src, tr) for p in doc_plans]
+        translate_plans(plans, tgt, tr)
+    seconds = time.perf_counter() - start
+    row = dict(way=name, sentences=sentences, output_tokens=tr.generated_tokens, seconds=round(seconds, 2),
+               sentences_per_s=round(sentences / seconds, 3), tokens_per_s=round(tr.generated_tokens / seconds, 2))
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
+def ratio(rows, x, y):
+    if x in rows and y in rows:
+        return round(rows[x]["tokens_per_s"] / rows[y]["tokens_per_s"], 2)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument("--limit", type=int, default=0, help="sentence pairs per direction for the engine (0: all)")
+    ap.add_argument("--baseline-limit", type=int, default=8, help="pairs per direction for one-sentence ways")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--dtype", default="auto")
+    ap.add_argument("--batch-size", type=int)
+    ap.add_argument("--batch-tokens", type=int)
+    ap.add_argument("--beam-limit", type=int, default=2, help="pairs per direction for way (a)")
+    ap.add_argument("--ways", default="abc", help="which ways to run (a, b, c)")
+    args = ap.parse_args()
+
+    # every held row "reaches its limit" by design: the engine's warning about it is noise here
+    logging.getLogger("gugugo_cli").setLevel(logging.ERROR)
+    data = Path(args.data)
+    en = (data / "korean-english-park.dev.en").read_text(encoding="utf-8").splitlines()
+    ko = (data / "korean-english-park.dev.ko").read_text(encoding="utf-8").splitlines()
+    pairs = [(e.strip(), k.strip()) for e, k in zip(en, ko) if e.strip() and k.strip()]
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(Path(__file__).resolve().parent.parent / "tests" / "models" / "echo")
+
+    device = resolve_device(args.device)
+    dtype = resolve_dtype(args.dtype, device)
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    torch.manual_seed(0)
+    t0 = time.perf_counter()
+    with torch.device(device):
+        model = GPTNeoXForCausalLM(GPTNeoXConfig(**POLYGLOT_KO_1_3B)).to(dtype).eval()
+    load_s = time.perf_counter() - t0
+
+    # reference length of each source text = tokens of the other side of its pair
+    def count(text):
+        return len(tok(text, add_special_tokens=False)["input_ids"])
+
+    lengths = {}
+    for e, k in pairs:
+        lengths[e] = count(k)
+        lengths[k] = count(e)
+
+    def jobs(n):
+        sel = spread(pairs, n) if n else pairs
+        return [("en", "ko", [e for e, _ in sel]), ("ko", "en", [k for _, k in sel])]
+
+    def make(**opts):
+        return lambda: HeldLengthTranslator(model, tok, device=device, options=DecodeOptions(**opts), lengths=lengths)
+
+    engine_opts = dict(batch_size=args.batch_size, batch_tokens=args.batch_tokens)
+    # warm-up: first calls pay one-off costs (allocator, kernels)
+    make(**engine_opts)().translate_batch([pairs[0][0], pairs[1][0]], "en", "ko")
+
+    rows = {}
+    if "a" in args.ways:
+        rows["a"] = run_way("one sentence, 5 beams", make(batch_size=1, num_beams=5), jobs(args.beam_limit))
+    if "b" in args.ways:
+        rows["b"] = run_way("one sentence, greedy", make(batch_size=1), jobs(args.baseline_limit))
+    if "c" in args.ways:
+        rows["c"] = run_way("engine defaults", make(**engine_opts), jobs(args.limit))
+
+    # parts around the model: sentence splitting and the pipeline with a translator that does no work
+    from gugugo_cli.segment import sentence_spans
+
+    paragraph = " ".join(k for _, k in pairs[:200])
+    sentence_spans("가나다. 라마바.", "ko")  # import kss outside the timing
+    t = time.perf_counter()
+    n_ko = len(sentence_spans(paragraph, "ko"))
+    kss_rate = n_ko / (time.perf_counter() - t)
+
+    class NoWork:
+        def translate_batch(self, texts, src, tgt):
+            return list(texts)
+
+    many = [e for e, _ in pairs] * 10
+    t = time.perf_counter()
+    docs = [TextDocument(s) for s in many]
+    plans = [p for dp in plan_documents(docs, "ko", "en", NoWork()) for p in dp]
+    done = translate_plans(plans, "ko", NoWork())
+    for p in plans:
+        p.render(done)
+    overhead_s = (time.perf_counter() - t) / len(many) * 10_000
+
+    peak_rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    result = dict(
+        machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        device=device if device == "cpu" else torch.cuda.get_device_name(),
+        dtype=str(dtype).replace("torch.", ""),
+        torch=torch.__version__,
+        model_init_s=round(load_s, 1),
+        ways=list(rows.values()),
+        c_over_b=ratio(rows, "c", "b"),
+        c_over_a=ratio(rows, "c", "a"),
+        kss_sentences_per_s=round(kss_rate),
+        pipeline_overhead_s_per_10k_segments=round(overhead_s, 2),
+        peak_rss_gb=round(peak_rss_gb, 2),
+        peak_gpu_gb=round(torch.cuda.max_memory_allocated() / 2**30, 2) if device != "cpu" else None,
+    )
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
