@@ -57,15 +57,20 @@ def _fail(message: str) -> None:
               help="Beam search width; 1 is greedy (much faster).")
 @click.option("--max-new-tokens", default=config.MAX_NEW_TOKENS, show_default=True, type=click.IntRange(1),
               help="Upper cap on tokens generated per sentence.")
+@click.option("--encoding", help="Output text encoding (default UTF-8).")
+@click.option("--line-width", type=click.IntRange(8),
+              help="Subtitles: line limit in columns, a full-width character counting 2 (default 32 for ko, 42 for en).")
+@click.option("--bilingual", is_flag=True, help="Subtitles: show the translation above the original in each cue.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.version_option(package_name="gugugo-translate", prog_name=PROG)
 def cli(inputs, tgt, src, output, overwrite, model, device, dtype, quantize, batch_size, batch_tokens,
-        num_beams, max_new_tokens, quiet, debug):
-    """Translate text files (or stdin) between Korean and English with a Gugugo model.
+        num_beams, max_new_tokens, encoding, line_width, bilingual, quiet, debug):
+    """Translate text and subtitle files (or stdin) between Korean and English with a Gugugo model.
 
     \b
       gugugo-translate notes.txt --to ko          writes notes.ko.txt
+      gugugo-translate subs.srt --to ko           writes subs.ko.srt
       cat notes.txt | gugugo-translate --to en    writes the translation to stdout
     """
     _setup_logging(debug, quiet)
@@ -90,7 +95,10 @@ def cli(inputs, tgt, src, output, overwrite, model, device, dtype, quantize, bat
     load_options = dict(model=model, device=device, dtype=dtype, quantize=quantize, batch_size=batch_size,
                         batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens)
     try:
-        failed = _run(list(inputs), tgt, src, output, overwrite, load_options)
+        from .formats import FormatOptions
+
+        options = FormatOptions(tgt=tgt, encoding=encoding, line_width=line_width, bilingual=bilingual)
+        failed = _run(list(inputs), tgt, src, output, overwrite, load_options, options)
     except GugugoError as e:
         if debug:
             raise
@@ -107,7 +115,7 @@ def cli(inputs, tgt, src, output, overwrite, model, device, dtype, quantize, bat
     sys.exit(1 if failed else 0)
 
 
-def _run(inputs, tgt, src, output, overwrite, load_options) -> int:
+def _run(inputs, tgt, src, output, overwrite, load_options, options) -> int:
     from .formats import read_document
     from .pipeline import needs_model, output_path_for, translate_documents
     from .textio import atomic_write_bytes
@@ -116,11 +124,11 @@ def _run(inputs, tgt, src, output, overwrite, load_options) -> int:
     for name in inputs:
         try:
             if name == "-":
-                doc = read_document("-", sys.stdin.buffer.read())
+                doc = read_document("-", sys.stdin.buffer.read(), options)
                 dest = None if output is None else output_path_for("stdin.txt", tgt, output, overwrite)
             else:
                 dest = output_path_for(name, tgt, output, overwrite)
-                doc = read_document(name)
+                doc = read_document(name, options=options)
         except GugugoError as e:
             _fail(str(e))
             failed += 1

@@ -9,7 +9,7 @@ from typing import Iterable, Optional
 from . import config
 from .engine import Translator
 from .errors import GugugoError
-from .formats import Document, read_document
+from .formats import Document, FormatOptions, read_document
 from .segment import TextPlan, approx_tokens, detect_language, plan_text
 from .textio import atomic_write_bytes
 
@@ -90,11 +90,20 @@ def translate_file(
     output: Optional[str | os.PathLike] = None,
     overwrite: bool = False,
     src: str = "auto",
+    *,
+    encoding: Optional[str] = None,
+    line_width: Optional[int] = None,
+    bilingual: bool = False,
     **load_options,
 ) -> Path:
-    """Translate one file and write NAME.<to>.EXT beside it (or to `output`); returns the path written."""
+    """Translate one file and write NAME.<to>.EXT beside it (or to `output`); returns the path written.
+
+    encoding: output encoding (default UTF-8); line_width, bilingual: for subtitles.
+    load_options: passed to load_translator when no translator is given.
+    """
     out = output_path_for(path, to, output, overwrite)
-    doc = read_document(path)
+    options = FormatOptions(tgt=to, encoding=encoding, line_width=line_width, bilingual=bilingual)
+    doc = read_document(path, options=options)
     if needs_model([doc]):
         translator = translator or _load(load_options)
         (data,) = translate_documents([doc], to, src, translator)

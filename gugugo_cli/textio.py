@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import GugugoError, InputError
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -75,3 +75,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def encode_like(source: DecodedText, text: str, encoding: str | None = None) -> bytes:
+    """Encode an output the way its input was laid out: CRLF line ends if the input had them, a byte-order
+    mark if it had one. The output is UTF-8 unless another encoding is asked for."""
+    if "\r\n" in source.text and "\r\n" not in text:
+        text = text.replace("\n", "\r\n")
+    encoding = encoding or "utf-8"
+    if source.bom and encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        text = "\ufeff" + text
+    try:
+        return text.encode(encoding)
+    except LookupError:
+        raise GugugoError(f"--encoding {encoding}: unknown encoding") from None
+    except UnicodeEncodeError as e:
+        raise GugugoError(f"the translation cannot be written in {encoding} ({e.object[e.start:e.end]!r})") from None

@@ -7,10 +7,22 @@ the model and never splits sentences.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Optional, Protocol
 
 from ..errors import InputError
+
+
+@dataclass
+class FormatOptions:
+    """How documents are read and written back; the same for every format (each uses what applies)."""
+
+    tgt: str = "ko"
+    encoding: Optional[str] = None  # output encoding; None: UTF-8
+    line_width: Optional[int] = None  # subtitle line limit in display columns; None: by target language
+    bilingual: bool = False  # subtitles: translation above the original
+    merge: bool = True  # subtitles: translate a sentence that runs over several cues as one
 
 
 class Document(Protocol):
@@ -19,15 +31,22 @@ class Document(Protocol):
     def render(self, translated: list[str]) -> bytes: ...
 
 
-def _txt_reader(data: bytes, name: str) -> Document:
+def _txt_reader(data: bytes, name: str, options: FormatOptions) -> Document:
     from .txt import TextDocument
 
-    return TextDocument.from_bytes(data, name)
+    return TextDocument.from_bytes(data, name, options.encoding)
 
 
-READERS: dict[str, Callable[[bytes, str], Document]] = {
+def _srt_reader(data: bytes, name: str, options: FormatOptions) -> Document:
+    from .srt import SrtDocument
+
+    return SrtDocument(data, name, options)
+
+
+READERS: dict[str, Callable[[bytes, str, FormatOptions], Document]] = {
     ".txt": _txt_reader,
     ".text": _txt_reader,
+    ".srt": _srt_reader,
 }
 
 
@@ -35,7 +54,7 @@ def supported(path: str | Path) -> bool:
     return Path(path).suffix.lower() in READERS
 
 
-def read_document(path: str | Path, data: bytes | None = None) -> Document:
+def read_document(path: str | Path, data: bytes | None = None, options: FormatOptions | None = None) -> Document:
     """Read a file (or its bytes, for stdin) into a Document; raises InputError naming the file."""
     p = Path(path)
     reader = READERS.get(p.suffix.lower())
@@ -53,4 +72,4 @@ def read_document(path: str | Path, data: bytes | None = None) -> Document:
             data = p.read_bytes()
         except OSError as e:
             raise InputError(p, f"cannot read ({e.strerror})") from None
-    return reader(data, str(path))
+    return reader(data, str(path), options or FormatOptions())

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from ..textio import decode_bytes
+from ..textio import DecodedText, decode_bytes, encode_like
 
 
 class TextDocument:
-    def __init__(self, text: str, bom: bool = False):
+    def __init__(self, text: str, source: DecodedText | None = None, encoding: str | None = None):
         self.text = text
-        self.bom = bom
+        self.source = source or DecodedText(text, "utf-8")
+        self.encoding = encoding
 
     @classmethod
-    def from_bytes(cls, data: bytes, name: str) -> "TextDocument":
+    def from_bytes(cls, data: bytes, name: str, encoding: str | None = None) -> "TextDocument":
         decoded = decode_bytes(data, name)
-        return cls(decoded.text, bom=decoded.bom and decoded.encoding == "utf-8")
+        return cls(decoded.text, decoded, encoding)
 
     def texts(self) -> list[str]:
         return [self.text]
 
     def render(self, translated: list[str]) -> bytes:
         (text,) = translated
-        # Output is UTF-8; a UTF-8 byte-order mark on the input is kept, other encodings become UTF-8.
-        return ("\ufeff" if self.bom else "").encode() + text.encode("utf-8")
+        return encode_like(self.source, text, self.encoding)

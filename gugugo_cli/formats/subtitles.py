@@ -1,0 +1,203 @@
+"""What every subtitle format shares: a cue's visible text apart from its markup, sentences that run over
+several cues, spreading a translation back over them, and wrapping lines for reading.
+
+A format parses its file into `Cue`s (time span + the cue's text lines with their markup), hands them to
+`CueTranslation`, and gets back each cue's new lines. The format keeps everything else of the file as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Optional
+
+# Markup around text: HTML-like tags (<i>, </b>, <font color=...>) and ASS override blocks ({\an8}).
+_TAG = r"(?:<[^>]*>|\{\\[^}]*\})"
+_PREFIX = re.compile(rf"^(?:\s*{_TAG})*\s*")
+_SUFFIX = re.compile(rf"\s*(?:{_TAG}\s*)*$")
+_INNER_TAG = re.compile(_TAG)
+_DASH = re.compile(r"^([-–—‐]+)\s*")
+_SENTENCE_END = re.compile(r"[.!?…。！？♪♫\"'”’」』)\]]$")
+
+# Merging cues that carry one sentence: at most this many cues, characters and seconds of silence between.
+MERGE_MAX_CUES = 3
+MERGE_MAX_CHARS = 200
+MERGE_MAX_GAP = 1.0
+
+# Line limits in display columns (a full-width character such as Hangul counts 2).
+LINE_WIDTH = {"ko": 32, "en": 42}
+MAX_LINES = 2
+
+
+@dataclass
+class Line:
+    prefix: str  # markup before the text, e.g. "<i>" or "{\an8}"
+    dash: str  # speaker dash, e.g. "-"
+    text: str  # visible text with inner markup removed
+    suffix: str  # markup after the text
+
+
+def parse_line(raw: str) -> Line:
+    prefix = _PREFIX.match(raw).group()
+    rest = raw[len(prefix):]
+    suffix = _SUFFIX.search(rest).group()
+    body = rest[: len(rest) - len(suffix)]
+    dash_match = _DASH.match(body)
+    dash = dash_match.group(1) if dash_match else ""
+    if dash_match:
+        body = body[dash_match.end():]
+    text = " ".join(_INNER_TAG.sub("", body).split())
+    return Line(prefix.strip(), dash, text, suffix.strip())
+
+
+@dataclass
+class Cue:
+    start: float  # seconds
+    end: float
+    lines: list[str]  # the cue's text lines as written, markup included
+
+    parsed: list[Line] = field(init=False)
+
+    def __post_init__(self):
+        self.parsed = [p for p in (parse_line(l) for l in self.lines) if p.text or p.dash]
+
+    @property
+    def text(self) -> str:
+        return " ".join(p.text for p in self.parsed if p.text)
+
+    @property
+    def is_dialogue(self) -> bool:
+        """Two or more speakers, one per line, each marked with a dash."""
+        return sum(1 for p in self.parsed if p.dash) >= 2
+
+    @property
+    def opens_with_dash(self) -> bool:
+        return bool(self.parsed) and bool(self.parsed[0].dash)
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def wrap(text: str, width: int, max_lines: int = MAX_LINES) -> list[str]:
+    """Break text into at most `max_lines` lines of about `width` columns, as evenly as the words allow."""
+    words = text.split()
+    if not words:
+        return []
+    if display_width(text) <= width or len(words) == 1 or max_lines <= 1:
+        return [" ".join(words)]
+    # choose the split that makes the longest line shortest; recurse for more than two lines
+    best = None
+    for i in range(1, len(words)):
+        head = " ".join(words[:i])
+        tail = wrap(" ".join(words[i:]), width, max_lines - 1)
+        worst = max(display_width(l) for l in [head, *tail])
+        if best is None or worst < best[0]:
+            best = (worst, [head, *tail])
+    return best[1]
+
+
+def spread(translation: str, weights: list[int]) -> list[str]:
+    """Cut a translation into len(weights) parts at word boundaries, sized in proportion to the weights."""
+    if len(weights) == 1:
+        return [translation]
+    words = translation.split()
+    if len(words) < len(weights):
+        return [translation] * len(weights)  # too short to share out: every cue shows all of it
+    total = sum(weights)
+    starts = [0]  # word index where each part starts
+    text_len = len(" ".join(words))
+    offsets, pos = [], 0  # character offset of each word
+    for w in words:
+        offsets.append(pos)
+        pos += len(w) + 1
+    cum = 0
+    for k, weight in enumerate(weights[:-1]):
+        cum += weight
+        target = cum / total * (text_len + 1)
+        lo = starts[-1] + 1
+        hi = len(words) - (len(weights) - 1 - k)  # leave one word for each later part
+        cut = min(range(lo, hi + 1), key=lambda i: abs(offsets[i] - target))
+        starts.append(cut)
+    starts.append(len(words))
+    return [" ".join(words[a:b]) for a, b in zip(starts, starts[1:])]
+
+
+@dataclass
+class _Group:
+    cues: list[int]  # indices of cues that share one unit (one sentence over several cues)
+    unit: int  # index of the unit among the document's texts
+
+
+class CueTranslation:
+    """Turns cues into translation units and the translated units back into each cue's new lines."""
+
+    def __init__(self, cues: list[Cue], merge: bool = True):
+        self.cues = cues
+        self.units: list[str] = []
+        self.groups: list[_Group] = []
+        self.dialogue: dict[int, list[int]] = {}  # cue index -> unit per speaker line
+        i = 0
+        while i < len(cues):
+            cue = cues[i]
+            if not cue.text:
+                i += 1
+                continue
+            if cue.is_dialogue:
+                self.dialogue[i] = [self._unit(p.text) for p in cue.parsed]
+                i += 1
+                continue
+            members = [i]
+            while merge and self._continues(members, i + 1):
+                i += 1
+                members.append(i)
+            self.groups.append(_Group(members, self._unit(" ".join(cues[m].text for m in members))))
+            i += 1
+
+    def _unit(self, text: str) -> int:
+        self.units.append(text)
+        return len(self.units) - 1
+
+    def _continues(self, members: list[int], nxt: int) -> bool:
+        if nxt >= len(self.cues) or len(members) >= MERGE_MAX_CUES:
+            return False
+        last, following = self.cues[members[-1]], self.cues[nxt]
+        if not following.text or following.is_dialogue or following.opens_with_dash:
+            return False
+        if _SENTENCE_END.search(last.text) or following.start - last.end > MERGE_MAX_GAP:
+            return False
+        return sum(len(self.cues[m].text) for m in members) + len(following.text) <= MERGE_MAX_CHARS
+
+    def cue_lines(self, translated: list[str], tgt: str, width: Optional[int] = None,
+                  bilingual: bool = False) -> dict[int, list[str]]:
+        """New text lines for every cue that had text, markup put back around the translation."""
+        width = width or LINE_WIDTH.get(tgt, 42)
+        out: dict[int, list[str]] = {}
+        for group in self.groups:
+            parts = spread(translated[group.unit], [len(self.cues[m].text) + 1 for m in group.cues])
+            for m, part in zip(group.cues, parts):
+                out[m] = self._dress(self.cues[m], wrap(part, width))
+        for m, units in self.dialogue.items():
+            out[m] = self._dress(self.cues[m], [translated[u] for u in units], speakers=True)
+        if bilingual:
+            for m in out:
+                out[m] = out[m] + [l for l in self.cues[m].lines if l.strip()]
+        return out
+
+    @staticmethod
+    def _dress(cue: Cue, lines: list[str], speakers: bool = False) -> list[str]:
+        parsed = cue.parsed
+        if speakers:
+            lines = [f"{p.dash} {l}" if p.dash else l for p, l in zip(parsed, lines)]
+        elif parsed and parsed[0].dash:
+            lines = [f"{parsed[0].dash} {lines[0]}", *lines[1:]] if lines else lines
+        if not lines:
+            return lines
+        same_markup = all((p.prefix, p.suffix) == (parsed[0].prefix, parsed[0].suffix) for p in parsed)
+        if same_markup and len(parsed) > 1:
+            return [f"{parsed[0].prefix}{l}{parsed[0].suffix}" for l in lines]
+        lines = list(lines)
+        lines[0] = parsed[0].prefix + lines[0]
+        lines[-1] = lines[-1] + parsed[-1].suffix
+        return lines
