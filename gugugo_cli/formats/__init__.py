@@ -43,10 +43,25 @@ def _srt_reader(data: bytes, name: str, options: FormatOptions) -> Document:
     return SrtDocument(data, name, options)
 
 
+def _vtt_reader(data: bytes, name: str, options: FormatOptions) -> Document:
+    from .vtt import VttDocument
+
+    return VttDocument(data, name, options)
+
+
+def _smi_reader(data: bytes, name: str, options: FormatOptions) -> Document:
+    from .smi import SmiDocument
+
+    return SmiDocument(data, name, options)
+
+
 READERS: dict[str, Callable[[bytes, str, FormatOptions], Document]] = {
     ".txt": _txt_reader,
     ".text": _txt_reader,
     ".srt": _srt_reader,
+    ".vtt": _vtt_reader,
+    ".smi": _smi_reader,
+    ".sami": _smi_reader,
 }
 
 

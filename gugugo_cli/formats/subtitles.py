@@ -19,6 +19,10 @@ _SUFFIX = re.compile(rf"\s*(?:{_TAG}\s*)*$")
 _INNER_TAG = re.compile(_TAG)
 _DASH = re.compile(r"^([-–—‐]+)\s*")
 _SENTENCE_END = re.compile(r"[.!?…。！？♪♫\"'”’」』)\]]$")
+# Korean subtitles usually drop the final full stop, so a Korean cue is taken to go on into the next one
+# only when it ends in a comma or a connective ending.
+_KO_CONTINUES = re.compile(r"(?:,|고|며|면서|는데|은데|지만|니까|어서|아서|해서|려고|도록|면)$")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 # Merging cues that carry one sentence: at most this many cues, characters and seconds of silence between.
 MERGE_MAX_CUES = 3
@@ -36,6 +40,11 @@ class Line:
     dash: str  # speaker dash, e.g. "-"
     text: str  # visible text with inner markup removed
     suffix: str  # markup after the text
+    after_dash: str = ""  # markup between the dash and the text, as in "- <i>text</i>"
+
+    def lead(self) -> str:
+        """Everything written before the text: markup, dash, markup."""
+        return self.prefix + (f"{self.dash} " if self.dash else "") + self.after_dash
 
 
 def parse_line(raw: str) -> Line:
@@ -44,11 +53,14 @@ def parse_line(raw: str) -> Line:
     suffix = _SUFFIX.search(rest).group()
     body = rest[: len(rest) - len(suffix)]
     dash_match = _DASH.match(body)
-    dash = dash_match.group(1) if dash_match else ""
+    dash, after_dash = "", ""
     if dash_match:
+        dash = dash_match.group(1)
         body = body[dash_match.end():]
+        after_dash = _PREFIX.match(body).group()
+        body = body[len(after_dash):]
     text = " ".join(_INNER_TAG.sub("", body).split())
-    return Line(prefix.strip(), dash, text, suffix.strip())
+    return Line(prefix.strip(), dash, text, suffix.strip(), after_dash.strip())
 
 
 @dataclass
@@ -72,8 +84,24 @@ class Cue:
         return sum(1 for p in self.parsed if p.dash) >= 2
 
     @property
+    def per_line(self) -> bool:
+        """Lines translated one by one, each keeping its own dash and markup: dialogue (one speaker per
+        line), or lines styled differently each in itself (e.g. a translator's note in another colour)."""
+        if self.is_dialogue:
+            return True
+        markups = {(p.prefix, p.suffix) for p in self.parsed}
+        return len(markups) > 1 and all(_self_contained(p) for p in self.parsed)
+
+    @property
     def opens_with_dash(self) -> bool:
         return bool(self.parsed) and bool(self.parsed[0].dash)
+
+
+def _self_contained(line: Line) -> bool:
+    """Whether a line's markup closes what it opens (its tags do not run on into the next line)."""
+    opened = len(re.findall(r"<[a-zA-Z][^>]*>", line.prefix + line.after_dash))
+    closed = len(re.findall(r"</[^>]*>", line.suffix))
+    return opened == closed and not re.search(r"</", line.prefix) and not re.search(r"<[a-zA-Z]", line.suffix)
 
 
 def display_width(text: str) -> int:
@@ -137,15 +165,15 @@ class CueTranslation:
         self.cues = cues
         self.units: list[str] = []
         self.groups: list[_Group] = []
-        self.dialogue: dict[int, list[int]] = {}  # cue index -> unit per speaker line
+        self.per_line: dict[int, list[int]] = {}  # cue index -> one unit per line
         i = 0
         while i < len(cues):
             cue = cues[i]
             if not cue.text:
                 i += 1
                 continue
-            if cue.is_dialogue:
-                self.dialogue[i] = [self._unit(p.text) for p in cue.parsed]
+            if cue.per_line:
+                self.per_line[i] = [self._unit(p.text) for p in cue.parsed]
                 i += 1
                 continue
             members = [i]
@@ -163,9 +191,14 @@ class CueTranslation:
         if nxt >= len(self.cues) or len(members) >= MERGE_MAX_CUES:
             return False
         last, following = self.cues[members[-1]], self.cues[nxt]
-        if not following.text or following.is_dialogue or following.opens_with_dash:
+        if not following.text or following.per_line or following.opens_with_dash:
             return False
-        if _SENTENCE_END.search(last.text) or following.start - last.end > MERGE_MAX_GAP:
+        if following.start - last.end > MERGE_MAX_GAP:
+            return False
+        if _HANGUL.search(last.text):
+            if not _KO_CONTINUES.search(last.text):
+                return False
+        elif _SENTENCE_END.search(last.text):
             return False
         return sum(len(self.cues[m].text) for m in members) + len(following.text) <= MERGE_MAX_CHARS
 
@@ -178,26 +211,26 @@ class CueTranslation:
             parts = spread(translated[group.unit], [len(self.cues[m].text) + 1 for m in group.cues])
             for m, part in zip(group.cues, parts):
                 out[m] = self._dress(self.cues[m], wrap(part, width))
-        for m, units in self.dialogue.items():
-            out[m] = self._dress(self.cues[m], [translated[u] for u in units], speakers=True)
+        for m, units in self.per_line.items():
+            out[m] = self._dress(self.cues[m], [translated[u] for u in units], per_line=True)
         if bilingual:
             for m in out:
                 out[m] = out[m] + [l for l in self.cues[m].lines if l.strip()]
         return out
 
     @staticmethod
-    def _dress(cue: Cue, lines: list[str], speakers: bool = False) -> list[str]:
+    def _dress(cue: Cue, lines: list[str], per_line: bool = False) -> list[str]:
+        """Put the cue's markup and speaker dashes back around its new lines."""
         parsed = cue.parsed
-        if speakers:
-            lines = [f"{p.dash} {l}" if p.dash else l for p, l in zip(parsed, lines)]
-        elif parsed and parsed[0].dash:
-            lines = [f"{parsed[0].dash} {lines[0]}", *lines[1:]] if lines else lines
+        if per_line:
+            return [p.lead() + l + p.suffix for p, l in zip(parsed, lines)]
         if not lines:
             return lines
-        same_markup = all((p.prefix, p.suffix) == (parsed[0].prefix, parsed[0].suffix) for p in parsed)
-        if same_markup and len(parsed) > 1:
-            return [f"{parsed[0].prefix}{l}{parsed[0].suffix}" for l in lines]
+        first = parsed[0]
+        if len(parsed) > 1 and all((p.lead(), p.suffix) == (first.lead(), first.suffix) for p in parsed):
+            return [first.lead() + l + first.suffix for l in lines]
+        # markup that runs over the lines (opened on the first, closed on the last) wraps the new lines
         lines = list(lines)
-        lines[0] = parsed[0].prefix + lines[0]
+        lines[0] = first.lead() + lines[0]
         lines[-1] = lines[-1] + parsed[-1].suffix
         return lines
