@@ -55,6 +55,12 @@ def _smi_reader(data: bytes, name: str, options: FormatOptions) -> Document:
     return SmiDocument(data, name, options)
 
 
+def _docx_reader(data: bytes, name: str, options: FormatOptions) -> Document:
+    from .docx import DocxDocument
+
+    return DocxDocument(data, name, options)
+
+
 READERS: dict[str, Callable[[bytes, str, FormatOptions], Document]] = {
     ".txt": _txt_reader,
     ".text": _txt_reader,
@@ -62,6 +68,7 @@ READERS: dict[str, Callable[[bytes, str, FormatOptions], Document]] = {
     ".vtt": _vtt_reader,
     ".smi": _smi_reader,
     ".sami": _smi_reader,
+    ".docx": _docx_reader,
 }
 
 

@@ -1,0 +1,126 @@
+"""Word documents (.docx): every paragraph a reader sees is translated; the rest of the package is untouched.
+
+Paragraphs are found in the XML of every part that holds text — the document body (tables, nested tables,
+text boxes in both branches of mc:AlternateContent, content controls), headers and footers of every section,
+footnotes, endnotes and comments. A paragraph is translated whole (runs split words at random places) and
+its translation goes into the paragraph's first text of its own runs; the other texts are emptied. No run,
+hyperlink, bookmark, drawing, break or tab is removed, so formatting and links stay where they were.
+Field codes (w:instrText) and deleted text (w:delText) are not w:t elements and are never touched.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from ..errors import InputError
+from . import FormatOptions
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_TEXT_PARTS = ("document.main+xml", "header+xml", "footer+xml", "footnotes+xml", "endnotes+xml",
+               "comments+xml")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class _Paragraph:
+    texts: list  # the w:t elements of the paragraph's own runs, in order
+
+    @property
+    def text(self) -> str:
+        return "".join(t.text or "" for t in self.texts)
+
+    def set_text(self, new: str) -> None:
+        first, *rest = self.texts
+        first.text = new
+        if new != new.strip():
+            first.set(XML_SPACE, "preserve")
+        for t in rest:
+            t.text = ""
+
+
+def _own_texts(p) -> list:
+    """w:t elements whose nearest enclosing paragraph is p (not those of a text box inside one of its runs)."""
+    tag_p, tag_t = f"{{{W}}}p", f"{{{W}}}t"
+    found = []
+    for t in p.iter(tag_t):
+        ancestor = t.getparent()
+        while ancestor is not None and ancestor.tag != tag_p:
+            ancestor = ancestor.getparent()
+        if ancestor is p:
+            found.append(t)
+    return found
+
+
+class DocxDocument:
+    def __init__(self, data: bytes, name: str, options: FormatOptions):
+        self.options = options
+        self.document = _open(data, name)
+        self._reserialize = []  # (part, root) for parts python-docx keeps as bytes
+        self.paragraphs: list[_Paragraph] = []
+        from docx.opc.part import XmlPart
+        from lxml import etree
+
+        for part in self.document.part.package.iter_parts():
+            if not part.content_type.endswith(_TEXT_PARTS):
+                continue
+            if isinstance(part, XmlPart):
+                root = part.element
+            else:
+                try:
+                    root = etree.fromstring(part.blob)
+                except etree.XMLSyntaxError as e:
+                    raise InputError(name, f"damaged Word document: {part.partname} is not valid XML ({e})") from None
+                self._reserialize.append((part, root))
+            for p in root.iter(f"{{{W}}}p"):
+                texts = _own_texts(p)
+                if texts:
+                    self.paragraphs.append(_Paragraph(texts))
+
+    def texts(self) -> list[str]:
+        return [p.text for p in self.paragraphs]
+
+    def render(self, translated: list[str]) -> bytes:
+        from lxml import etree
+
+        for paragraph, new in zip(self.paragraphs, translated):
+            if new != paragraph.text:
+                paragraph.set_text(new)
+        for part, root in self._reserialize:
+            part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        out = io.BytesIO()
+        self.document.save(out)
+        return out.getvalue()
+
+
+def _open(data: bytes, name: str):
+    """python-docx Document, or an InputError saying what the file is instead."""
+    if not data:
+        raise InputError(name, "empty file, not a Word document")
+    if data.startswith(_OLE_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise InputError(name, "password-protected Word document: remove the password and try again")
+        raise InputError(name, "old binary Word format (.doc): save it as .docx first")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise InputError(name, "not a Word document (not a zip package)")
+    import docx
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            bad = z.testzip()
+        if bad:
+            raise InputError(name, f"damaged Word document ({bad} is corrupt)")
+        return docx.Document(io.BytesIO(data))
+    except InputError:
+        raise
+    except (KeyError, ValueError) as e:
+        raise InputError(name, f"a zip file that is not a Word document ({_reason(e)})") from None
+    except Exception as e:  # zlib, lxml and zipfile errors of a damaged package
+        raise InputError(name, f"damaged Word document ({_reason(e)})") from None
+
+
+def _reason(e: Exception) -> str:
+    text = str(e).strip().strip("'\"")
+    return (text.splitlines()[0] if text else type(e).__name__)[:120]

@@ -1,0 +1,223 @@
+import io
+import time
+import zipfile
+
+import docx
+from docx.shared import Pt, RGBColor
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator, read_lines
+from docx_builder import build
+from gugugo_cli.cli import cli
+from gugugo_cli.formats import read_document
+from gugugo_cli.formats.docx import W
+from gugugo_cli.pipeline import translate_documents
+
+ECHO = DATA.parent / "models" / "echo"
+NS = {"w": W, "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+TEXT_PARTS = ("document.main+xml", "header+xml", "footer+xml", "footnotes+xml", "endnotes+xml", "comments+xml")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("docx") / "built.docx", read_lines("korean-english-park.dev.en")[:30])
+
+
+def real_docx():
+    files = sorted((DATA / "realworld").glob("*.docx"))
+    shared = SHARED / "realworld" / "docx"
+    if shared.is_dir():
+        names = {p.name for p in files}
+        files += [p for p in sorted(shared.glob("*.docx")) if p.name not in names]
+    return files
+
+
+def parts(data: bytes) -> dict[str, etree._Element]:
+    """name -> XML root of every part that holds text."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        types = etree.fromstring(z.read("[Content_Types].xml"))
+        names = [o.get("PartName").lstrip("/") for o in types if (o.get("ContentType") or "").endswith(TEXT_PARTS)]
+        return {n: etree.fromstring(z.read(n)) for n in sorted(names) if n in z.namelist()}
+
+
+def paragraph_texts(root):
+    out = []
+    for p in root.iter(f"{{{W}}}p"):
+        own = [t.text or "" for t in p.iter(f"{{{W}}}t") if next(a for a in t.iterancestors(f"{{{W}}}p")) is p]
+        out.append("".join(own))
+    return out
+
+
+def counts(data: bytes) -> dict:
+    c = {"parts": 0, "p": 0, "r": 0, "hyperlink": 0, "tbl": 0, "drawing": 0, "sectPr": 0, "txbxContent": 0,
+         "delText": 0, "instrText": 0}
+    for root in parts(data).values():
+        c["parts"] += 1
+        for tag in list(c)[1:]:
+            c[tag] += len(root.findall(f".//w:{tag}", NS))
+    return c
+
+
+def run_properties(data: bytes):
+    """Each run's formatting as (tag, attributes) of every element of its w:rPr."""
+    out = []
+    for root in parts(data).values():
+        for r in root.iter(f"{{{W}}}r"):
+            rpr = r.find("w:rPr", NS)
+            out.append([] if rpr is None else [(e.tag, sorted(e.attrib.items())) for e in rpr.iter()])
+    return out
+
+
+def hyperlink_targets(data: bytes):
+    d = docx.Document(io.BytesIO(data))
+    return sorted(r.target_ref for r in d.part.rels.values() if r.is_external)
+
+
+def translate(path, translator, tgt="ko"):
+    doc = read_document(path)
+    return translate_documents([doc], tgt, "auto", translator)[0]
+
+
+def docs_to_check(built):
+    return real_docx() + [built]
+
+
+def test_identity_changes_nothing_a_reader_sees(built):
+    for path in docs_to_check(built):
+        data = path.read_bytes()
+        out = translate(path, IdentityTranslator())
+        assert counts(out) == counts(data), path.name
+        before, after = parts(data), parts(out)
+        assert before.keys() == after.keys()
+        for name in before:
+            assert paragraph_texts(after[name]) == paragraph_texts(before[name]), (path.name, name)
+        d1, d2 = docx.Document(io.BytesIO(data)), docx.Document(io.BytesIO(out))
+        assert len(d2.sections) == len(d1.sections)
+        assert len(d2.inline_shapes) == len(d1.inline_shapes)
+
+
+def test_marking_reaches_every_paragraph_in_every_part(built):
+    for path in docs_to_check(built):
+        data = path.read_bytes()
+        out = translate(path, MarkTranslator())
+        assert counts(out) == counts(data), path.name
+        assert run_properties(out) == run_properties(data), path.name
+        assert hyperlink_targets(out) == hyperlink_targets(data)
+        docx.Document(io.BytesIO(out))  # still opens
+        before, after = parts(data), parts(out)
+        for name in before:
+            for old, new in zip(paragraph_texts(before[name]), paragraph_texts(after[name])):
+                if any(ch.isalpha() for ch in old):
+                    assert "«" in new and "»" in new, (path.name, name, old, new)
+                    assert new.replace("«", "").replace("»", "").split() == old.split()
+                else:
+                    assert new == old
+
+
+def test_every_kind_of_place_is_translated(built):
+    marker = MarkTranslator()
+    out = translate(built, marker)
+    text = {name: " ".join(paragraph_texts(root)) for name, root in parts(out).items()}
+    assert sum("header" in n for n in text) >= 4 and all("«" in t for n, t in text.items() if "header" in n)
+    assert all("«" in t for n, t in text.items() if "footer" in n and t.strip())
+    assert "«" in text["word/comments.xml"]
+    body = parts(out)["word/document.xml"]
+    for xpath in (".//w:hyperlink", ".//w:ins", ".//w:smartTag", ".//w:fldSimple", ".//w:sdtContent//w:r",
+                  ".//w:tbl//w:tbl//w:r"):
+        place = body.findall(xpath, NS)[0]
+        paragraph = next(place.iterancestors(f"{{{W}}}p"))
+        assert paragraph_texts(paragraph)[0].startswith("«"), xpath
+    # field codes and deleted text are not text to translate
+    assert [t.text for t in body.findall(".//w:delText", NS)] == ["Removed words stay removed."]
+    assert " DATE " in body.findall(".//w:instrText", NS)[0].text
+
+
+@pytest.mark.parametrize("name", ["mammoth_footnotes.docx", "mammoth_text-box.docx"])
+def test_footnotes_and_text_boxes(name):
+    out = translate(DATA / "realworld" / name, MarkTranslator())
+    all_parts = parts(out)
+    if name == "mammoth_footnotes.docx":
+        notes = paragraph_texts(all_parts["word/footnotes.xml"]) + paragraph_texts(all_parts["word/endnotes.xml"])
+        assert any("«" in t for t in notes)
+    else:
+        body = all_parts["word/document.xml"]
+        boxes = body.findall(".//w:txbxContent//w:t", NS)
+        assert boxes and all("«" in (t.text or "") or "»" in (t.text or "") or not (t.text or "").strip()
+                             for t in boxes)
+
+
+def test_formatting_of_first_run_is_kept_and_other_runs_emptied(built):
+    out = translate(built, MarkTranslator())
+    d = docx.Document(io.BytesIO(out))
+    p = d.paragraphs[1]
+    assert p.runs[0].bold and p.runs[0].text.startswith("«")
+    italic = [r for r in p.runs if r.italic]
+    sized = [r for r in p.runs if r.font.size == Pt(14)]
+    assert len(italic) == 1 and italic[0].text == "" and italic[0].font.color.rgb == RGBColor(0xC0, 0, 0)
+    assert len(sized) == 1 and sized[0].text == ""
+
+
+def test_two_thousand_paragraphs_outside_the_model_is_fast(tmp_path):
+    sentences = read_lines("korean-english-park.dev.en")
+    d = docx.Document()
+    for i in range(2000):
+        d.add_paragraph(sentences[i % len(sentences)] + f" Item {i}.")
+    path = tmp_path / "big.docx"
+    d.save(path)
+    start = time.perf_counter()
+    out = translate(path, IdentityTranslator())
+    elapsed = time.perf_counter() - start
+    assert len(docx.Document(io.BytesIO(out)).paragraphs) == 2000
+    assert elapsed < 10, elapsed
+
+
+def test_echo_model_through_the_cli(tmp_path):
+    en = read_lines("echo_sentences.en")
+    d = docx.Document()
+    d.add_paragraph(en[0])
+    d.add_paragraph().add_run(en[1]).bold = True
+    path = tmp_path / "report.docx"
+    d.save(path)
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(ECHO)])
+    assert result.exit_code == 0, result.stderr
+    out = docx.Document(tmp_path / "report.ko.docx")
+    assert [p.text for p in out.paragraphs] == [en[0], en[1]]
+    assert out.paragraphs[1].runs[0].bold
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"PK\x03\x04 this zip is cut short", "not a Word document"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "old binary Word format"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 600, "password"),
+    (b"", "empty file"),
+])
+def test_bad_word_files_are_refused(tmp_path, content, problem):
+    path = tmp_path / "bad.docx"
+    path.write_bytes(content)
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.docx" in lines[0] and problem in lines[0], result.stderr
+    assert not (tmp_path / "bad.ko.docx").exists()
+
+
+def test_zip_that_is_not_a_word_document(tmp_path):
+    path = tmp_path / "notes.docx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("readme.txt", "hello")
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "not a Word document" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_damaged_part_in_a_word_document(tmp_path, built):
+    path = tmp_path / "damaged.docx"
+    with zipfile.ZipFile(built) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, data[: len(data) // 2] if item.filename == "word/document.xml" else data)
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "damaged.docx" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
