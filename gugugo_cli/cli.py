@@ -51,7 +51,7 @@ def _fail(message: str) -> None:
               type=click.Choice(["auto", "bfloat16", "float16", "float32"]),
               help="auto: bf16/fp16 on GPU; bf16 on CPUs with native BF16, else float32.")
 @click.option("--quantize", type=click.Choice(["4bit", "8bit"]), help="Load with bitsandbytes (extra [quant]).")
-@click.option("--batch-size", type=click.IntRange(1), help="Sentences per generate call (default: 32 CPU, 256 GPU).")
+@click.option("--batch-size", type=click.IntRange(1), help="Sentences per generate call (default: 64 CPU, 256 GPU).")
 @click.option("--batch-tokens", type=click.IntRange(16), help="Token budget (prompt + new) per generate call.")
 @click.option("--num-beams", default=1, show_default=True, type=click.IntRange(1),
               help="Beam search width; 1 is greedy (much faster).")
