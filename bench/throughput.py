@@ -85,7 +85,7 @@ def run_way(name, make, jobs):
     start = time.perf_counter()
     for src, tgt, texts in jobs:
         docs = [TextDocument(t) for t in texts]
-        plans = [p for doc_plans in plan_documents(docs, tgt, src, tr) for p in doc_plans]
+        plans = [p for doc_plans in plan_documents(docs, tgt, src) for p in doc_plans]
         translate_plans(plans, tgt, tr)
     seconds = time.perf_counter() - start
     row = dict(way=name, sentences=sentences, output_tokens=tr.generated_tokens, seconds=round(seconds, 2),
@@ -133,14 +133,18 @@ def main():
         model = GPTNeoXForCausalLM(GPTNeoXConfig(**POLYGLOT_KO_1_3B)).to(dtype).eval()
     load_s = time.perf_counter() - t0
 
-    # reference length of each source text = tokens of the other side of its pair
+    # Each source text is held to the token length of its reference translation; where the pipeline cuts a
+    # long sentence into pieces, each piece gets its share of that length by its own token count.
     def count(text):
         return len(tok(text, add_special_tokens=False)["input_ids"])
 
     lengths = {}
     for e, k in pairs:
-        lengths[e] = count(k)
-        lengths[k] = count(e)
+        for source, reference, src, tgt in ((e, k, "en", "ko"), (k, e, "ko", "en")):
+            segments = [seg.text for p in plan_documents([TextDocument(source)], tgt, src)[0] for seg in p.segments]
+            counts = [count(t) for t in segments]
+            for text, c in zip(segments, counts):
+                lengths[text] = max(1, round(count(reference) * c / sum(counts)))
 
     def jobs(n):
         sel = spread(pairs, n) if n else pairs
@@ -177,7 +181,7 @@ def main():
     many = [e for e, _ in pairs] * 10
     t = time.perf_counter()
     docs = [TextDocument(s) for s in many]
-    plans = [p for dp in plan_documents(docs, "ko", "en", NoWork()) for p in dp]
+    plans = [p for dp in plan_documents(docs, "ko", "en") for p in dp]
     done = translate_plans(plans, "ko", NoWork())
     for p in plans:
         p.render(done)

@@ -1,6 +1,7 @@
 """The `gugugo-translate` command: a thin layer over the Python API.
 
-Imports nothing heavy at start-up; torch, transformers and kss load only once there is text to translate.
+Imports nothing heavy at start-up; torch and transformers load only once a segment needs the model, and kss
+only once Korean text must be split into sentences.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from pathlib import Path
 import click
 
 from . import config
-from .errors import GugugoError
+from .errors import GugugoError, UsageError
 
 PROG = "gugugo-translate"
 log = logging.getLogger("gugugo_cli")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _OneLineFormatter(logging.Formatter):
@@ -23,16 +26,19 @@ class _OneLineFormatter(logging.Formatter):
         return f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
 
 
-def _setup_logging(debug: bool, quiet: bool) -> None:
+def _setup_logging(debug: bool, quiet: bool, interactive: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLineFormatter())
     log.handlers[:] = [handler]
     log.propagate = False
-    log.setLevel(logging.DEBUG if debug else logging.ERROR if quiet else logging.INFO)
+    # in a pipe only warnings and errors; on a terminal also what was written
+    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.INFO if interactive else logging.WARNING
+    log.setLevel(level)
 
 
-def _fail(message: str) -> None:
+def _usage(message: str) -> None:
     log.error(message)
+    sys.exit(EXIT_USAGE)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -42,8 +48,12 @@ def _fail(message: str) -> None:
               help="Source language; auto decides per paragraph by its share of Hangul and leaves "
                    "paragraphs already in the target language as they are.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Output file, or folder (for several inputs). Default: NAME.<to>.EXT beside the input.")
-@click.option("--overwrite", is_flag=True, help="Replace existing outputs (never the input).")
+              help="Output file, or folder (for folders and several inputs; the tree is mirrored there). "
+                   "Default: NAME.<to>.EXT beside each input.")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs (never an input); else they are skipped.")
+@click.option("--glob", "include", multiple=True, metavar="PATTERN",
+              help="In folders, translate only files matching PATTERN (repeatable).")
+@click.option("--exclude", multiple=True, metavar="PATTERN", help="In folders, leave out matching files (repeatable).")
 @click.option("--model", envvar=config.MODEL_ENV_VAR, default=config.DEFAULT_MODEL, show_default=True,
               help=f"Hugging Face hub id or local model folder [env: {config.MODEL_ENV_VAR}].")
 @click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cuda", "cpu"]))
@@ -61,36 +71,41 @@ def _fail(message: str) -> None:
 @click.option("--line-width", type=click.IntRange(8),
               help="Subtitles: line limit in columns, a full-width character counting 2 (default 32 for ko, 42 for en).")
 @click.option("--bilingual", is_flag=True, help="Subtitles: show the translation above the original in each cue.")
+@click.option("--cache", "cache_path", type=click.Path(path_type=Path), envvar="GUGUGO_CACHE",
+              help="Segment cache file (default: in the user cache folder) [env: GUGUGO_CACHE].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the segment cache.")
+@click.option("--dry-run", is_flag=True, help="Read and segment everything and report; load no model, write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.version_option(package_name="gugugo-translate", prog_name=PROG)
-def cli(inputs, tgt, src, output, overwrite, model, device, dtype, quantize, batch_size, batch_tokens,
-        num_beams, max_new_tokens, encoding, line_width, bilingual, quiet, debug):
-    """Translate text and subtitle files (or stdin) between Korean and English with a Gugugo model.
+def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, batch_size,
+        batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
+        quiet, debug):
+    """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
 
     \b
-      gugugo-translate notes.txt --to ko          writes notes.ko.txt
-      gugugo-translate subs.srt --to ko           writes subs.ko.srt
-      cat notes.txt | gugugo-translate --to en    writes the translation to stdout
+      gugugo-translate notes.txt --to ko            writes notes.ko.txt
+      gugugo-translate subs.srt --to ko             writes subs.ko.srt
+      gugugo-translate ./docs --to ko -o ./docs-ko  translates a folder tree
+      cat notes.txt | gugugo-translate --to en      writes the translation to stdout
+
+    Exit status: 0 all done, 1 some files failed, 2 usage error, 130 interrupted.
     """
-    _setup_logging(debug, quiet)
+    interactive = sys.stderr.isatty() and not quiet
+    _setup_logging(debug, quiet, interactive)
     if tgt not in config.LANGUAGES:
-        _fail(f"--to {tgt!r}: unknown language (choose ko or en)")
-        sys.exit(2)
+        _usage(f"--to {tgt!r}: unknown language (choose ko or en)")
     if src not in ("auto",) + config.LANGUAGES:
-        _fail(f"--from {src!r}: unknown language (choose auto, ko or en)")
-        sys.exit(2)
+        _usage(f"--from {src!r}: unknown language (choose auto, ko or en)")
     if src == tgt:
-        _fail(f"--from and --to are both {tgt!r}")
-        sys.exit(2)
+        _usage(f"--from and --to are both {tgt!r}")
     if not inputs:
         if sys.stdin is None or sys.stdin.isatty():
-            _fail("no input: name a file, or pipe text into stdin (see --help)")
-            sys.exit(2)
+            _usage("no input: name files or folders, or pipe text into stdin (see --help)")
         inputs = ("-",)
-    if len(inputs) > 1 and output is not None and not output.is_dir():
-        _fail(f"-o {output}: with several inputs, -o must be an existing folder")
-        sys.exit(2)
+    if output is not None and (len(inputs) > 1 or any(Path(i).is_dir() for i in inputs if i != "-")):
+        if output.exists() and not output.is_dir():
+            _usage(f"-o {output}: with a folder or several inputs, -o must be a folder")
 
     load_options = dict(model=model, device=device, dtype=dtype, quantize=quantize, batch_size=batch_size,
                         batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens)
@@ -98,63 +113,134 @@ def cli(inputs, tgt, src, output, overwrite, model, device, dtype, quantize, bat
         from .formats import FormatOptions
 
         options = FormatOptions(tgt=tgt, encoding=encoding, line_width=line_width, bilingual=bilingual)
-        failed = _run(list(inputs), tgt, src, output, overwrite, load_options, options)
+        code = _run(list(inputs), src, output, overwrite, include, exclude, load_options, options,
+                    None if no_cache else cache_path, no_cache, dry_run, interactive)
     except GugugoError as e:
         if debug:
             raise
-        _fail(str(e))
-        sys.exit(1)
+        log.error(str(e))
+        code = EXIT_USAGE if isinstance(e, UsageError) else EXIT_FAILED
     except KeyboardInterrupt:
-        _fail("interrupted")
-        sys.exit(130)
+        log.error("interrupted: finished files are written, translated segments are cached")
+        code = EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001 - the one place that turns surprises into one line
         if debug:
             raise
-        _fail(f"unexpected {type(e).__name__}: {e} (run with --debug for details)")
-        sys.exit(1)
-    sys.exit(1 if failed else 0)
+        log.error(f"unexpected {type(e).__name__}: {e} (run with --debug for details)")
+        code = EXIT_FAILED
+    sys.exit(code)
 
 
-def _run(inputs, tgt, src, output, overwrite, load_options, options) -> int:
-    from .formats import read_document
-    from .pipeline import needs_model, output_path_for, translate_documents
-    from .textio import atomic_write_bytes
+def _run(inputs, src, output, overwrite, include, exclude, load_options, options, cache_path, no_cache,
+         dry_run, interactive) -> int:
+    from . import job
+    from .cache import SegmentCache, default_cache_path
+    from .engine import translator_key
 
-    jobs, failed = [], 0
-    for name in inputs:
-        try:
-            if name == "-":
-                doc = read_document("-", sys.stdin.buffer.read(), options)
-                dest = None if output is None else output_path_for("stdin.txt", tgt, output, overwrite)
-            else:
-                dest = output_path_for(name, tgt, output, overwrite)
-                doc = read_document(name, options=options)
-        except GugugoError as e:
-            _fail(str(e))
-            failed += 1
-            continue
-        jobs.append((name, doc, dest))
-    if not jobs:
-        return failed
+    tgt = options.tgt
+    summary = job.Summary()
+    reported = 0
 
-    docs = [doc for _, doc, _ in jobs]
-    if needs_model(docs):
+    def report_failures():
+        nonlocal reported
+        for path, problem in summary.failed[reported:]:
+            log.error("%s: %s", path, problem)
+        reported = len(summary.failed)
+
+    tasks = job.find_inputs(inputs, tgt, output, overwrite, include, exclude, summary)
+    for path, why in summary.skipped:
+        (log.warning if "exists" in why else log.info)("skipped %s: %s", path, why)
+    tasks = job.plan_tasks(tasks, options, src, summary, stdin=sys.stdin.buffer if "-" in inputs else None)
+    report_failures()
+
+    cache = SegmentCache(None if no_cache else (cache_path or default_cache_path()))
+    key = translator_key(**load_options)
+    if dry_run:
+        job.look_up(tasks, tgt, key, cache, summary)
+        _report_dry_run(summary, len(tasks))
+        cache.close()
+        return EXIT_FAILED if summary.failed else EXIT_OK
+
+    def get_translator():
         from .engine import load_translator
 
         _quiet_transformers()
-        translator = load_translator(**load_options)
-        rendered = translate_documents(docs, tgt, src, translator)
-    else:
-        rendered = [doc.render(doc.texts()) for doc in docs]
+        return load_translator(**load_options)
 
-    for (name, _, dest), data in zip(jobs, rendered):
-        if dest is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        else:
-            atomic_write_bytes(dest, data)
-            log.info("wrote %s", dest)
-    return failed
+    progress = _RichProgress() if interactive else None
+    try:
+        job.run(tasks, tgt, get_translator, key, cache, summary, progress=progress, write=_write)
+    finally:
+        cache.close()
+        report_failures()
+    if interactive:
+        _print_summary(summary)
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _write(task, data: bytes) -> None:
+    from .job import _write_file
+
+    if task.dest is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        _write_file(task, data)
+
+
+def _report_dry_run(summary, files: int) -> None:
+    click.echo(f"files to translate: {files}")
+    click.echo(f"files skipped: {len(summary.skipped)}")
+    click.echo(f"files failed: {len(summary.failed)}")
+    click.echo(f"segments: {summary.segments} ({summary.unique} distinct)")
+    click.echo(f"cache hits: {summary.cache_hits}")
+    click.echo(f"segments for the model: {summary.unique - summary.cache_hits}")
+    click.echo(f"estimated source tokens: {summary.est_tokens}")
+
+
+class _RichProgress:
+    """A progress bar on stderr over segments and files."""
+
+    def start(self, total_segments: int, total_files: int) -> None:
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
+                                   TimeRemainingColumn)
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.segments = self.bar.add_task("segments", total=total_segments, rate="")
+        self.files = self.bar.add_task("files", total=total_files, rate="")
+        self.bar.start()
+
+    def advance(self, segments: int = 0, files: int = 0) -> None:
+        self.bar.advance(self.segments, segments)
+        self.bar.advance(self.files, files)
+        speed = self.bar.tasks[self.segments].speed
+        self.bar.update(self.segments, rate=f"{speed:.1f}/s" if speed else "")
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def _print_summary(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="gugugo-translate", show_header=False)
+    rate = summary.model_segments / summary.seconds if summary.seconds else 0
+    for name, value in [
+        ("files translated", len(summary.translated)),
+        ("files skipped", len(summary.skipped)),
+        ("files failed", len(summary.failed)),
+        ("segments", f"{summary.segments} ({summary.unique} distinct)"),
+        ("cache hits", summary.cache_hits),
+        ("translated by the model", summary.model_segments),
+        ("time", f"{summary.seconds:.1f} s"),
+        ("sentences per second", f"{rate:.1f}"),
+    ]:
+        table.add_row(name, str(value))
+    Console(stderr=True).print(table)
 
 
 def _quiet_transformers() -> None:

@@ -5,6 +5,7 @@ Anything with `translate_batch(texts, src, tgt) -> list[str]` is a translator; `
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -74,6 +75,35 @@ def _looks_like_path(name: str) -> bool:
     )
 
 
+def model_fingerprint(model_id: str) -> str:
+    """Identity of a model's weights without loading them: the hub revision if it is in the local hub cache,
+    else the names, sizes and times of a folder's files."""
+    folder = Path(model_id).expanduser()
+    if folder.is_dir():
+        h = hashlib.sha1()
+        for f in sorted(folder.iterdir()):
+            if f.is_file() and f.suffix in (".json", ".safetensors", ".bin", ".model", ".txt"):
+                st = f.stat()
+                h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+        return f"{folder.resolve()}#{h.hexdigest()[:16]}"
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(model_id, "config.json")
+        if isinstance(cached, str):
+            return f"{model_id}@{Path(cached).parent.name}"
+    except Exception:  # noqa: BLE001 - no hub cache is no error here
+        pass
+    return model_id
+
+
+def translator_key(model: Optional[str], dtype: str = "auto", num_beams: int = 1,
+                   max_new_tokens: int = config.MAX_NEW_TOKENS, **_ignored) -> str:
+    """What decides a translation's text, for the segment cache: the model's weights and decoding options."""
+    model_id = model or os.environ.get(config.MODEL_ENV_VAR) or config.DEFAULT_MODEL
+    return f"{model_fingerprint(model_id)}|dtype={dtype}|beams={num_beams}|max_new={max_new_tokens}"
+
+
 def load_translator(
     model: Optional[str] = None,
     device: str = "auto",
@@ -119,7 +149,10 @@ def load_translator(
     if not quantize:
         lm.to(device)
     lm.eval()
-    return HFTranslator(lm, tokenizer, device=device, model_id=model_id, options=DecodeOptions(**options))
+    translator = HFTranslator(lm, tokenizer, device=device, model_id=model_id, options=DecodeOptions(**options))
+    translator.cache_key = translator_key(model_id, dtype, translator.options.num_beams,
+                                          translator.options.max_new_tokens)
+    return translator
 
 
 def _first_line(e: Exception) -> str:
@@ -176,9 +209,6 @@ class HFTranslator:
         self._stop = StopStringCriteria(tokenizer, [END_MARKER])
         self.capped = 0  # rows that reached their new-token limit without an end marker
         self.stop_at_eos = True  # the benchmark turns this off to hold random-weight rows to set lengths
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def new_token_limit(self, source_tokens: int) -> int:
         limit = math.ceil(config.NEW_TOKENS_FACTOR * source_tokens) + config.NEW_TOKENS_EXTRA

@@ -16,3 +16,7 @@ class InputError(GugugoError):
 
 class ModelError(GugugoError):
     """The model cannot be loaded."""
+
+
+class UsageError(GugugoError):
+    """The command line names something that is not there (exit status 2)."""

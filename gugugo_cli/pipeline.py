@@ -8,10 +8,9 @@ from typing import Iterable, Optional
 
 from . import config
 from .engine import Translator
-from .errors import GugugoError
+from .errors import GugugoError, InputError
 from .formats import Document, FormatOptions, read_document
 from .segment import TextPlan, approx_tokens, detect_language, plan_text
-from .textio import atomic_write_bytes
 
 
 def needs_model(docs: Iterable[Document]) -> bool:
@@ -19,9 +18,19 @@ def needs_model(docs: Iterable[Document]) -> bool:
     return any(detect_language(t) for doc in docs for t in doc.texts())
 
 
-def plan_documents(docs: list[Document], tgt: str, src: str, translator=None) -> list[list[TextPlan]]:
-    count = getattr(translator, "count_tokens", None) or approx_tokens
-    return [[plan_text(t, tgt, src, config.MAX_SEGMENT_TOKENS, count) for t in doc.texts()] for doc in docs]
+def plan_documents(docs: list[Document], tgt: str, src: str) -> list[list[TextPlan]]:
+    """Segments of every text of every document. Segmentation does not depend on the model (the long-sentence
+    guard counts tokens by estimate), so the same text always gives the same segments: cache keys and
+    --dry-run match a real run."""
+    return [[plan_text(t, tgt, src, config.MAX_SEGMENT_TOKENS, approx_tokens) for t in doc.texts()] for doc in docs]
+
+
+def translate_unique(translator: Translator, texts: list[str], src: str, tgt: str) -> list[str]:
+    """One translator call, checked: a translator must give one translation per text."""
+    out = translator.translate_batch(texts, src, tgt)
+    if len(out) != len(texts):
+        raise GugugoError(f"translator returned {len(out)} translations for {len(texts)} segments")
+    return out
 
 
 def translate_plans(plans: Iterable[TextPlan], tgt: str, translator: Translator) -> dict[tuple[str, str], str]:
@@ -33,15 +42,12 @@ def translate_plans(plans: Iterable[TextPlan], tgt: str, translator: Translator)
     done: dict[tuple[str, str], str] = {}
     for src, texts in pending.items():
         texts = list(texts)
-        out = translator.translate_batch(texts, src, tgt)
-        if len(out) != len(texts):
-            raise GugugoError(f"translator returned {len(out)} translations for {len(texts)} segments")
-        done.update(((src, t), o) for t, o in zip(texts, out))
+        done.update(((src, t), o) for t, o in zip(texts, translate_unique(translator, texts, src, tgt)))
     return done
 
 
 def translate_documents(docs: list[Document], tgt: str, src: str, translator: Translator) -> list[bytes]:
-    plans = plan_documents(docs, tgt, src, translator)
+    plans = plan_documents(docs, tgt, src)
     done = translate_plans((p for doc_plans in plans for p in doc_plans), tgt, translator)
     return [doc.render([p.render(done) for p in doc_plans]) for doc, doc_plans in zip(docs, plans)]
 
@@ -52,24 +58,6 @@ def default_output_path(path: str | os.PathLike, tgt: str) -> Path:
     return p.with_name(f"{p.stem}{config.output_suffix(tgt)}{p.suffix}")
 
 
-def output_path_for(
-    path: str | os.PathLike, tgt: str, output: Optional[str | os.PathLike] = None, overwrite: bool = False
-) -> Path:
-    """Where the translation of `path` goes; refuses the input itself and, without overwrite, existing files."""
-    src_path = Path(path)
-    if output is None:
-        out = default_output_path(src_path, tgt)
-    else:
-        out = Path(output)
-        if out.is_dir() or str(output).endswith(("/", os.sep)):
-            out = out / default_output_path(src_path.name, tgt)
-    if out.exists() and src_path.exists() and out.resolve() == src_path.resolve():
-        raise GugugoError(f"{out}: refusing to write over the input file")
-    if out.exists() and not overwrite:
-        raise GugugoError(f"{out}: output exists (use --overwrite to replace it)")
-    return out
-
-
 def translate_text(text: str, to: str, translator: Optional[Translator] = None, src: str = "auto", **load_options) -> str:
     """Translate a text; paragraphs, blank lines and spacing are kept."""
     from .formats.txt import TextDocument
@@ -78,7 +66,7 @@ def translate_text(text: str, to: str, translator: Optional[Translator] = None, 
     if not needs_model([doc]):
         return text
     translator = translator or _load(load_options)
-    plans = plan_documents([doc], to, src, translator)[0]
+    plans = plan_documents([doc], to, src)[0]
     done = translate_plans(plans, to, translator)
     return "".join(p.render(done) for p in plans)
 
@@ -99,18 +87,25 @@ def translate_file(
     """Translate one file and write NAME.<to>.EXT beside it (or to `output`); returns the path written.
 
     encoding: output encoding (default UTF-8); line_width, bilingual: for subtitles.
-    load_options: passed to load_translator when no translator is given.
+    load_options: passed to load_translator when no translator is given (and only if one is needed).
+    Raises GugugoError (InputError for a bad file) and writes nothing when the file cannot be translated.
     """
-    out = output_path_for(path, to, output, overwrite)
+    from . import job
+    from .cache import SegmentCache
+
+    summary = job.Summary()
     options = FormatOptions(tgt=to, encoding=encoding, line_width=line_width, bilingual=bilingual)
-    doc = read_document(path, options=options)
-    if needs_model([doc]):
-        translator = translator or _load(load_options)
-        (data,) = translate_documents([doc], to, src, translator)
-    else:
-        data = doc.render(doc.texts())
-    atomic_write_bytes(out, data)
-    return out
+    tasks = job.find_inputs([str(path)], to, Path(output) if output is not None else None, overwrite,
+                            summary=summary)
+    tasks = job.plan_tasks(tasks, options, src, summary)
+    if not summary.failed and summary.skipped:
+        raise GugugoError(f"{path}: skipped, {summary.skipped[0][1]}")
+    if not summary.failed:
+        job.run(tasks, to, lambda: translator or _load(load_options), "", SegmentCache(None), summary)
+    if summary.failed:
+        failed_path, problem = summary.failed[0]
+        raise InputError(failed_path, problem)
+    return tasks[0].dest
 
 
 def _load(options) -> Translator:

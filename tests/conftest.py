@@ -38,6 +38,12 @@ class IdentityTranslator:
         return list(texts)
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Every test gets its own segment cache, never the user's."""
+    monkeypatch.setenv("GUGUGO_CACHE", str(tmp_path / "segments.sqlite3"))
+
+
 @pytest.fixture
 def marker():
     return MarkTranslator()

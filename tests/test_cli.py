@@ -65,13 +65,13 @@ def test_output_into_a_folder(notes, tmp_path):
     assert (folder / "notes.ko.txt").read_bytes().decode("utf-8") == text
 
 
-def test_existing_output_needs_overwrite(notes):
+def test_existing_output_is_skipped_unless_overwrite(notes):
     path, _ = notes
     out = path.with_name("notes.ko.txt")
     out.write_text("keep me", encoding="utf-8")
     result = run(*echo_args(path, "--to", "ko"))
-    assert result.exit_code == 1
-    assert "output exists" in result.stderr and str(out) in result.stderr
+    assert result.exit_code == 0
+    assert "skipped" in result.stderr and "exists" in result.stderr and str(out) in result.stderr
     assert out.read_text(encoding="utf-8") == "keep me"
     assert run(*echo_args(path, "--to", "ko", "--overwrite")).exit_code == 0
     assert out.read_text(encoding="utf-8") != "keep me"
@@ -112,7 +112,7 @@ def one_error_line(result, *fragments):
 def test_missing_input_file(tmp_path):
     missing = tmp_path / "nope.txt"
     result = run(missing, "--to", "ko", "--model", tmp_path / "no-model")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     one_error_line(result, missing, "no such file")
 
 

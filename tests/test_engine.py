@@ -133,3 +133,27 @@ def test_echo_model_through_translate_text(echo_translator):
     # ko paragraph is already in the target language and stays; en sentences come back from the model
     assert translate_text(text, to="ko", translator=echo_translator) == text
     assert echo_translator.capped == 0
+
+
+def test_out_of_memory_halves_the_batch_down_to_one(tiny):
+    import torch
+
+    tr = HFTranslator(tiny.model, tiny.tokenizer, options=type(tiny.options)(max_new_tokens=4))
+    expected = tr.translate_batch(VARIED[:7], "en", "ko")
+    sizes = []
+    original = tr._generate
+
+    def small_only(batch):
+        sizes.append(len(batch))
+        if len(batch) > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return original(batch)
+
+    tr._generate = small_only
+    assert tr.translate_batch(VARIED[:7], "en", "ko") == expected
+    assert sizes[0] == 7 and max(s for s in sizes[1:] if s <= 2) <= 2
+
+    tr._generate = lambda batch: (_ for _ in ()).throw(torch.OutOfMemoryError("CUDA out of memory"))
+    from gugugo_cli.errors import ModelError
+    with pytest.raises(ModelError, match="out of memory"):
+        tr.translate_batch(["Hi."], "en", "ko")

@@ -181,3 +181,12 @@ def test_echo_model_through_the_cli(tmp_path):
                                       "--line-width", "200"])
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "en.ko.srt").read_text(encoding="utf-8") == body
+
+
+def test_binary_file_named_srt_is_refused(tmp_path):
+    path = tmp_path / "movie.srt"
+    path.write_bytes(b"\x1aE\xdf\xa3\x00\x00\x00\x00" * 64)  # a video container's header
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "movie.srt" in result.stderr and "binary" in result.stderr
+    assert not (tmp_path / "movie.ko.srt").exists()

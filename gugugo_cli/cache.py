@@ -1,0 +1,85 @@
+"""A SQLite cache of segment translations, so a re-run (or a run started again after Ctrl-C) translates
+nothing it already did. Keyed by the translator's identity (model, revision, decoding options), the
+direction and the exact source text. WAL mode: what was committed survives a kill.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Optional
+
+log = logging.getLogger("gugugo_cli")
+
+
+def default_cache_path() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("gugugo-translate")) / "segments.sqlite3"
+
+
+class SegmentCache:
+    def __init__(self, path: Optional[Path]):
+        self.path = path
+        self.db: Optional[sqlite3.Connection] = None
+        if path is None:
+            return
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(str(path), timeout=10)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS segments (key TEXT PRIMARY KEY, translation TEXT NOT NULL)")
+            db.execute("SELECT count(*) FROM segments LIMIT 1").fetchone()
+            db.commit()
+            self.db = db
+        except (sqlite3.Error, OSError) as e:
+            log.warning("cache %s cannot be used (%s); going on without it", path, e)
+
+    @staticmethod
+    def key(translator_key: str, src: str, tgt: str, text: str) -> str:
+        return hashlib.sha256("\x1f".join((translator_key, src, tgt, text)).encode("utf-8")).hexdigest()
+
+    def get_many(self, translator_key: str, src: str, tgt: str, texts: Iterable[str]) -> dict[str, str]:
+        if self.db is None:
+            return {}
+        keys = {self.key(translator_key, src, tgt, t): t for t in texts}
+        found: dict[str, str] = {}
+        items = list(keys)
+        try:
+            for i in range(0, len(items), 500):
+                chunk = items[i:i + 500]
+                rows = self.db.execute(
+                    f"SELECT key, translation FROM segments WHERE key IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+                found.update((keys[k], v) for k, v in rows)
+        except sqlite3.Error as e:
+            self._disable(e)
+        return found
+
+    def put_many(self, translator_key: str, src: str, tgt: str, pairs: Iterable[tuple[str, str]]) -> None:
+        if self.db is None:
+            return
+        try:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO segments (key, translation) VALUES (?, ?)",
+                [(self.key(translator_key, src, tgt, t), o) for t, o in pairs],
+            )
+            self.db.commit()
+        except sqlite3.Error as e:
+            self._disable(e)
+
+    def _disable(self, error: Exception) -> None:
+        log.warning("cache %s stopped working (%s); going on without it", self.path, error)
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        self.db = None
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
