@@ -17,7 +17,7 @@ from typing import Optional
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
 from . import FormatOptions
-from .subtitles import Cue, CueTranslation
+from .subtitles import Cue, CueTranslation, SubtitleDocument
 
 # The language class a paragraph gets in the output, and its style rule.
 CLASSES = {
@@ -67,7 +67,7 @@ class _Scanner(HTMLParser):
             self.style_end = self._offset()
 
 
-class SmiDocument:
+class SmiDocument(SubtitleDocument):
     def __init__(self, data: bytes, name: str, options: FormatOptions):
         self.options = options
         self.decoded = decode_bytes(data, name)
@@ -111,12 +111,8 @@ class SmiDocument:
         body = " ".join(self._body(sync).split())
         return [html.unescape(l).replace("\xa0", " ").strip() for l in _BR.split(body)]
 
-    def texts(self) -> list[str]:
-        return self.translation.units
-
     def render(self, translated: list[str]) -> bytes:
-        new_lines = self.translation.cue_lines(translated, self.options.tgt, self.options.line_width,
-                                               self.options.bilingual)
+        new_lines = self.new_lines(translated)
         target_class, style_rule = CLASSES[self.options.tgt]
         edits: list[tuple[int, int, str]] = []  # (start, end, replacement), applied back to front
         for i, sync in enumerate(self.syncs):

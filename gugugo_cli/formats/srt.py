@@ -7,13 +7,13 @@ import re
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
 from . import FormatOptions
-from .subtitles import Cue, CueTranslation
+from .subtitles import Cue, CueTranslation, SubtitleDocument
 
 _TIMESTAMP = r"\d+:\d+:\d+(?:[,.:]\d+)?"
 _TIMING = re.compile(rf"^\s*{_TIMESTAMP}\s*-->\s*{_TIMESTAMP}")
 
 
-class SrtDocument:
+class SrtDocument(SubtitleDocument):
     def __init__(self, data: bytes, name: str, options: FormatOptions):
         import srt
 
@@ -38,14 +38,10 @@ class SrtDocument:
         cues = [Cue(s.start.total_seconds(), s.end.total_seconds(), s.content.split("\n")) for s in self.subs]
         self.translation = CueTranslation(cues, merge=options.merge)
 
-    def texts(self) -> list[str]:
-        return self.translation.units
-
     def render(self, translated: list[str]) -> bytes:
         import srt
 
-        new_lines = self.translation.cue_lines(translated, self.options.tgt, self.options.line_width,
-                                               self.options.bilingual)
+        new_lines = self.new_lines(translated)
         blocks = []
         for i, sub in enumerate(self.subs):
             if i in new_lines:

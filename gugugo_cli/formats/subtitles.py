@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from . import FormatOptions
 
 # Markup around text: HTML-like tags (<i>, </b>, <font color=...>) and ASS override blocks ({\an8}).
 _TAG = r"(?:<[^>]*>|\{\\[^}]*\})"
@@ -234,3 +237,17 @@ class CueTranslation:
         lines[0] = first.lead() + lines[0]
         lines[-1] = lines[-1] + parsed[-1].suffix
         return lines
+
+
+class SubtitleDocument:
+    """What the subtitle formats share: their cues' units go to the translator, and each cue gets new lines."""
+
+    options: "FormatOptions"
+    translation: CueTranslation
+
+    def texts(self) -> list[str]:
+        return self.translation.units
+
+    def new_lines(self, translated: list[str]) -> dict[int, list[str]]:
+        return self.translation.cue_lines(translated, self.options.tgt, self.options.line_width,
+                                          self.options.bilingual)

@@ -13,7 +13,7 @@ import re
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
 from . import FormatOptions
-from .subtitles import Cue, CueTranslation
+from .subtitles import Cue, CueTranslation, SubtitleDocument
 
 _TIMESTAMP = r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})"
 _TIMING = re.compile(rf"^\s*{_TIMESTAMP}\s+-->\s+{_TIMESTAMP}")
@@ -24,7 +24,7 @@ def _seconds(h, m, s, ms) -> float:
     return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
 
 
-class VttDocument:
+class VttDocument(SubtitleDocument):
     def __init__(self, data: bytes, name: str, options: FormatOptions):
         self.options = options
         self.decoded = decode_bytes(data, name)
@@ -54,12 +54,8 @@ class VttDocument:
             line_no += part.count("\n")
         self.translation = CueTranslation(cues, merge=options.merge)
 
-    def texts(self) -> list[str]:
-        return self.translation.units
-
     def render(self, translated: list[str]) -> bytes:
-        new_lines = self.translation.cue_lines(translated, self.options.tgt, self.options.line_width,
-                                               self.options.bilingual)
+        new_lines = self.new_lines(translated)
         parts = list(self.parts)
         for cue_index, part_index in enumerate(self.cue_parts):
             head, payload = parts[part_index]
