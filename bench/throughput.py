@@ -14,7 +14,7 @@ own pipeline (segment -> sort -> batch -> generate -> extract).
     python bench/throughput.py --data ../shared/data --device cuda --dtype bfloat16       # GPU, full
 
 Ways measured: (a) one sentence at a time, 5 beams (the original demo app); (b) one sentence at a time,
-greedy; (c) the engine with its defaults. Baselines run on an evenly spread subset (--baseline-limit) and
+greedy; (c) the engine with its defaults; optionally (g) the same batches through transformers' generate. Baselines run on an evenly spread subset (--baseline-limit) and
 are compared by rate. Also: sentence splitting and the non-model pipeline overhead. The last line is JSON.
 """
 
@@ -110,7 +110,8 @@ def main():
     ap.add_argument("--batch-size", type=int)
     ap.add_argument("--batch-tokens", type=int)
     ap.add_argument("--beam-limit", type=int, default=2, help="pairs per direction for way (a)")
-    ap.add_argument("--ways", default="abc", help="which ways to run (a, b, c)")
+    ap.add_argument("--ways", default="abc", help="which ways to run: a, b, c, and g (the engine's batches "
+                    "through transformers' generate instead of its own greedy loop)")
     args = ap.parse_args()
 
     # every held row "reaches its limit" by design: the engine's warning about it is noise here
@@ -150,8 +151,12 @@ def main():
         sel = spread(pairs, n) if n else pairs
         return [("en", "ko", [e for e, _ in sel]), ("ko", "en", [k for _, k in sel])]
 
-    def make(**opts):
-        return lambda: HeldLengthTranslator(model, tok, device=device, options=DecodeOptions(**opts), lengths=lengths)
+    def make(generate=False, **opts):
+        def build():
+            tr = HeldLengthTranslator(model, tok, device=device, options=DecodeOptions(**opts), lengths=lengths)
+            tr.drop_finished_rows = not generate  # generate: transformers' generate, rows kept to the batch's end
+            return tr
+        return build
 
     engine_opts = dict(batch_size=args.batch_size, batch_tokens=args.batch_tokens)
     # warm-up: first calls pay one-off costs (allocator, kernels)
@@ -162,6 +167,9 @@ def main():
         rows["a"] = run_way("one sentence, 5 beams", make(batch_size=1, num_beams=5), jobs(args.beam_limit))
     if "b" in args.ways:
         rows["b"] = run_way("one sentence, greedy", make(batch_size=1), jobs(args.baseline_limit))
+    if "g" in args.ways:
+        rows["g"] = run_way("engine batches through transformers' generate", make(generate=True, **engine_opts),
+                            jobs(args.limit))
     if "c" in args.ways:
         rows["c"] = run_way("engine defaults", make(**engine_opts), jobs(args.limit))
 
@@ -197,6 +205,7 @@ def main():
         ways=list(rows.values()),
         c_over_b=ratio(rows, "c", "b"),
         c_over_a=ratio(rows, "c", "a"),
+        c_over_g=ratio(rows, "c", "g"),
         kss_sentences_per_s=round(kss_rate),
         pipeline_overhead_s_per_10k_segments=round(overhead_s, 2),
         peak_rss_gb=round(peak_rss_gb, 2),

@@ -6,6 +6,7 @@ Anything with `translate_batch(texts, src, tgt) -> list[str]` is a translator; `
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import math
 import os
@@ -209,6 +210,10 @@ class HFTranslator:
         self._stop = StopStringCriteria(tokenizer, [END_MARKER])
         self.capped = 0  # rows that reached their new-token limit without an end marker
         self.stop_at_eos = True  # the benchmark turns this off to hold random-weight rows to set lengths
+        self.drop_finished_rows = True  # greedy: own loop that shrinks the batch; False: transformers' generate
+        # newer transformers name the forward's KV-cache argument `cache`, older ones `past_key_values`
+        forward_parameters = inspect.signature(model.forward).parameters
+        self._cache_argument = "cache" if "cache" in forward_parameters else "past_key_values"
 
     def new_token_limit(self, source_tokens: int) -> int:
         limit = math.ceil(config.NEW_TOKENS_FACTOR * source_tokens) + config.NEW_TOKENS_EXTRA
@@ -271,7 +276,6 @@ class HFTranslator:
 
     def _generate(self, batch: list[_Row]) -> list[str]:
         import torch
-        from transformers import StoppingCriteriaList
 
         pad = self.tokenizer.pad_token_id
         width = max(len(r.ids) for r in batch)
@@ -280,34 +284,81 @@ class HFTranslator:
         for i, row in enumerate(batch):
             input_ids[i, width - len(row.ids):] = torch.tensor(row.ids)
             attention[i, width - len(row.ids):] = 1
-        max_new = max(r.max_new for r in batch)
         with torch.inference_mode():
-            out = self.model.generate(
-                input_ids=input_ids.to(self.model.device),
-                attention_mask=attention.to(self.model.device),
-                max_new_tokens=max_new,
-                do_sample=False,
-                num_beams=self.options.num_beams,
-                stopping_criteria=StoppingCriteriaList([self._stop]),
-                eos_token_id=self.tokenizer.eos_token_id if self.stop_at_eos else None,
-                pad_token_id=pad,
+            if self.options.num_beams == 1 and self.drop_finished_rows:
+                generated = self._greedy(input_ids, attention, batch)
+            else:
+                generated = self._hf_generate(input_ids, attention, batch)
+        return [self._extract(row, ids) for row, ids in zip(batch, generated)]
+
+    def _hf_generate(self, input_ids, attention, batch: list[_Row]) -> list[list[int]]:
+        from transformers import StoppingCriteriaList
+
+        out = self.model.generate(
+            input_ids=input_ids.to(self.model.device),
+            attention_mask=attention.to(self.model.device),
+            max_new_tokens=max(r.max_new for r in batch),
+            do_sample=False,
+            num_beams=self.options.num_beams,
+            stopping_criteria=StoppingCriteriaList([self._stop]),
+            eos_token_id=self.tokenizer.eos_token_id if self.stop_at_eos else None,
+            pad_token_id=self.tokenizer.pad_token_id,
+        )
+        return out[:, input_ids.shape[1]:].tolist()
+
+    def _greedy(self, input_ids, attention, batch: list[_Row]) -> list[list[int]]:
+        """Greedy decoding that takes each row out of the batch as soon as it is finished (end marker, eos or
+        its own limit), so the rows still running do not carry the finished ones to the end."""
+        import torch
+        from transformers import DynamicCache
+
+        device = self.model.device
+        mask = attention.to(device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        step_ids, step_positions = input_ids.to(device), positions
+        last_position = positions[:, -1]
+        cache = DynamicCache(config=self.model.config)
+        eos = self.tokenizer.eos_token_id if self.stop_at_eos else None
+        active = list(range(len(batch)))  # batch index of each row still running
+        generated: list[list[int]] = [[] for _ in batch]
+        tails = torch.empty((len(batch), 0), dtype=torch.long)  # running rows' new tokens, for the stop check
+        while active:
+            logits = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_positions,
+                                use_cache=True, **{self._cache_argument: cache}).logits[:, -1, :]
+            next_ids = logits.argmax(-1)
+            tails = torch.cat([tails, next_ids[:, None].cpu()], dim=1)
+            stopped = self._stop(tails, None).tolist()
+            keep = []
+            for j, (row, token) in enumerate(zip(active, next_ids.tolist())):
+                generated[row].append(token)
+                if not (stopped[j] or token == eos or len(generated[row]) >= batch[row].max_new):
+                    keep.append(j)
+            if not keep:
+                break
+            if len(keep) < len(active):
+                index = torch.tensor(keep, device=device)
+                cache.batch_select_indices(index)
+                mask, next_ids, last_position = mask[index], next_ids[index], last_position[index]
+                tails = tails[keep]
+                active = [active[j] for j in keep]
+            mask = torch.cat([mask, mask.new_ones((len(active), 1))], dim=1)
+            last_position = last_position + 1
+            step_ids, step_positions = next_ids[:, None], last_position[:, None]
+        return generated
+
+    def _extract(self, row: _Row, ids: list[int]) -> str:
+        # Each row is held to its own limit, whatever the batch ran to: the result of a row then
+        # does not depend on which rows shared its batch.
+        ids = ids[: row.max_new]
+        ended_by_eos = self.tokenizer.eos_token_id in ids
+        if ended_by_eos:
+            ids = ids[: ids.index(self.tokenizer.eos_token_id)]
+        text, finished = extract_translation(self.tokenizer.decode(ids, skip_special_tokens=True))
+        if not finished and not ended_by_eos and len(ids) >= row.max_new:
+            self.capped += 1
+            log.warning(
+                "a translation reached its limit of %d new tokens and may be cut or repetitive: %r",
+                row.max_new,
+                self.tokenizer.decode(row.ids)[:80],
             )
-        generated = out[:, width:].tolist()
-        texts = []
-        for row, ids in zip(batch, generated):
-            # Each row is held to its own limit, whatever the batch ran to: the result of a row then
-            # does not depend on which rows shared its batch.
-            ids = ids[: row.max_new]
-            ended_by_eos = self.tokenizer.eos_token_id in ids
-            if ended_by_eos:
-                ids = ids[: ids.index(self.tokenizer.eos_token_id)]
-            text, finished = extract_translation(self.tokenizer.decode(ids, skip_special_tokens=True))
-            if not finished and not ended_by_eos and len(ids) >= row.max_new:
-                self.capped += 1
-                log.warning(
-                    "a translation reached its limit of %d new tokens and may be cut or repetitive: %r",
-                    row.max_new,
-                    self.tokenizer.decode(row.ids)[:80],
-                )
-            texts.append(text)
-        return texts
+        return text

@@ -51,6 +51,19 @@ def test_batch_invariance_on_random_model(tiny):
     assert all(together)
 
 
+def test_shrinking_greedy_loop_matches_transformers_generate(tiny_model_dir, echo_translator):
+    tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", max_new_tokens=12)
+    ours = tr.translate_batch(VARIED, "en", "ko")
+    tr.drop_finished_rows = False
+    assert tr.translate_batch(VARIED, "en", "ko") == ours
+    en = read_lines("echo_sentences.en")
+    echo_translator.drop_finished_rows = False
+    try:
+        assert echo_translator.translate_batch(en, "en", "ko") == en
+    finally:
+        echo_translator.drop_finished_rows = True
+
+
 def test_small_batches_give_the_same_result(tiny_model_dir):
     big = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", max_new_tokens=12)
     small = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", max_new_tokens=12,
