@@ -212,6 +212,12 @@ class _RichProgress:
         self.segments = self.bar.add_task("segments", total=total_segments, rate="")
         self.files = self.bar.add_task("files", total=total_files, rate="")
         self.bar.start()
+        # log lines go above the bar instead of through it
+        self.handlers = log.handlers[:]
+        handler = logging.Handler()
+        handler.emit = lambda record: self.bar.console.print(_OneLineFormatter().format(record), markup=False,
+                                                             highlight=False)
+        log.handlers[:] = [handler]
 
     def advance(self, segments: int = 0, files: int = 0) -> None:
         self.bar.advance(self.segments, segments)
@@ -221,6 +227,7 @@ class _RichProgress:
 
     def stop(self) -> None:
         self.bar.stop()
+        log.handlers[:] = self.handlers
 
 
 def _print_summary(summary) -> None:
