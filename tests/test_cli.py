@@ -207,3 +207,15 @@ def test_help_does_not_import_heavy_modules():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "--to" in proc.stdout
     assert "HEAVY []" in proc.stdout, proc.stdout
+
+
+def test_random_model_folder_through_the_cli(tiny_model_dir, tmp_path):
+    path = tmp_path / "doc.txt"
+    path.write_text("  First sentence here. Second one!\n\n\tAnother paragraph.\n", encoding="utf-8")
+    result = run(path, "--to", "ko", "--model", tiny_model_dir, "--device", "cpu", "--max-new-tokens", "8")
+    assert result.exit_code == 0, result.stderr
+    out = (tmp_path / "doc.ko.txt").read_text(encoding="utf-8")
+    # random weights say nothing useful, but the layout around the three sentences is kept
+    assert out.startswith("  ") and "\n\n\t" in out and out.endswith("\n")
+    assert out != path.read_text(encoding="utf-8")
+    assert "limit" in result.stderr  # random rows never write the end marker and are reported
