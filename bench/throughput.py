@@ -107,6 +107,8 @@ def main():
     ap.add_argument("--baseline-limit", type=int, default=8, help="pairs per direction for one-sentence ways")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--dtype", default="auto")
+    ap.add_argument("--quantize", choices=["int8"], help="engine ways (c, g) and way q on the int8 CPU path; "
+                    "(a) and (b) stay in the float dtype")
     ap.add_argument("--batch-size", type=int)
     ap.add_argument("--batch-tokens", type=int)
     ap.add_argument("--beam-limit", type=int, default=2, help="pairs per direction for way (a)")
@@ -151,27 +153,38 @@ def main():
         sel = spread(pairs, n) if n else pairs
         return [("en", "ko", [e for e, _ in sel]), ("ko", "en", [k for _, k in sel])]
 
-    def make(generate=False, **opts):
+    engine_model = model
+    if args.quantize == "int8":
+        from gugugo_cli.engine import quantize_int8_cpu
+
+        engine_model = quantize_int8_cpu(model)  # a copy: the baselines keep the float model
+
+    def make(generate=False, quantized=False, **opts):
         def build():
-            tr = HeldLengthTranslator(model, tok, device=device, options=DecodeOptions(**opts), lengths=lengths)
+            lm = engine_model if quantized else model
+            tr = HeldLengthTranslator(lm, tok, device=device, options=DecodeOptions(**opts), lengths=lengths)
             tr.drop_finished_rows = not generate  # generate: transformers' generate, rows kept to the batch's end
             return tr
         return build
 
     engine_opts = dict(batch_size=args.batch_size, batch_tokens=args.batch_tokens)
     # warm-up: first calls pay one-off costs (allocator, kernels)
-    make(**engine_opts)().translate_batch([pairs[0][0], pairs[1][0]], "en", "ko")
+    make(quantized=True, **engine_opts)().translate_batch([pairs[0][0], pairs[1][0]], "en", "ko")
 
     rows = {}
     if "a" in args.ways:
         rows["a"] = run_way("one sentence, 5 beams", make(batch_size=1, num_beams=5), jobs(args.beam_limit))
     if "b" in args.ways:
         rows["b"] = run_way("one sentence, greedy", make(batch_size=1), jobs(args.baseline_limit))
+    if "q" in args.ways and args.quantize:
+        rows["q"] = run_way(f"one sentence, greedy, {args.quantize}", make(quantized=True, batch_size=1),
+                            jobs(args.baseline_limit))
     if "g" in args.ways:
-        rows["g"] = run_way("engine batches through transformers' generate", make(generate=True, **engine_opts),
-                            jobs(args.limit))
+        rows["g"] = run_way("engine batches through transformers' generate",
+                            make(generate=True, quantized=True, **engine_opts), jobs(args.limit))
     if "c" in args.ways:
-        rows["c"] = run_way("engine defaults", make(**engine_opts), jobs(args.limit))
+        name = "engine defaults" + (f", {args.quantize}" if args.quantize else "")
+        rows["c"] = run_way(name, make(quantized=True, **engine_opts), jobs(args.limit))
 
     # parts around the model: sentence splitting and the pipeline with a translator that does no work
     from gugugo_cli.segment import sentence_spans
@@ -206,6 +219,7 @@ def main():
         c_over_b=ratio(rows, "c", "b"),
         c_over_a=ratio(rows, "c", "a"),
         c_over_g=ratio(rows, "c", "g"),
+        c_over_q=ratio(rows, "c", "q"),
         kss_sentences_per_s=round(kss_rate),
         pipeline_overhead_s_per_10k_segments=round(overhead_s, 2),
         peak_rss_gb=round(peak_rss_gb, 2),

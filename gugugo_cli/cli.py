@@ -60,7 +60,8 @@ def _usage(message: str) -> None:
 @click.option("--dtype", default="auto", show_default=True,
               type=click.Choice(["auto", "bfloat16", "float16", "float32"]),
               help="auto: bf16/fp16 on GPU; bf16 on CPUs with native BF16, else float32.")
-@click.option("--quantize", type=click.Choice(["4bit", "8bit"]), help="Load with bitsandbytes (extra [quant]).")
+@click.option("--quantize", type=click.Choice(["4bit", "8bit", "int8"]),
+              help="4bit/8bit: bitsandbytes on GPU (extra [quant]); int8: dynamic int8 on CPU.")
 @click.option("--batch-size", type=click.IntRange(1), help="Sentences per generate call (default: 64 CPU, 256 GPU).")
 @click.option("--batch-tokens", type=click.IntRange(16), help="Token budget (prompt + new) per generate call.")
 @click.option("--num-beams", default=1, show_default=True, type=click.IntRange(1),

@@ -170,3 +170,15 @@ def test_out_of_memory_halves_the_batch_down_to_one(tiny):
     from gugugo_cli.errors import ModelError
     with pytest.raises(ModelError, match="out of memory"):
         tr.translate_batch(["Hi."], "en", "ko")
+
+
+def test_int8_cpu_path_still_echoes_and_has_its_own_cache_key():
+    from conftest import ECHO_MODEL
+    from gugugo_cli.engine import translator_key
+
+    tr = load_translator(str(ECHO_MODEL), device="cpu", dtype="float32", quantize="int8")
+    assert "quantized" in type(tr.model.gpt_neox.layers[0].mlp.dense_h_to_4h).__module__
+    en = read_lines("echo_sentences.en")
+    assert tr.translate_batch(en, "en", "ko") == en
+    plain = translator_key(str(ECHO_MODEL), "float32")
+    assert tr.cache_key != plain and tr.cache_key == translator_key(str(ECHO_MODEL), "float32", quantize="int8")
