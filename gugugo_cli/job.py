@@ -75,17 +75,13 @@ def find_inputs(
         elif not path.exists():
             raise UsageError(f"{path}: no such file or folder")
         else:
-            if output is None:
-                dest = default_output_path(path, tgt)
-            elif output.is_dir() or several:
-                dest = output / default_output_path(path.name, tgt).name
-            else:
-                dest = output
+            dest = default_output_path(path, tgt) if output is None else _dest_in(output, path, tgt, several)
             _add(tasks, path, dest, overwrite, summary)
     return tasks
 
 
 def _dest_in(output: Path, name: Path, tgt: str, several: bool) -> Path:
+    """-o names the output file itself, or (a folder, or several inputs) the folder it goes into."""
     return output / default_output_path(name, tgt).name if (output.is_dir() or several) else output
 
 
