@@ -5,11 +5,13 @@ Anything with `translate_batch(texts, src, tgt) -> list[str]` is a translator; `
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import logging
 import math
 import os
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Protocol, Sequence
@@ -207,6 +209,107 @@ class _Row:
     max_new: int
 
 
+def _grow(mask):
+    """The attention mask with one more column: the token fed at the next step."""
+    import torch
+
+    return torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
+
+
+def _cache_tensors(cache) -> list[tuple]:
+    return [(layer.keys, layer.values) for layer in cache.layers]
+
+
+@functools.lru_cache(maxsize=None)
+def _preallocated_layer():
+    from transformers.cache_utils import DynamicLayer
+
+    class PreallocatedLayer(DynamicLayer):
+        """A cache layer with room set aside for the tokens still to come: each step writes its keys and values
+        in place, where the plain layer concatenates and so copies the whole cache at every step."""
+
+        def __init__(self, keys, values, room: int):
+            super().__init__()
+            self.lazy_initialization(keys, values)
+            width = keys.shape[-2]
+            self._keys = keys.new_empty((*keys.shape[:-2], width + room, keys.shape[-1]))
+            self._values = values.new_empty((*values.shape[:-2], width + room, values.shape[-1]))
+            self._keys[..., :width, :] = keys
+            self._values[..., :width, :] = values
+            self.keys, self.values = self._keys[..., :width, :], self._values[..., :width, :]
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            start = self.keys.shape[-2]
+            end = start + key_states.shape[-2]
+            if end > self._keys.shape[-2]:  # more than the room set aside: fall back to growing
+                return super().update(key_states, value_states, *args, **kwargs)
+            self._keys[..., start:end, :] = key_states
+            self._values[..., start:end, :] = value_states
+            self.keys, self.values = self._keys[..., :end, :], self._values[..., :end, :]
+            return self.keys, self.values
+
+    return PreallocatedLayer
+
+
+def _cache_from(tensors: list[tuple], config, room: int):
+    """A cache holding these (keys, values) per layer, with room for `room` more tokens."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=config)
+    layer = _preallocated_layer()
+    cache.layers = [layer(keys, values, room) for keys, values in tensors]
+    return cache
+
+
+def _pad_left(t, width: int, dim: int):
+    import torch
+
+    missing = width - t.shape[dim]
+    if missing == 0:
+        return t
+    shape = list(t.shape)
+    shape[dim] = missing
+    return torch.cat([t.new_zeros(shape), t], dim=dim)
+
+
+@dataclass
+class _Running:
+    """Rows decoding together: their KV cache, attention mask (left padding is 0), the position of each row's
+    last token and the token each row feeds next. The cache is as wide as the mask."""
+
+    rows: list[_Row]
+    cache: object
+    mask: object
+    last_position: object
+    feed: object = None
+
+    def select(self, keep: list[int], config, room: int) -> "_Running":
+        import torch
+
+        index = torch.tensor(keep, device=self.mask.device)
+        mask = self.mask[index]
+        start = int(mask.any(0).int().argmax())  # columns that are padding for every row left are dropped
+        tensors = [(k[index, :, start:], v[index, :, start:]) for k, v in _cache_tensors(self.cache)]
+        return _Running([self.rows[j] for j in keep], _cache_from(tensors, config, room), mask[:, start:],
+                        self.last_position[index], self.feed[index])
+
+
+def _merge(a: Optional[_Running], b: Optional[_Running], config, room: int) -> Optional[_Running]:
+    """One running batch of both, the narrower left-padded to the wider."""
+    import torch
+
+    if a is None or b is None:
+        return a or b
+    width = max(a.mask.shape[1], b.mask.shape[1])
+    tensors = [
+        tuple(torch.cat([_pad_left(x, width, 2), _pad_left(y, width, 2)]) for x, y in ((ka, kb), (va, vb)))
+        for (ka, va), (kb, vb) in zip(_cache_tensors(a.cache), _cache_tensors(b.cache))
+    ]
+    return _Running(a.rows + b.rows, _cache_from(tensors, config, room),
+                    torch.cat([_pad_left(a.mask, width, 1), _pad_left(b.mask, width, 1)]),
+                    torch.cat([a.last_position, b.last_position]), torch.cat([a.feed, b.feed]))
+
+
 class HFTranslator:
     """Batched greedy/beam translation with per-row stopping at the end marker."""
 
@@ -224,6 +327,7 @@ class HFTranslator:
         kind = "cuda" if device.startswith("cuda") else "cpu"
         self.batch_size = self.options.batch_size or config.BATCH_SIZE[kind]
         self.batch_tokens = self.options.batch_tokens or config.BATCH_TOKENS[kind]
+        self.prefill_tokens = config.PREFILL_TOKENS[kind]
         # Built once: it precomputes tables over the whole vocabulary.
         self._stop = StopStringCriteria(tokenizer, [END_MARKER])
         self.capped = 0  # rows that reached their new-token limit without an end marker
@@ -254,9 +358,13 @@ class HFTranslator:
         # Longest first: similar lengths share a batch (little padding), and memory trouble shows early.
         rows.sort(key=lambda r: len(r.ids), reverse=True)
         results: list[Optional[str]] = [None] * len(unique)
-        for batch in self._batches(rows):
-            for row, text in zip(batch, self._generate_with_backoff(batch)):
-                results[row.index] = text
+        if self.options.num_beams == 1 and self.drop_finished_rows:
+            for row, ids in self._stream_with_backoff(rows):
+                results[row.index] = self._extract(row, ids)
+        else:
+            for batch in self._batches(rows):
+                for row, text in zip(batch, self._generate_with_backoff(batch)):
+                    results[row.index] = text
         by_text = dict(zip(unique, results))
         return [by_text[t] for t in texts]
 
@@ -293,76 +401,176 @@ class HFTranslator:
             return self._generate_with_backoff(batch[:half]) + self._generate_with_backoff(batch[half:])
 
     def _generate(self, batch: list[_Row]) -> list[str]:
+        """One batch through transformers' generate (beam search, or greedy with rows kept to the end)."""
         import torch
-
-        pad = self.tokenizer.pad_token_id
-        width = max(len(r.ids) for r in batch)
-        input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        attention = torch.zeros((len(batch), width), dtype=torch.long)
-        for i, row in enumerate(batch):
-            input_ids[i, width - len(row.ids):] = torch.tensor(row.ids)
-            attention[i, width - len(row.ids):] = 1
-        with torch.inference_mode():
-            if self.options.num_beams == 1 and self.drop_finished_rows:
-                generated = self._greedy(input_ids, attention, batch)
-            else:
-                generated = self._hf_generate(input_ids, attention, batch)
-        return [self._extract(row, ids) for row, ids in zip(batch, generated)]
-
-    def _hf_generate(self, input_ids, attention, batch: list[_Row]) -> list[list[int]]:
         from transformers import StoppingCriteriaList
 
-        out = self.model.generate(
-            input_ids=input_ids.to(self.model.device),
-            attention_mask=attention.to(self.model.device),
-            max_new_tokens=max(r.max_new for r in batch),
-            do_sample=False,
-            num_beams=self.options.num_beams,
-            stopping_criteria=StoppingCriteriaList([self._stop]),
-            eos_token_id=self.tokenizer.eos_token_id if self.stop_at_eos else None,
-            pad_token_id=self.tokenizer.pad_token_id,
-        )
-        return out[:, input_ids.shape[1]:].tolist()
+        input_ids, attention = self._left_padded(batch)
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=input_ids.to(self.model.device),
+                attention_mask=attention.to(self.model.device),
+                max_new_tokens=max(r.max_new for r in batch),
+                do_sample=False,
+                num_beams=self.options.num_beams,
+                stopping_criteria=StoppingCriteriaList([self._stop]),
+                eos_token_id=self.tokenizer.eos_token_id if self.stop_at_eos else None,
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+        generated = out[:, input_ids.shape[1]:].tolist()
+        return [self._extract(row, ids) for row, ids in zip(batch, generated)]
 
-    def _greedy(self, input_ids, attention, batch: list[_Row]) -> list[list[int]]:
-        """Greedy decoding that takes each row out of the batch as soon as it is finished (end marker, eos or
-        its own limit), so the rows still running do not carry the finished ones to the end."""
+    def _left_padded(self, rows: list[_Row]):
         import torch
+
+        width = max(len(r.ids) for r in rows)
+        input_ids = torch.full((len(rows), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        attention = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            input_ids[i, width - len(row.ids):] = torch.tensor(row.ids)
+            attention[i, width - len(row.ids):] = 1
+        return input_ids, attention
+
+    # --- greedy decoding with continuous batching ---
+
+    def _stream_with_backoff(self, rows: list[_Row]) -> list[tuple[_Row, list[int]]]:
+        """All rows through `_stream`; out of memory: the unfinished rows start again with half the batch."""
+        import torch
+
+        done: dict[int, list[int]] = {}
+        size, tokens = self.batch_size, self.batch_tokens
+        while True:
+            try:
+                self._stream([r for r in rows if r.index not in done], done, size, tokens)
+                return [(row, done[row.index]) for row in rows]
+            except torch.OutOfMemoryError:
+                if size == 1:
+                    raise ModelError(
+                        f"out of memory on {self.device} even for one sentence; try --dtype float16, "
+                        "--quantize 8bit or --device cpu"
+                    ) from None
+                if self.device.startswith("cuda"):
+                    torch.cuda.empty_cache()
+                size = max(1, min(size, len(rows) - len(done)) // 2)
+                tokens = max(1, tokens // 2)
+                log.warning("out of memory; going on with batches of at most %d rows", size)
+
+    def _stream(self, rows: list[_Row], done: dict[int, list[int]], batch_size: int, batch_tokens: int) -> None:
+        """Greedy decoding of `rows` (longest first) into `done`, with continuous batching.
+
+        A row leaves the running batch as soon as it is finished (end marker, eos or its own limit), and
+        waiting rows join it whenever a quarter of its places are free: the batch stays full, and no row is
+        carried along after it has ended. Joining rows are prefilled in groups of at most `prefill_tokens`
+        padded tokens, each group padded only to its own longest prompt; their KV cache is then left-padded
+        to the running batch's width and appended to it.
+        """
+        import torch
+
+        queue = deque(rows)
+        generated: dict[int, list[int]] = {}
+        running: Optional[_Running] = None
+        refill_at = max(1, batch_size // 4)
+        with torch.inference_mode():
+            while queue or running:
+                room = batch_size - (len(running.rows) if running else 0)
+                if queue and room >= min(refill_at, len(queue)):
+                    joining = self._admit(queue, running, generated, batch_size, batch_tokens)
+                    for group in self._prefill_groups(joining):
+                        joined = self._prefill(group, generated, done)
+                        rows_now = (running.rows if running else []) + (joined.rows if joined else [])
+                        running = _merge(running, joined, self.model.config, self._room(rows_now, generated))
+                if running:
+                    running = self._step(running, generated, done)
+
+    def _admit(self, queue: deque, running: Optional["_Running"], generated, batch_size: int, batch_tokens: int):
+        """Waiting rows that fit: rows x (width + most new tokens still to come) stays within the budget."""
+        count = len(running.rows) if running else 0
+        width = running.mask.shape[1] if running else 0
+        to_come = max((r.max_new - len(generated[r.index]) for r in running.rows), default=0) if running else 0
+        joining = []
+        while queue and count < batch_size:
+            row = queue[0]
+            cost = (count + 1) * (max(width, len(row.ids)) + max(to_come, row.max_new))
+            if count and cost > batch_tokens:
+                break
+            joining.append(queue.popleft())
+            count += 1
+            width, to_come = max(width, len(row.ids)), max(to_come, row.max_new)
+        return joining
+
+    def _prefill_groups(self, rows: list[_Row]):
+        """Consecutive rows (longest first) in groups within the prefill budget, each wasting at most
+        PREFILL_PADDING of its tokens on padding: compute spent on padding is lost."""
+        group: list[_Row] = []
+        real = 0
+        for row in rows:
+            padded = (len(group) + 1) * max(len(group[0].ids), len(row.ids)) if group else 0
+            if group and (padded > self.prefill_tokens or real + len(row.ids) < (1 - config.PREFILL_PADDING) * padded):
+                yield group
+                group, real = [], 0
+            group.append(row)
+            real += len(row.ids)
+        if group:
+            yield group
+
+    def _forward(self, input_ids, mask, positions, cache):
+        """Logits of the last position only (the prompt's other positions need none)."""
+        return self.model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True,
+                          logits_to_keep=1, **{self._cache_argument: cache}).logits[:, -1, :]
+
+    def _prefill(self, group: list[_Row], generated, done) -> Optional["_Running"]:
         from transformers import DynamicCache
 
         device = self.model.device
+        input_ids, attention = self._left_padded(group)
         mask = attention.to(device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        step_ids, step_positions = input_ids.to(device), positions
-        last_position = positions[:, -1]
         cache = DynamicCache(config=self.model.config)
+        logits = self._forward(input_ids.to(device), mask, positions, cache)
+        for row in group:
+            generated[row.index] = []
+        running = self._advance(_Running(group, cache, mask, positions[:, -1]), logits, generated, done)
+        if running and running.cache is cache:  # from here on the cache is written in place
+            running.cache = _cache_from(_cache_tensors(cache), self.model.config, self._room(running.rows, generated))
+        return running
+
+    def _step(self, running: "_Running", generated, done) -> Optional["_Running"]:
+        running.mask = _grow(running.mask)
+        running.last_position = running.last_position + 1
+        logits = self._forward(running.feed[:, None], running.mask, running.last_position[:, None], running.cache)
+        return self._advance(running, logits, generated, done)
+
+    @staticmethod
+    def _room(rows: list[_Row], generated) -> int:
+        """The most new tokens any of these rows can still take."""
+        return max((r.max_new - len(generated[r.index]) for r in rows), default=0)
+
+    def _advance(self, running: "_Running", logits, generated, done) -> Optional["_Running"]:
+        """Take each row's next token; finished rows go to `done` and leave the batch."""
+        import torch
+
+        tokens = logits.argmax(-1)
         eos = self.tokenizer.eos_token_id if self.stop_at_eos else None
-        active = list(range(len(batch)))  # batch index of each row still running
-        generated: list[list[int]] = [[] for _ in batch]
-        tails = torch.empty((len(batch), 0), dtype=torch.long)  # running rows' new tokens, for the stop check
-        while active:
-            logits = self.model(input_ids=step_ids, attention_mask=mask, position_ids=step_positions,
-                                use_cache=True, **{self._cache_argument: cache}).logits[:, -1, :]
-            next_ids = logits.argmax(-1)
-            tails = torch.cat([tails, next_ids[:, None].cpu()], dim=1)
-            stopped = self._stop(tails, None).tolist()
-            keep = []
-            for j, (row, token) in enumerate(zip(active, next_ids.tolist())):
-                generated[row].append(token)
-                if not (stopped[j] or token == eos or len(generated[row]) >= batch[row].max_new):
-                    keep.append(j)
-            if not keep:
-                break
-            if len(keep) < len(active):
-                index = torch.tensor(keep, device=device)
-                cache.batch_select_indices(index)
-                mask, next_ids, last_position = mask[index], next_ids[index], last_position[index]
-                tails = tails[keep]
-                active = [active[j] for j in keep]
-            mask = torch.cat([mask, mask.new_ones((len(active), 1))], dim=1)
-            last_position = last_position + 1
-            step_ids, step_positions = next_ids[:, None], last_position[:, None]
-        return generated
+        window = self._stop.maximum_token_len
+        tails = []
+        for row, token in zip(running.rows, tokens.tolist()):
+            generated[row.index].append(token)
+            tails.append((row.ids + generated[row.index])[-window:])
+        stopped = self._stop(torch.tensor([[0] * (window - len(t)) + t for t in tails]), None).tolist()
+        keep = []
+        for j, row in enumerate(running.rows):
+            ids = generated[row.index]
+            if stopped[j] or ids[-1] == eos or len(ids) >= row.max_new:
+                done[row.index] = generated.pop(row.index)
+            else:
+                keep.append(j)
+        running.feed = tokens
+        if not keep:
+            return None
+        if len(keep) < len(running.rows):
+            kept = [running.rows[j] for j in keep]
+            running = running.select(keep, self.model.config, self._room(kept, generated))
+        return running
 
     def _extract(self, row: _Row, ids: list[int]) -> str:
         # Each row is held to its own limit, whatever the batch ran to: the result of a row then

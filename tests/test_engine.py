@@ -71,19 +71,53 @@ def test_small_batches_give_the_same_result(tiny_model_dir):
     assert small.translate_batch(VARIED, "en", "ko") == big.translate_batch(VARIED, "en", "ko")
 
 
-def test_batches_respect_size_and_token_budget(tiny_model_dir):
+def test_running_batch_respects_size_and_token_budget(tiny_model_dir):
     tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", batch_size=4, batch_tokens=300)
-    seen = []
-    original = tr._generate
-    tr._generate = lambda batch: (seen.append([len(r.ids) + r.max_new for r in batch]), original(batch))[1]
+    tr.prefill_tokens = 60
+    steps, groups = [], []
+    step, prefill = tr._step, tr._prefill
+
+    def watch_step(running, generated, done):
+        to_come = max(r.max_new - len(generated[r.index]) for r in running.rows)
+        steps.append((len(running.rows), running.mask.shape[1] + to_come))
+        return step(running, generated, done)
+
+    def watch_prefill(group, generated, done):
+        groups.append([len(r.ids) for r in group])
+        return prefill(group, generated, done)
+
+    tr._step, tr._prefill = watch_step, watch_prefill
     tr.translate_batch(VARIED, "en", "ko")
-    assert sum(map(len, seen)) == len(set(VARIED))
-    for batch in seen:
-        assert len(batch) <= 4
-        assert len(batch) == 1 or len(batch) * max(batch) <= 300
-    # longest prompts first, so each batch is of similar lengths
-    firsts = [b[0] for b in seen]
+    assert sum(map(len, groups)) == len(set(VARIED))
+    for rows, width in steps:
+        assert rows <= 4
+        assert rows == 1 or rows * width <= 300
+    for group in groups:  # each prefill group within its own budget, padded to its own longest prompt
+        assert len(group) == 1 or len(group) * max(group) <= 60
+    # longest prompts first, so rows that run together are of similar lengths
+    firsts = [g[0] for g in groups]
     assert firsts == sorted(firsts, reverse=True)
+
+
+def test_rows_join_the_running_batch_as_others_finish(tiny_model_dir):
+    from gugugo_cli import engine
+
+    tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", batch_size=4)  # limits differ by row
+    joins = []
+    merge = engine._merge
+
+    def watch(a, b, *rest):
+        if a is not None and b is not None:
+            joins.append((len(a.rows), len(b.rows), a.mask.shape[1], b.mask.shape[1]))
+        return merge(a, b, *rest)
+
+    engine._merge = watch
+    try:
+        together = tr.translate_batch(VARIED, "en", "ko")
+    finally:
+        engine._merge = merge
+    assert joins  # rows were added to a batch that was already decoding
+    assert together == [tr.translate_batch([s], "en", "ko")[0] for s in VARIED]
 
 
 def test_random_model_hits_the_cap_and_is_reported(tiny, caplog):
@@ -105,8 +139,8 @@ def test_each_row_stops_at_its_own_limit(tiny):
     tr = HFTranslator(tiny.model, tiny.tokenizer)
     short, long = "Hi.", VARIED[5]
     limits = {}
-    original = tr._generate
-    tr._generate = lambda batch: (limits.update({len(r.ids): r.max_new for r in batch}), original(batch))[1]
+    original = tr._prefill
+    tr._prefill = lambda group, *a: (limits.update({len(r.ids): r.max_new for r in group}), original(group, *a))[1]
     mixed = tr.translate_batch([short, long], "en", "ko")
     assert len(set(limits.values())) == 2
     assert mixed == [tr.translate_batch([short], "en", "ko")[0], tr.translate_batch([long], "en", "ko")[0]]
@@ -153,20 +187,21 @@ def test_out_of_memory_halves_the_batch_down_to_one(tiny):
 
     tr = HFTranslator(tiny.model, tiny.tokenizer, options=type(tiny.options)(max_new_tokens=4))
     expected = tr.translate_batch(VARIED[:7], "en", "ko")
-    sizes = []
-    original = tr._generate
+    failed, ran = [], []
+    original = tr._forward
 
-    def small_only(batch):
-        sizes.append(len(batch))
-        if len(batch) > 2:
+    def small_only(input_ids, *args):
+        if input_ids.shape[0] > 2:
+            failed.append(input_ids.shape[0])
             raise torch.OutOfMemoryError("CUDA out of memory")
-        return original(batch)
+        ran.append(input_ids.shape[0])
+        return original(input_ids, *args)
 
-    tr._generate = small_only
+    tr._forward = small_only
     assert tr.translate_batch(VARIED[:7], "en", "ko") == expected
-    assert sizes[0] == 7 and max(s for s in sizes[1:] if s <= 2) <= 2
+    assert failed and failed == sorted(failed, reverse=True) and max(ran) <= 2
 
-    tr._generate = lambda batch: (_ for _ in ()).throw(torch.OutOfMemoryError("CUDA out of memory"))
+    tr._forward = lambda *a: (_ for _ in ()).throw(torch.OutOfMemoryError("CUDA out of memory"))
     from gugugo_cli.errors import ModelError
     with pytest.raises(ModelError, match="out of memory"):
         tr.translate_batch(["Hi."], "en", "ko")
