@@ -10,17 +10,22 @@ spends on a translation of that length.
 Workload: the sentence pairs of korean-english-park.dev.{en,ko}, en->ko and ko->en, through the project's
 own pipeline (segment -> sort -> batch -> generate -> extract).
 
-    python bench/throughput.py --data ../shared/data --limit 64 --baseline-limit 8        # CPU, quick
+    python bench/throughput.py --data ../shared/data --limit 64 --baseline-limit 2 --beam-limit 1 \
+        --ways abocqi --quantize int8                                                    # CPU
     python bench/throughput.py --data ../shared/data --device cuda --dtype bfloat16       # GPU, full
 
 Ways measured: (a) one sentence at a time, 5 beams (the original demo app); (b) one sentence at a time,
-greedy; (c) the engine with its defaults; optionally (g) the same batches through transformers' generate. Baselines run on an evenly spread subset (--baseline-limit) and
-are compared by rate. Also: sentence splitting and the non-model pipeline overhead. The last line is JSON.
+greedy; (c) the engine with its defaults. Optionally: (o) one sentence at a time on the engine's own model (its
+kernels without its batching), (g) the engine's batches through transformers' generate, and with --quantize int8
+(q) one sentence and (i) the engine on the int8 CPU model. (a) and (b) run the plain transformers model.
+Baselines run on an evenly spread subset (--baseline-limit, --beam-limit) and are compared by output tokens per
+second. Also: sentence splitting and the non-model pipeline overhead. The last line is JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -35,7 +40,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gugugo_cli.engine import DecodeOptions, HFTranslator, resolve_device, resolve_dtype  # noqa: E402
+from gugugo_cli.engine import (  # noqa: E402
+    DecodeOptions, HFTranslator, onednn_linears_cpu, quantize_int8_cpu, resolve_device, resolve_dtype,
+)
 from gugugo_cli.pipeline import plan_documents, translate_plans  # noqa: E402
 from gugugo_cli.formats.txt import TextDocument  # noqa: E402
 
@@ -107,13 +114,13 @@ def main():
     ap.add_argument("--baseline-limit", type=int, default=8, help="pairs per direction for one-sentence ways")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--dtype", default="auto")
-    ap.add_argument("--quantize", choices=["int8"], help="engine ways (c, g) and way q on the int8 CPU path; "
-                    "(a) and (b) stay in the float dtype")
+    ap.add_argument("--quantize", choices=["int8"], help="also build the int8 CPU model, for ways q and i")
     ap.add_argument("--batch-size", type=int)
     ap.add_argument("--batch-tokens", type=int)
     ap.add_argument("--beam-limit", type=int, default=2, help="pairs per direction for way (a)")
-    ap.add_argument("--ways", default="abc", help="which ways to run: a, b, c, and g (the engine's batches "
-                    "through transformers' generate instead of its own greedy loop)")
+    ap.add_argument("--ways", default="abc", help="ways to run, in this order: a (one sentence, 5 beams), "
+                    "b (one sentence, greedy), c (engine defaults), o (one sentence on the engine's model), g (the "
+                    "engine's batches through transformers' generate), q / i (one sentence / engine on int8)")
     args = ap.parse_args()
 
     # every held row "reaches its limit" by design: the engine's warning about it is noise here
@@ -153,15 +160,15 @@ def main():
         sel = spread(pairs, n) if n else pairs
         return [("en", "ko", [e for e, _ in sel]), ("ko", "en", [k for _, k in sel])]
 
+    # The engine's own model: what load_translator makes of the float model on this device (on a float32 CPU:
+    # oneDNN linear layers); the one-sentence baselines (a) and (b) run the plain model, as a transformers user would.
     engine_model = model
-    if args.quantize == "int8":
-        from gugugo_cli.engine import quantize_int8_cpu
+    if device == "cpu" and dtype == torch.float32:
+        engine_model = onednn_linears_cpu(copy.deepcopy(model))
+    int8_model = quantize_int8_cpu(model) if args.quantize == "int8" else None  # a copy
 
-        engine_model = quantize_int8_cpu(model)  # a copy: the baselines keep the float model
-
-    def make(generate=False, quantized=False, **opts):
+    def make(lm, generate=False, **opts):
         def build():
-            lm = engine_model if quantized else model
             tr = HeldLengthTranslator(lm, tok, device=device, options=DecodeOptions(**opts), lengths=lengths)
             tr.drop_finished_rows = not generate  # generate: transformers' generate, rows kept to the batch's end
             return tr
@@ -169,22 +176,26 @@ def main():
 
     engine_opts = dict(batch_size=args.batch_size, batch_tokens=args.batch_tokens)
     # warm-up: first calls pay one-off costs (allocator, kernels)
-    make(quantized=True, **engine_opts)().translate_batch([pairs[0][0], pairs[1][0]], "en", "ko")
+    for lm in (model, engine_model, int8_model):
+        if lm is not None:
+            make(lm, **engine_opts)().translate_batch([pairs[0][0], pairs[1][0]], "en", "ko")
 
     rows = {}
-    if "a" in args.ways:
-        rows["a"] = run_way("one sentence, 5 beams", make(batch_size=1, num_beams=5), jobs(args.beam_limit))
-    if "b" in args.ways:
-        rows["b"] = run_way("one sentence, greedy", make(batch_size=1), jobs(args.baseline_limit))
-    if "q" in args.ways and args.quantize:
-        rows["q"] = run_way(f"one sentence, greedy, {args.quantize}", make(quantized=True, batch_size=1),
-                            jobs(args.baseline_limit))
-    if "g" in args.ways:
-        rows["g"] = run_way("engine batches through transformers' generate",
-                            make(generate=True, quantized=True, **engine_opts), jobs(args.limit))
-    if "c" in args.ways:
-        name = "engine defaults" + (f", {args.quantize}" if args.quantize else "")
-        rows["c"] = run_way(name, make(quantized=True, **engine_opts), jobs(args.limit))
+    ways = {
+        "a": ("one sentence, 5 beams", lambda: make(model, batch_size=1, num_beams=5), args.beam_limit),
+        "b": ("one sentence, greedy", lambda: make(model, batch_size=1), args.baseline_limit),
+        "o": ("one sentence, greedy, engine's model", lambda: make(engine_model, batch_size=1), args.baseline_limit),
+        "g": ("engine batches through transformers' generate", lambda: make(engine_model, generate=True, **engine_opts),
+              args.limit),
+        "c": ("engine defaults", lambda: make(engine_model, **engine_opts), args.limit),
+        "q": ("one sentence, greedy, int8", lambda: make(int8_model, batch_size=1), args.baseline_limit),
+        "i": ("engine, int8", lambda: make(int8_model, **engine_opts), args.limit),
+    }
+    for way in args.ways:
+        if way in "qi" and int8_model is None:
+            sys.exit(f"way {way} needs --quantize int8")
+        name, maker, n = ways[way]
+        rows[way] = run_way(name, maker(), jobs(n))
 
     # parts around the model: sentence splitting and the pipeline with a translator that does no work
     from gugugo_cli.segment import sentence_spans
@@ -219,7 +230,9 @@ def main():
         c_over_b=ratio(rows, "c", "b"),
         c_over_a=ratio(rows, "c", "a"),
         c_over_g=ratio(rows, "c", "g"),
-        c_over_q=ratio(rows, "c", "q"),
+        c_over_o=ratio(rows, "c", "o"),
+        i_over_b=ratio(rows, "i", "b"),
+        i_over_q=ratio(rows, "i", "q"),
         kss_sentences_per_s=round(kss_rate),
         pipeline_overhead_s_per_10k_segments=round(overhead_s, 2),
         peak_rss_gb=round(peak_rss_gb, 2),

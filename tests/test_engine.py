@@ -217,3 +217,46 @@ def test_int8_cpu_path_still_echoes_and_has_its_own_cache_key():
     assert tr.translate_batch(en, "en", "ko") == en
     plain = translator_key(str(ECHO_MODEL), "float32")
     assert tr.cache_key != plain and tr.cache_key == translator_key(str(ECHO_MODEL), "float32", quantize="int8")
+
+
+def test_float32_cpu_layers_run_on_onednn_with_the_same_results(tiny_model_dir, echo_translator):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from gugugo_cli.engine import onednn_linears_cpu
+
+    if not torch.backends.mkldnn.is_available():
+        pytest.skip("this torch has no oneDNN")
+    assert type(echo_translator.model.gpt_neox.layers[0].mlp.dense_h_to_4h).__name__ == "OneDNNLinear"
+    plain = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
+    fast = onednn_linears_cpu(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval())
+    ids = torch.randint(5, 200, (3, 9))
+    with torch.inference_mode():
+        assert torch.allclose(fast(input_ids=ids).logits, plain(input_ids=ids).logits, atol=1e-4)
+
+
+def test_preallocated_cache_layer_writes_in_place_grows_past_its_room_and_keeps_rows():
+    import torch
+    from transformers import DynamicCache
+
+    from gugugo_cli.engine import _cache_of
+
+    def cache(rows, width):
+        c = DynamicCache()
+        c.update(torch.randn(rows, 2, width, 4), torch.randn(rows, 2, width, 4), 0)
+        return c
+
+    a, b = cache(2, 5), cache(3, 3)
+    expected_a, expected_b = a.layers[0].keys.clone(), b.layers[0].keys.clone()
+    merged = _cache_of([a, b], None, room=1).layers[0]
+    assert torch.equal(merged.keys[:2], expected_a)
+    assert torch.equal(merged.keys[2:, :, 2:], expected_b) and not merged.keys[2:, :, :2].any()
+    steps = [torch.randn(5, 2, 1, 4) for _ in range(3)]  # the third goes past the room of one
+    for step in steps:
+        keys, _ = merged.update(step, step.clone())
+    assert keys.shape == (5, 2, 8, 4) and torch.equal(keys[:, :, 5:], torch.cat(steps, dim=2))
+    full = keys.clone()
+    merged.keep(torch.tensor([1, 3]), start=2)
+    assert torch.equal(merged.keys, full[[1, 3], :, 2:])
+    keys, _ = merged.update(steps[0][:2], steps[0][:2])
+    assert torch.equal(keys[:, :, -1:], steps[0][:2])
