@@ -16,9 +16,9 @@ NEW_TOKENS_FACTOR = 2.0
 NEW_TOKENS_EXTRA = 16
 MAX_NEW_TOKENS = 256
 
-# Batching: rows per generate call and a budget of (prompt + new) tokens per call. On CPU, matrix
-# products only get efficient from a few dozen rows on (measured: per-row cost of a 2048x8192 fp32
-# product falls 3x from 1 to 64 rows, 6x at 256), so CPU batches are large too.
+# Batching: rows decoding together and a budget of rows x (prompt + new) tokens, which bounds the KV cache.
+# On CPU a decoding step's matrix products get efficient only from a few dozen rows on (a 2048x8192 float32
+# product: ~3 ms for 1 row, ~20 ms for 64, on oneDNN), so CPU batches are large too.
 BATCH_SIZE = {"cpu": 64, "cuda": 256}
 BATCH_TOKENS = {"cpu": 16384, "cuda": 131072}
 # Prompts joining a running batch are prefilled in groups of at most this many (padded) tokens: on CPU a
