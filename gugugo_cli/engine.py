@@ -278,7 +278,7 @@ def _preallocated_layer():
         def __init__(self, parts: list, room: int):
             super().__init__()
             first = parts[0]
-            self.lazy_initialization(first.keys, first.values)
+            self.dtype, self.device, self.is_initialized = first.keys.dtype, first.keys.device, True
             width = max(part.keys.shape[-2] for part in parts)
             rows = sum(part.keys.shape[0] for part in parts)
             self._keys, self._values = (t.new_empty((rows, t.shape[1], width + room, t.shape[-1]))
