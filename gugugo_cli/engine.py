@@ -191,7 +191,7 @@ def onednn_linears_cpu(model):
     2-core AMD EPYC (bench/README.md). Left as it is where oneDNN is not available or a layer cannot be moved."""
     import torch
 
-    if not torch.backends.mkldnn.is_available():
+    if not torch.backends.mkldnn.is_available() or not hasattr(torch._C._nn, "mkldnn_linear"):
         return model
     layer = _onednn_linear()
     try:
