@@ -41,7 +41,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gugugo_cli.engine import (  # noqa: E402
-    DecodeOptions, HFTranslator, onednn_linears_cpu, quantize_int8_cpu, resolve_device, resolve_dtype,
+    DecodeOptions, HFTranslator, engine_layers, resolve_device, resolve_dtype,
 )
 from gugugo_cli.pipeline import plan_documents, translate_plans  # noqa: E402
 from gugugo_cli.formats.txt import TextDocument  # noqa: E402
@@ -122,6 +122,8 @@ def main():
                     "b (one sentence, greedy), c (engine defaults), o (one sentence on the engine's model), g (the "
                     "engine's batches through transformers' generate), q / i (one sentence / engine on int8)")
     args = ap.parse_args()
+    if set(args.ways) & set("qi") and args.quantize != "int8":
+        ap.error("ways q and i need --quantize int8")
 
     # every held row "reaches its limit" by design: the engine's warning about it is noise here
     logging.getLogger("gugugo_cli").setLevel(logging.ERROR)
@@ -162,10 +164,8 @@ def main():
 
     # The engine's own model: what load_translator makes of the float model on this device (on a float32 CPU:
     # oneDNN linear layers); the one-sentence baselines (a) and (b) run the plain model, as a transformers user would.
-    engine_model = model
-    if device == "cpu" and dtype == torch.float32:
-        engine_model = onednn_linears_cpu(copy.deepcopy(model))
-    int8_model = quantize_int8_cpu(model) if args.quantize == "int8" else None  # a copy
+    engine_model = engine_layers(copy.deepcopy(model) if device == "cpu" else model, device, dtype)
+    int8_model = engine_layers(model, device, dtype, "int8") if args.quantize == "int8" else None  # a copy
 
     def make(lm, generate=False, **opts):
         def build():
@@ -192,8 +192,6 @@ def main():
         "i": ("engine, int8", lambda: make(int8_model, **engine_opts), args.limit),
     }
     for way in args.ways:
-        if way in "qi" and int8_model is None:
-            sys.exit(f"way {way} needs --quantize int8")
         name, maker, n = ways[way]
         rows[way] = run_way(name, maker(), jobs(n))
 

@@ -159,14 +159,23 @@ def load_translator(
     if not bitsandbytes:
         lm.to(device)
     lm.eval()
-    if quantize == "int8":
-        lm = quantize_int8_cpu(lm)
-    elif device == "cpu" and torch_dtype == torch.float32:
-        lm = onednn_linears_cpu(lm)
+    lm = engine_layers(lm, device, torch_dtype, quantize)
     translator = HFTranslator(lm, tokenizer, device=device, model_id=model_id, options=DecodeOptions(**options))
     translator.cache_key = translator_key(model_id, dtype, translator.options.num_beams,
                                           translator.options.max_new_tokens, quantize)
     return translator
+
+
+def engine_layers(model, device: str, torch_dtype, quantize: Optional[str] = None):
+    """The model with the layers the engine computes with: int8 when asked for, oneDNN for float32 on CPU,
+    else as it is. oneDNN replaces layers in place; int8 returns a copy."""
+    import torch
+
+    if quantize == "int8":
+        return quantize_int8_cpu(model)
+    if device == "cpu" and torch_dtype == torch.float32:
+        return onednn_linears_cpu(model)
+    return model
 
 
 def quantize_int8_cpu(model):
@@ -187,7 +196,7 @@ def quantize_int8_cpu(model):
 def onednn_linears_cpu(model):
     """Float32 Linear layers computed by oneDNN instead of the default BLAS, in place.
 
-    Same arithmetic, other kernels: decoding steps of 16 to 64 rows measured 1.2x to 2x faster on this project's
+    Same arithmetic, other kernels: decoding steps of 16 to 64 rows measured 1.1x to 2x faster on this project's
     2-core AMD EPYC (bench/README.md). Left as it is where oneDNN is not available or a layer cannot be moved."""
     import torch
 
@@ -368,12 +377,10 @@ class _Running:
         self.mask, self.last_position, self.feed = mask[:, start:], self.last_position[index], self.feed[index]
 
 
-def _merge(a: Optional[_Running], b: Optional[_Running], config, room: int) -> Optional[_Running]:
+def _merge(a: _Running, b: _Running, config, room: int) -> _Running:
     """One running batch of both, the narrower left-padded to the wider."""
     import torch
 
-    if a is None or b is None:
-        return a or b
     width = max(a.mask.shape[1], b.mask.shape[1])
     return _Running(a.rows + b.rows, _cache_of([a.cache, b.cache], config, room),
                     torch.cat([_pad_left(a.mask, width), _pad_left(b.mask, width)]),
@@ -547,8 +554,11 @@ class HFTranslator:
                     joining = self._admit(queue, running, generated, batch_size, batch_tokens)
                     for group in self._prefill_groups(joining):
                         joined = self._prefill(group, generated, done)
-                        rows_now = (running.rows if running else []) + (joined.rows if joined else [])
-                        running = _merge(running, joined, self.model.config, self._room(rows_now, generated))
+                        if running and joined:
+                            room = self._room(running.rows + joined.rows, generated)
+                            running = _merge(running, joined, self.model.config, room)
+                        else:
+                            running = running or joined
                 if running:
                     running = self._step(running, generated, done)
 
@@ -556,7 +566,7 @@ class HFTranslator:
         """Waiting rows that fit: rows x (width + most new tokens still to come) stays within the budget."""
         count = len(running.rows) if running else 0
         width = running.mask.shape[1] if running else 0
-        to_come = max((r.max_new - len(generated[r.index]) for r in running.rows), default=0) if running else 0
+        to_come = self._room(running.rows if running else [], generated)
         joining = []
         while queue and count < batch_size:
             row = queue[0]
