@@ -40,11 +40,20 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gugugo_cli.engine import (  # noqa: E402
-    DecodeOptions, HFTranslator, engine_layers, resolve_device, resolve_dtype,
-)
-from gugugo_cli.pipeline import plan_documents, translate_plans  # noqa: E402
+from gugugo_cli.engines.base import DecodeOptions  # noqa: E402
+from gugugo_cli.engines.cpu_kernels import engine_layers  # noqa: E402
+from gugugo_cli.engines.hf import HFTranslator  # noqa: E402
+from gugugo_cli.engines.loading import resolve_device, resolve_dtype  # noqa: E402
 from gugugo_cli.formats.txt import TextDocument  # noqa: E402
+from gugugo_cli.job import pool  # noqa: E402
+
+
+def plan_documents(docs, tgt, src):
+    return [pool.plan_document(doc, tgt, src) for doc in docs]
+
+
+def translate_plans(plans, tgt, translator):
+    return dict(pool.translate_keys(translator, pool.keys_of(plans), tgt))
 
 POLYGLOT_KO_1_3B = dict(
     vocab_size=30080,
@@ -66,16 +75,23 @@ POLYGLOT_KO_1_3B = dict(
 class HeldLengthTranslator(HFTranslator):
     """The real engine, with each row's new tokens set to its reference length (random weights never stop)."""
 
-    def __init__(self, *args, lengths: dict[str, int], **kwargs):
+    def __init__(self, *args, lengths: dict[str, int], generate: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.lengths = lengths
-        self.stop_at_eos = False
+        self.generate = generate  # greedy through transformers' generate, rows kept to the batch's end
         self.generated_tokens = 0
 
-    def row_limit(self, text, source_tokens):
+    @property
+    def eos_token_id(self):
+        return None  # random weights: rows run to their held length
+
+    def new_token_limit(self, text, source_tokens):
         n = self.lengths[text]
         self.generated_tokens += n
         return n
+
+    def _decode(self, rows):
+        return self._with_generate(rows) if self.generate else super()._decode(rows)
 
 
 def spread(items: list, n: int) -> list:
@@ -91,7 +107,7 @@ def run_way(name, make, jobs):
     sentences = sum(len(texts) for _, _, texts in jobs)
     start = time.perf_counter()
     for src, tgt, texts in jobs:
-        docs = [TextDocument(t) for t in texts]
+        docs = [TextDocument.of_text(t) for t in texts]
         plans = [p for doc_plans in plan_documents(docs, tgt, src) for p in doc_plans]
         translate_plans(plans, tgt, tr)
     seconds = time.perf_counter() - start
@@ -136,7 +152,7 @@ def main():
     tok = AutoTokenizer.from_pretrained(Path(__file__).resolve().parent.parent / "tests" / "models" / "echo")
 
     device = resolve_device(args.device)
-    dtype = resolve_dtype(args.dtype, device)
+    dtype = getattr(torch, resolve_dtype(args.dtype, device))
     from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
     torch.manual_seed(0)
@@ -153,7 +169,7 @@ def main():
     lengths = {}
     for e, k in pairs:
         for source, reference, src, tgt in ((e, k, "en", "ko"), (k, e, "ko", "en")):
-            segments = [seg.text for p in plan_documents([TextDocument(source)], tgt, src)[0] for seg in p.segments]
+            segments = [seg.text for p in plan_documents([TextDocument.of_text(source)], tgt, src)[0] for seg in p.segments]
             counts = [count(t) for t in segments]
             for text, c in zip(segments, counts):
                 lengths[text] = max(1, round(count(reference) * c / sum(counts)))
@@ -169,9 +185,8 @@ def main():
 
     def make(lm, generate=False, **opts):
         def build():
-            tr = HeldLengthTranslator(lm, tok, device=device, options=DecodeOptions(**opts), lengths=lengths)
-            tr.drop_finished_rows = not generate  # generate: transformers' generate, rows kept to the batch's end
-            return tr
+            return HeldLengthTranslator(lm, tok, device=device, options=DecodeOptions(**opts), lengths=lengths,
+                                        generate=generate)
         return build
 
     engine_opts = dict(batch_size=args.batch_size, batch_tokens=args.batch_tokens)
@@ -210,7 +225,7 @@ def main():
 
     many = [e for e, _ in pairs] * 10
     t = time.perf_counter()
-    docs = [TextDocument(s) for s in many]
+    docs = [TextDocument.of_text(s) for s in many]
     plans = [p for dp in plan_documents(docs, "ko", "en") for p in dp]
     done = translate_plans(plans, "ko", NoWork())
     for p in plans:

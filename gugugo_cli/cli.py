@@ -13,27 +13,13 @@ from pathlib import Path
 import click
 
 from . import config
+from .console import PROG, setup_logging
 from .errors import GugugoError, UsageError
+from .languages import LANGUAGES
 
-PROG = "gugugo-translate"
 log = logging.getLogger("gugugo_cli")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-class _OneLineFormatter(logging.Formatter):
-    def format(self, record):
-        return f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
-
-
-def _setup_logging(debug: bool, quiet: bool, interactive: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_OneLineFormatter())
-    log.handlers[:] = [handler]
-    log.propagate = False
-    # in a pipe only warnings and errors; on a terminal also what was written
-    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.INFO if interactive else logging.WARNING
-    log.setLevel(level)
 
 
 def _usage(message: str) -> None:
@@ -93,10 +79,10 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     Exit status: 0 all done, 1 some files failed, 2 usage error, 130 interrupted.
     """
     interactive = sys.stderr.isatty() and not quiet
-    _setup_logging(debug, quiet, interactive)
-    if tgt not in config.LANGUAGES:
+    setup_logging(debug, quiet, interactive)
+    if tgt not in LANGUAGES:
         _usage(f"--to {tgt!r}: unknown language (choose ko or en)")
-    if src not in ("auto",) + config.LANGUAGES:
+    if src not in ("auto",) + LANGUAGES:
         _usage(f"--from {src!r}: unknown language (choose auto, ko or en)")
     if src == tgt:
         _usage(f"--from and --to are both {tgt!r}")
@@ -134,9 +120,8 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
 
 def _run(inputs, src, output, overwrite, include, exclude, load_options, options, cache_path, no_cache,
          dry_run, interactive) -> int:
-    from . import job
-    from .cache import SegmentCache, default_cache_path
-    from .engine import translator_key
+    from . import console, job
+    from .engines.loading import load, resolve
 
     tgt = options.tgt
     summary = job.Summary()
@@ -154,111 +139,44 @@ def _run(inputs, src, output, overwrite, include, exclude, load_options, options
     tasks = job.plan_tasks(tasks, options, src, summary, stdin=sys.stdin.buffer if "-" in inputs else None)
     report_failures()
 
-    cache = SegmentCache(None if no_cache else (cache_path or default_cache_path()))
-    key = translator_key(**load_options)
+    cache = job.SegmentCache(None if no_cache else (cache_path or job.default_cache_path()))
+    # what the model would be, for the cache key (--dry-run asks torch nothing); no model, no question
+    needed = any(task.pending for task in tasks)
+    resolved = resolve(**load_options, probe_torch=not dry_run) if needed else None
+    key = resolved.cache_key if resolved else ""
     if dry_run:
         job.look_up(tasks, tgt, key, cache, summary)
-        _report_dry_run(summary, len(tasks))
+        console.report_dry_run(summary, len(tasks))
         cache.close()
         return EXIT_FAILED if summary.failed else EXIT_OK
 
     def get_translator():
-        from .engine import load_translator
+        console.quiet_transformers()
+        return load(resolved)
 
-        _quiet_transformers()
-        return load_translator(**load_options)
-
-    progress = _RichProgress() if interactive else None
+    progress = console.RichProgress() if interactive else None
     try:
         job.run(tasks, tgt, get_translator, key, cache, summary, progress=progress, write=_write)
     finally:
         cache.close()
         report_failures()
+    if summary.capped:
+        examples = "; ".join(repr(s[:80]) for s in summary.capped_examples)
+        log.warning("%d translation%s reached the new-token limit and may be cut or repetitive (e.g. %s)",
+                    summary.capped, "" if summary.capped == 1 else "s", examples)
     if interactive:
-        _print_summary(summary)
+        console.print_summary(summary)
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 
 def _write(task, data: bytes) -> None:
-    from .job import _write_file
+    from .job import write_file
 
     if task.dest is None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
     else:
-        _write_file(task, data)
-
-
-def _report_dry_run(summary, files: int) -> None:
-    click.echo(f"files to translate: {files}")
-    click.echo(f"files skipped: {len(summary.skipped)}")
-    click.echo(f"files failed: {len(summary.failed)}")
-    click.echo(f"segments: {summary.segments} ({summary.unique} distinct)")
-    click.echo(f"cache hits: {summary.cache_hits}")
-    click.echo(f"segments for the model: {summary.unique - summary.cache_hits}")
-    click.echo(f"estimated source tokens: {summary.est_tokens}")
-
-
-class _RichProgress:
-    """A progress bar on stderr over segments and files."""
-
-    def start(self, total_segments: int, total_files: int) -> None:
-        from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
-                                   TimeRemainingColumn)
-
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=True)
-        self.segments = self.bar.add_task("segments", total=total_segments, rate="")
-        self.files = self.bar.add_task("files", total=total_files, rate="")
-        self.bar.start()
-        # log lines go above the bar instead of through it
-        self.handlers = log.handlers[:]
-        handler = logging.Handler()
-        handler.emit = lambda record: self.bar.console.print(_OneLineFormatter().format(record), markup=False,
-                                                             highlight=False)
-        log.handlers[:] = [handler]
-
-    def advance(self, segments: int = 0, files: int = 0) -> None:
-        self.bar.advance(self.segments, segments)
-        self.bar.advance(self.files, files)
-        speed = self.bar.tasks[self.segments].speed
-        self.bar.update(self.segments, rate=f"{speed:.1f}/s" if speed else "")
-
-    def stop(self) -> None:
-        self.bar.stop()
-        log.handlers[:] = self.handlers
-
-
-def _print_summary(summary) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="gugugo-translate", show_header=False)
-    rate = summary.model_segments / summary.seconds if summary.seconds else 0
-    for name, value in [
-        ("files translated", len(summary.translated)),
-        ("files skipped", len(summary.skipped)),
-        ("files failed", len(summary.failed)),
-        ("segments", f"{summary.segments} ({summary.unique} distinct)"),
-        ("cache hits", summary.cache_hits),
-        ("translated by the model", summary.model_segments),
-        ("time", f"{summary.seconds:.1f} s"),
-        ("sentences per second", f"{rate:.1f}"),
-    ]:
-        table.add_row(name, str(value))
-    Console(stderr=True).print(table)
-
-
-def _quiet_transformers() -> None:
-    """transformers' own progress bars and advice would clutter stderr; --debug shows them."""
-    if log.level <= logging.DEBUG:
-        return
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+        write_file(task, data)
 
 
 def main() -> None:

@@ -1,9 +1,16 @@
 """Defaults in one place."""
 
+import os
+from typing import Optional
+
 DEFAULT_MODEL = "squarelike/Gugugo-koen-1.3B-V1.0"
 MODEL_ENV_VAR = "GUGUGO_MODEL"
 
-LANGUAGES = ("ko", "en")
+
+def model_id(model: Optional[str] = None) -> str:
+    """The model asked for: the argument, else $GUGUGO_MODEL, else the default."""
+    return model or os.environ.get(MODEL_ENV_VAR) or DEFAULT_MODEL
+
 
 # Sentences longer than this (in model tokens) are cut at clause punctuation before translation:
 # the model was trained on single sentences and degrades on long input.
@@ -25,10 +32,3 @@ BATCH_TOKENS = {"cpu": 16384, "cuda": 131072}
 # matrix product is most efficient at a few hundred rows (int8: ~20% faster at 512 rows than at 2,560).
 PREFILL_TOKENS = {"cpu": 1024, "cuda": 32768}
 PREFILL_PADDING = 0.1  # largest share of a prefill group's tokens that may be padding
-
-# A paragraph counts as Korean when at least this share of its letters are Hangul.
-HANGUL_SHARE = 0.3
-
-
-def output_suffix(tgt: str) -> str:
-    return f".{tgt}"

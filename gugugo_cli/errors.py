@@ -20,3 +20,9 @@ class ModelError(GugugoError):
 
 class UsageError(GugugoError):
     """The command line names something that is not there (exit status 2)."""
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message (or its type's name): enough for a one-line error."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

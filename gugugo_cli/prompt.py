@@ -1,6 +1,6 @@
 """The one place that knows the Gugugo prompt template and its end marker."""
 
-from .models import LABELS
+from .languages import LABELS
 
 END_MARKER = "</끝>"
 

@@ -15,10 +15,10 @@ from functools import lru_cache
 from typing import Callable, Optional
 
 from . import config
+from .languages import HANGUL, detect_language
 
 TokenCounter = Callable[[str], int]
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _LINE_BREAK_RUN = re.compile(r"\s*[\r\n]\s*")
 # Characters that can end a sentence inside a paragraph; without one, the paragraph is one sentence.
@@ -30,23 +30,9 @@ _CLAUSE_CUTS = (re.compile(r"[;:；：](?=\s)"), re.compile(r"[,，、](?=\s)"),
 def approx_tokens(text: str) -> int:
     """A tokenizer-free estimate of a text's length in model tokens: 3/4 of a token per Hangul syllable and
     one per 3.4 bytes of anything else (within 5% of a 4k byte-level BPE on the news and JHE dev sets)."""
-    hangul = len(_HANGUL.findall(text))
+    hangul = len(HANGUL.findall(text))
     other = len(text.encode("utf-8")) - 3 * hangul
     return max(1, round(0.75 * hangul + other / 3.4))
-
-
-def hangul_share(text: str) -> float:
-    letters = sum(1 for ch in text if ch.isalpha())
-    if not letters:
-        return 0.0
-    return len(_HANGUL.findall(text)) / letters
-
-
-def detect_language(text: str) -> Optional[str]:
-    """'ko' or 'en' by the share of Hangul among the letters; None when there are no letters."""
-    if not any(ch.isalpha() for ch in text):
-        return None
-    return "ko" if hangul_share(text) >= config.HANGUL_SHARE else "en"
 
 
 @lru_cache(maxsize=1)

@@ -44,6 +44,17 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("GUGUGO_CACHE", str(tmp_path / "segments.sqlite3"))
 
 
+@pytest.fixture(autouse=True)
+def restore_logger():
+    """The CLI sets up the package logger for a terminal; give each test the logger as it was."""
+    import logging
+
+    log = logging.getLogger("gugugo_cli")
+    handlers, level, propagate = log.handlers[:], log.level, log.propagate
+    yield
+    log.handlers[:], log.level, log.propagate = handlers, level, propagate
+
+
 @pytest.fixture
 def marker():
     return MarkTranslator()

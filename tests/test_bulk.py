@@ -8,24 +8,35 @@ from click.testing import CliRunner
 
 from conftest import MarkTranslator
 from gugugo_cli import job
-from gugugo_cli.cache import SegmentCache
+from gugugo_cli.job.cache import SegmentCache
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions
 
 
-class Counting(MarkTranslator):
-    """Marks segments; can be told to raise KeyboardInterrupt on its n-th call."""
+class Streaming(MarkTranslator):
+    """Marks segments and gives them one by one, as an engine streams finished rows; can be told to raise
+    KeyboardInterrupt after n results."""
 
     cache_key = "counting-v1"
 
-    def __init__(self, interrupt_on_call=None):
+    def __init__(self, interrupt_after=None):
         super().__init__()
-        self.interrupt_on_call = interrupt_on_call
+        self.interrupt_after = interrupt_after
+        self.given = 0
 
-    def translate_batch(self, texts, src, tgt):
-        if self.interrupt_on_call is not None and len(self.calls) + 1 == self.interrupt_on_call:
-            raise KeyboardInterrupt
-        return super().translate_batch(texts, src, tgt)
+    def translate_stream(self, texts, src, tgt):
+        self.calls.append((list(texts), src, tgt))
+        for i, t in enumerate(texts):
+            if self.given == self.interrupt_after:
+                raise KeyboardInterrupt
+            self.given += 1
+            yield i, f"«{t}»"
+
+
+class Counting(MarkTranslator):
+    """Marks segments, all of a call at once (a translator without streaming)."""
+
+    cache_key = "counting-v1"
 
 
 @pytest.fixture
@@ -43,13 +54,13 @@ def tree(tmp_path):
     return root
 
 
-def run_tree(inputs, translator, cache_path, tgt="ko", output=None, overwrite=False, chunk_size=512):
+def run_tree(inputs, translator, cache_path, tgt="ko", output=None, overwrite=False):
     summary = job.Summary()
     tasks = job.find_inputs([str(i) for i in inputs], tgt, output, overwrite, summary=summary)
     tasks = job.plan_tasks(tasks, FormatOptions(tgt=tgt), "auto", summary)
     cache = SegmentCache(cache_path)
     try:
-        job.run(tasks, tgt, lambda: translator, translator.cache_key, cache, summary, chunk_size=chunk_size)
+        job.run(tasks, tgt, lambda: translator, translator.cache_key, cache, summary)
     finally:
         cache.close()
     return summary
@@ -116,27 +127,27 @@ def test_interrupted_run_leaves_no_partial_files_and_resumes(tmp_path):
     cache = tmp_path / "c.sqlite"
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        run_tree([root], Counting(interrupt_on_call=3), cache, output=out, chunk_size=4)
+        run_tree([root], Streaming(interrupt_after=7), cache, output=out)
     written = outputs(out) if out.exists() else set()
-    assert written and len(written) < 6  # the finished files were written as they were done
+    assert len(written) == 3  # the files whose segments were all done were written as they were done
     assert not any(name.endswith(".part") or name.startswith(".") for name in written)
     for name in written:
         assert (out / name).read_text(encoding="utf-8").count("«") == 2
     resumed = Counting()
     run_tree([root], resumed, cache, output=out, overwrite=True)
-    assert len(resumed.segments) == 12 - 8  # two chunks of 4 were cached before the interruption
+    assert len(resumed.segments) == 12 - 7  # every result that arrived before the interruption was cached
     assert len(outputs(out)) == 6
 
 
 def test_cli_interrupt_exits_130(tmp_path, monkeypatch):
     path = tmp_path / "a.txt"
     path.write_text("Hello there.\n", encoding="utf-8")
-    import gugugo_cli.engine as engine
+    import gugugo_cli.engines.loading as loading
 
-    def interrupted(**_):
+    def interrupted(*_):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine, "load_translator", interrupted)
+    monkeypatch.setattr(loading, "load", interrupted)
     result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--no-cache"])
     assert result.exit_code == 130
     assert not (tmp_path / "a.ko.txt").exists()

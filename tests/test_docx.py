@@ -13,7 +13,7 @@ from docx_builder import build
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import read_document
 from gugugo_cli.formats.docx import W
-from gugugo_cli.pipeline import translate_documents
+from gugugo_cli.api import translate_documents
 
 ECHO = DATA.parent / "models" / "echo"
 NS = {"w": W, "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}

@@ -4,7 +4,7 @@ import pytest
 
 from conftest import read_lines
 from gugugo_cli import load_translator, translate_text
-from gugugo_cli.engine import HFTranslator
+from gugugo_cli.engines.hf import HFTranslator
 from gugugo_cli.prompt import build_prompt, extract_translation
 
 VARIED = [
@@ -51,17 +51,19 @@ def test_batch_invariance_on_random_model(tiny):
     assert all(together)
 
 
-def test_shrinking_greedy_loop_matches_transformers_generate(tiny_model_dir, echo_translator):
-    tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", max_new_tokens=12)
-    ours = tr.translate_batch(VARIED, "en", "ko")
-    tr.drop_finished_rows = False
-    assert tr.translate_batch(VARIED, "en", "ko") == ours
+class WithGenerate(HFTranslator):
+    """Greedy through transformers' generate, rows kept to the batch's end: the reference for our own loop."""
+
+    def _decode(self, rows):
+        return self._with_generate(rows)
+
+
+def test_shrinking_greedy_loop_matches_transformers_generate(tiny, echo_translator):
+    ours = tiny.translate_batch(VARIED, "en", "ko")
+    reference = WithGenerate(tiny.model, tiny.tokenizer, options=tiny.options)
+    assert reference.translate_batch(VARIED, "en", "ko") == ours
     en = read_lines("echo_sentences.en")
-    echo_translator.drop_finished_rows = False
-    try:
-        assert echo_translator.translate_batch(en, "en", "ko") == en
-    finally:
-        echo_translator.drop_finished_rows = True
+    assert WithGenerate(echo_translator.model, echo_translator.tokenizer).translate_batch(en, "en", "ko") == en
 
 
 def test_small_batches_give_the_same_result(tiny_model_dir):
@@ -71,27 +73,24 @@ def test_small_batches_give_the_same_result(tiny_model_dir):
     assert small.translate_batch(VARIED, "en", "ko") == big.translate_batch(VARIED, "en", "ko")
 
 
+def watch(translator):
+    """Record the engine's scheduling events through its stats hook."""
+    events = []
+    translator.stats.observer = lambda name, **details: events.append((name, details))
+    return events
+
+
 def test_running_batch_respects_size_and_token_budget(tiny_model_dir):
     tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", batch_size=4, batch_tokens=300)
     tr.prefill_tokens = 60
-    steps, groups = [], []
-    step, prefill = tr._step, tr._prefill
-
-    def watch_step(running, generated, done):
-        to_come = max(r.max_new - len(generated[r.index]) for r in running.rows)
-        steps.append((len(running.rows), running.mask.shape[1] + to_come))
-        return step(running, generated, done)
-
-    def watch_prefill(group, generated, done):
-        groups.append([len(r.ids) for r in group])
-        return prefill(group, generated, done)
-
-    tr._step, tr._prefill = watch_step, watch_prefill
+    events = watch(tr)
     tr.translate_batch(VARIED, "en", "ko")
-    assert sum(map(len, groups)) == len(set(VARIED))
-    for rows, width in steps:
-        assert rows <= 4
-        assert rows == 1 or rows * width <= 300
+    steps = [d for name, d in events if name == "step"]
+    groups = [d["prompt_lengths"] for name, d in events if name == "prefill"]
+    assert steps and sum(map(len, groups)) == len(set(VARIED))
+    for step in steps:
+        assert step["rows"] <= 4
+        assert step["rows"] == 1 or step["rows"] * (step["width"] + step["to_come"]) <= 300
     for group in groups:  # each prefill group within its own budget, padded to its own longest prompt
         assert len(group) == 1 or len(group) * max(group) <= 60
     # longest prompts first, so rows that run together are of similar lengths
@@ -100,49 +99,46 @@ def test_running_batch_respects_size_and_token_budget(tiny_model_dir):
 
 
 def test_rows_join_the_running_batch_as_others_finish(tiny_model_dir):
-    from gugugo_cli import engine
-
     tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", batch_size=4)  # limits differ by row
-    joins = []
-    merge = engine._merge
-
-    def watch(a, b, *rest):
-        if a is not None and b is not None:
-            joins.append((len(a.rows), len(b.rows), a.mask.shape[1], b.mask.shape[1]))
-        return merge(a, b, *rest)
-
-    engine._merge = watch
-    try:
-        together = tr.translate_batch(VARIED, "en", "ko")
-    finally:
-        engine._merge = merge
-    assert joins  # rows were added to a batch that was already decoding
+    events = watch(tr)
+    together = tr.translate_batch(VARIED, "en", "ko")
+    assert [name for name, _ in events].count("merge") == tr.stats.merges > 0  # rows joined a decoding batch
     assert together == [tr.translate_batch([s], "en", "ko")[0] for s in VARIED]
+
+
+def test_stream_gives_each_translation_as_its_row_finishes(tiny_model_dir):
+    tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", batch_size=4)
+    events = watch(tr)
+    order = []
+    for index, _ in tr.translate_stream(VARIED, "en", "ko"):
+        order.append((index, sum(1 for name, _ in events if name == "step")))
+    assert sorted(i for i, _ in order) == list(range(len(VARIED)))
+    steps_seen = [s for _, s in order]
+    assert steps_seen[0] < steps_seen[-1]  # the first results came out while others were still decoding
 
 
 def test_random_model_hits_the_cap_and_is_reported(tiny, caplog):
     before = tiny.capped
-    with caplog.at_level(logging.WARNING, logger="gugugo_cli"):
-        out = tiny.translate_batch(["Hello.", "How are you today?"], "en", "ko")
+    out = tiny.translate_batch(["Hello.", "How are you today?"], "en", "ko")
     assert tiny.capped - before == 2
-    assert "limit" in caplog.text
+    assert {"Hello.", "How are you today?"} <= set(tiny.stats.capped_examples) or len(tiny.stats.capped_examples) == 3
     assert all(out)
 
 
 def test_new_token_limit_follows_source_length(tiny):
     tr = HFTranslator(tiny.model, tiny.tokenizer)
-    assert tr.new_token_limit(1) < tr.new_token_limit(5) < tr.new_token_limit(50) <= tr.options.max_new_tokens
-    assert tr.new_token_limit(10_000) == tr.options.max_new_tokens
+    limit = lambda n: tr.new_token_limit("", n)  # noqa: E731
+    assert limit(1) < limit(5) < limit(50) <= tr.options.max_new_tokens
+    assert limit(10_000) == tr.options.max_new_tokens
 
 
 def test_each_row_stops_at_its_own_limit(tiny):
     tr = HFTranslator(tiny.model, tiny.tokenizer)
     short, long = "Hi.", VARIED[5]
-    limits = {}
-    original = tr._prefill
-    tr._prefill = lambda group, *a: (limits.update({len(r.ids): r.max_new for r in group}), original(group, *a))[1]
+    events = watch(tr)
     mixed = tr.translate_batch([short, long], "en", "ko")
-    assert len(set(limits.values())) == 2
+    limits = {n for name, d in events if name == "prefill" for n in d["limits"]}
+    assert len(limits) == 2
     assert mixed == [tr.translate_batch([short], "en", "ko")[0], tr.translate_batch([long], "en", "ko")[0]]
 
 
@@ -185,45 +181,48 @@ def test_echo_model_through_translate_text(echo_translator):
 def test_out_of_memory_halves_the_batch_down_to_one(tiny):
     import torch
 
+    from gugugo_cli.errors import ModelError
+
     tr = HFTranslator(tiny.model, tiny.tokenizer, options=type(tiny.options)(max_new_tokens=4))
     expected = tr.translate_batch(VARIED[:7], "en", "ko")
     failed, ran = [], []
-    original = tr._forward
+    limit = {"rows": 2}
 
-    def small_only(input_ids, *args):
-        if input_ids.shape[0] > 2:
-            failed.append(input_ids.shape[0])
+    def small_only(module, args, kwargs):
+        rows = kwargs["input_ids"].shape[0]
+        if rows > limit["rows"]:
+            failed.append(rows)
             raise torch.OutOfMemoryError("CUDA out of memory")
-        ran.append(input_ids.shape[0])
-        return original(input_ids, *args)
+        ran.append(rows)
 
-    tr._forward = small_only
-    assert tr.translate_batch(VARIED[:7], "en", "ko") == expected
-    assert failed and failed == sorted(failed, reverse=True) and max(ran) <= 2
-
-    tr._forward = lambda *a: (_ for _ in ()).throw(torch.OutOfMemoryError("CUDA out of memory"))
-    from gugugo_cli.errors import ModelError
-    with pytest.raises(ModelError, match="out of memory"):
-        tr.translate_batch(["Hi."], "en", "ko")
+    hook = tiny.model.register_forward_pre_hook(small_only, with_kwargs=True)
+    try:
+        assert tr.translate_batch(VARIED[:7], "en", "ko") == expected
+        assert failed and failed == sorted(failed, reverse=True) and max(ran) <= 2
+        limit["rows"] = 0
+        with pytest.raises(ModelError, match="out of memory"):
+            tr.translate_batch(["Hi."], "en", "ko")
+    finally:
+        hook.remove()
 
 
 def test_int8_cpu_path_still_echoes_and_has_its_own_cache_key():
     from conftest import ECHO_MODEL
-    from gugugo_cli.engine import translator_key
+    from gugugo_cli.engines.loading import resolve
 
     tr = load_translator(str(ECHO_MODEL), device="cpu", dtype="float32", quantize="int8")
     assert "quantized" in type(tr.model.gpt_neox.layers[0].mlp.dense_h_to_4h).__module__
     en = read_lines("echo_sentences.en")
     assert tr.translate_batch(en, "en", "ko") == en
-    plain = translator_key(str(ECHO_MODEL), "float32")
-    assert tr.cache_key != plain and tr.cache_key == translator_key(str(ECHO_MODEL), "float32", quantize="int8")
+    plain = resolve(str(ECHO_MODEL), "cpu", "float32").cache_key
+    assert tr.cache_key != plain and tr.cache_key == resolve(str(ECHO_MODEL), "cpu", "float32", "int8").cache_key
 
 
 def test_float32_cpu_layers_run_on_onednn_with_the_same_results(tiny_model_dir, echo_translator):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from gugugo_cli.engine import onednn_linears_cpu
+    from gugugo_cli.engines.cpu_kernels import onednn_linears_cpu
 
     if not torch.backends.mkldnn.is_available():
         pytest.skip("this torch has no oneDNN")
@@ -239,7 +238,7 @@ def test_preallocated_cache_layer_writes_in_place_grows_past_its_room_and_keeps_
     import torch
     from transformers import DynamicCache
 
-    from gugugo_cli.engine import _cache_of
+    from gugugo_cli.engines.kv_cache import cache_of
 
     def cache(rows, width):
         c = DynamicCache()
@@ -248,7 +247,7 @@ def test_preallocated_cache_layer_writes_in_place_grows_past_its_room_and_keeps_
 
     a, b = cache(2, 5), cache(3, 3)
     expected_a, expected_b = a.layers[0].keys.clone(), b.layers[0].keys.clone()
-    merged = _cache_of([a, b], None, room=1).layers[0]
+    merged = cache_of([a, b], None, room=1).layers[0]
     assert torch.equal(merged.keys[:2], expected_a)
     assert torch.equal(merged.keys[2:, :, 2:], expected_b) and not merged.keys[2:, :, :2].any()
     steps = [torch.randn(5, 2, 1, 4) for _ in range(3)]  # the third goes past the room of one

@@ -2,7 +2,8 @@ import pytest
 
 from conftest import DATA, SHARED, read_lines
 from gugugo_cli import translate_text
-from gugugo_cli.segment import Segment, detect_language, plan_text, sentence_spans, split_long
+from gugugo_cli.languages import detect_language
+from gugugo_cli.segment import Segment, plan_text, sentence_spans, split_long
 
 ODD_TEXTS = [
     "",

@@ -8,7 +8,7 @@ from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions, read_document
 from gugugo_cli.formats.subtitles import LINE_WIDTH, display_width, parse_line, spread, wrap
-from gugugo_cli.pipeline import translate_documents
+from gugugo_cli.api import translate_documents
 from click.testing import CliRunner
 
 TAG = re.compile(r"<[^>]*>|\{\\[^}]*\}")

@@ -6,8 +6,8 @@ from click.testing import CliRunner
 from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator, read_lines
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions, read_document
-from gugugo_cli.pipeline import translate_documents
-from gugugo_cli.segment import detect_language
+from gugugo_cli.api import translate_documents
+from gugugo_cli.languages import detect_language
 
 ECHO = DATA.parent / "models" / "echo"
 TIMING = re.compile(r"^.*-->.*$", re.MULTILINE)

@@ -1,90 +1,49 @@
-"""Registry of document formats: file extension -> reader.
+"""Registry of document formats: file extension -> the class that reads it (imported on first use).
 
-A reader turns the bytes of a file into a Document: the texts a reader of the document sees (paragraphs,
-cues), in order, and a way to write the document back with those texts replaced. A format never calls
-the model and never splits sentences.
+Every format class is built as `Class(data: bytes, name: str, options: FormatOptions)` and is a Document
+(formats/base.py): the texts a reader sees, and the file written back with them replaced.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
 from pathlib import Path
-from typing import Callable, Optional, Protocol
 
 from ..errors import InputError
+from .base import Document, FormatOptions
 
+__all__ = ["Document", "FormatOptions", "FORMATS", "supported", "read_document"]
 
-@dataclass
-class FormatOptions:
-    """How documents are read and written back; the same for every format (each uses what applies)."""
-
-    tgt: str = "ko"
-    encoding: Optional[str] = None  # output encoding; None: UTF-8
-    line_width: Optional[int] = None  # subtitle line limit in display columns; None: by target language
-    bilingual: bool = False  # subtitles: translation above the original
-    merge: bool = True  # subtitles: translate a sentence that runs over several cues as one
-
-
-class Document(Protocol):
-    def texts(self) -> list[str]: ...
-
-    def render(self, translated: list[str]) -> bytes: ...
-
-
-def _txt_reader(data: bytes, name: str, options: FormatOptions) -> Document:
-    from .txt import TextDocument
-
-    return TextDocument.from_bytes(data, name, options.encoding)
-
-
-def _srt_reader(data: bytes, name: str, options: FormatOptions) -> Document:
-    from .srt import SrtDocument
-
-    return SrtDocument(data, name, options)
-
-
-def _vtt_reader(data: bytes, name: str, options: FormatOptions) -> Document:
-    from .vtt import VttDocument
-
-    return VttDocument(data, name, options)
-
-
-def _smi_reader(data: bytes, name: str, options: FormatOptions) -> Document:
-    from .smi import SmiDocument
-
-    return SmiDocument(data, name, options)
-
-
-def _docx_reader(data: bytes, name: str, options: FormatOptions) -> Document:
-    from .docx import DocxDocument
-
-    return DocxDocument(data, name, options)
-
-
-READERS: dict[str, Callable[[bytes, str, FormatOptions], Document]] = {
-    ".txt": _txt_reader,
-    ".text": _txt_reader,
-    ".srt": _srt_reader,
-    ".vtt": _vtt_reader,
-    ".smi": _smi_reader,
-    ".sami": _smi_reader,
-    ".docx": _docx_reader,
+# extension -> (module in this package, class)
+FORMATS: dict[str, tuple[str, str]] = {
+    ".txt": ("txt", "TextDocument"),
+    ".text": ("txt", "TextDocument"),
+    ".srt": ("srt", "SrtDocument"),
+    ".vtt": ("vtt", "VttDocument"),
+    ".smi": ("smi", "SmiDocument"),
+    ".sami": ("smi", "SmiDocument"),
+    ".docx": ("docx", "DocxDocument"),
 }
 
 
 def supported(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in READERS
+    return Path(path).suffix.lower() in FORMATS
+
+
+def _format_class(suffix: str):
+    module, name = FORMATS[suffix]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 def read_document(path: str | Path, data: bytes | None = None, options: FormatOptions | None = None) -> Document:
     """Read a file (or its bytes, for stdin) into a Document; raises InputError naming the file."""
     p = Path(path)
-    reader = READERS.get(p.suffix.lower())
-    if reader is None:
+    suffix = p.suffix.lower()
+    if suffix not in FORMATS:
         if str(path) != "-":
-            known = ", ".join(sorted(READERS))
+            known = ", ".join(sorted(FORMATS))
             raise InputError(p, f"unsupported file type {p.suffix or '(no extension)'!r} (supported: {known})")
-        reader = _txt_reader
+        suffix = ".txt"
     if data is None:
         if not p.exists():
             raise InputError(p, "no such file")
@@ -94,4 +53,4 @@ def read_document(path: str | Path, data: bytes | None = None, options: FormatOp
             data = p.read_bytes()
         except OSError as e:
             raise InputError(p, f"cannot read ({e.strerror})") from None
-    return reader(data, str(path), options or FormatOptions())
+    return _format_class(suffix)(data, str(path), options or FormatOptions())

@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 
 from ..errors import InputError
-from . import FormatOptions
+from .base import FormatOptions
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"

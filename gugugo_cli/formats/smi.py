@@ -16,7 +16,7 @@ from typing import Optional
 
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
-from . import FormatOptions
+from .base import FormatOptions
 from .subtitles import Cue, CueTranslation, SubtitleDocument
 
 # The language class a paragraph gets in the output, and its style rule.

@@ -6,7 +6,7 @@ import re
 
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
-from . import FormatOptions
+from .base import FormatOptions
 from .subtitles import Cue, CueTranslation, SubtitleDocument
 
 _TIMESTAMP = r"\d+:\d+:\d+(?:[,.:]\d+)?"

@@ -12,8 +12,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
+from ..languages import has_hangul
+
 if TYPE_CHECKING:
-    from . import FormatOptions
+    from .base import FormatOptions
 
 # Markup around text: HTML-like tags (<i>, </b>, <font color=...>) and ASS override blocks ({\an8}).
 _TAG = r"(?:<[^>]*>|\{\\[^}]*\})"
@@ -25,7 +27,6 @@ _SENTENCE_END = re.compile(r"[.!?…。！？♪♫\"'”’」』)\]]$")
 # Korean subtitles usually drop the final full stop, so a Korean cue is taken to go on into the next one
 # only when it ends in a comma or a connective ending.
 _KO_CONTINUES = re.compile(r"(?:,|고|며|면서|는데|은데|지만|니까|어서|아서|해서|려고|도록|면)$")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 # Merging cues that carry one sentence: at most this many cues, characters and seconds of silence between.
 MERGE_MAX_CUES = 3
@@ -198,7 +199,7 @@ class CueTranslation:
             return False
         if following.start - last.end > MERGE_MAX_GAP:
             return False
-        if _HANGUL.search(last.text):
+        if has_hangul(last.text):
             if not _KO_CONTINUES.search(last.text):
                 return False
         elif _SENTENCE_END.search(last.text):

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from ..textio import DecodedText, decode_bytes, encode_like
+from .base import FormatOptions
 
 
 class TextDocument:
-    def __init__(self, text: str, source: DecodedText | None = None, encoding: str | None = None):
-        self.text = text
-        self.source = source or DecodedText(text, "utf-8")
-        self.encoding = encoding
+    def __init__(self, data: bytes, name: str, options: FormatOptions):
+        self.source = decode_bytes(data, name)
+        self.text = self.source.text
+        self.encoding = options.encoding
 
     @classmethod
-    def from_bytes(cls, data: bytes, name: str, encoding: str | None = None) -> "TextDocument":
-        decoded = decode_bytes(data, name)
-        return cls(decoded.text, decoded, encoding)
+    def of_text(cls, text: str) -> "TextDocument":
+        doc = cls.__new__(cls)
+        doc.source, doc.text, doc.encoding = DecodedText(text, "utf-8"), text, None
+        return doc
 
     def texts(self) -> list[str]:
         return [self.text]

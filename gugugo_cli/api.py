@@ -1,0 +1,85 @@
+"""The Python API: load a translator, translate a text, translate a file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+from .engines.base import Translator
+from .errors import GugugoError, InputError
+from .formats import FormatOptions
+from .job import inputs, pool
+from .job import run as job_run
+from .job.cache import SegmentCache
+
+
+def load_translator(model=None, device="auto", dtype="auto", quantize=None, **options):
+    """Load a Gugugo model (hub id or local folder) as a translator.
+
+    model: hub id or folder (default: $GUGUGO_MODEL, else the 1.3B koen model); device: auto|cuda|cpu;
+    dtype: auto|bfloat16|float16|float32; quantize: 4bit|8bit (GPU, bitsandbytes) or int8 (CPU);
+    options: num_beams, max_new_tokens, batch_size, batch_tokens.
+    """
+    from .engines.loading import load_translator as _load_translator
+
+    return _load_translator(model, device=device, dtype=dtype, quantize=quantize, **options)
+
+
+def translate_text(text: str, to: str, translator: Optional[Translator] = None, src: str = "auto", **load_options) -> str:
+    """Translate a text; paragraphs, blank lines and spacing are kept."""
+    from .formats.txt import TextDocument
+
+    doc = TextDocument.of_text(text)
+    if not pool.needs_model([doc]):
+        return text
+    translator = translator or load_translator(**load_options)
+    plans = pool.plan_document(doc, to, src)
+    done = dict(pool.translate_keys(translator, pool.keys_of(plans), to))
+    return "".join(p.render(done) for p in plans)
+
+
+def translate_documents(docs: list, to: str, src: str = "auto", translator: Optional[Translator] = None,
+                        **load_options) -> list[bytes]:
+    """Documents read with formats.read_document, translated as one pool; each document's new bytes."""
+    plans = [pool.plan_document(doc, to, src) for doc in docs]
+    keys = pool.keys_of(p for doc_plans in plans for p in doc_plans)
+    done = {}
+    if keys:
+        done = dict(pool.translate_keys(translator or load_translator(**load_options), keys, to))
+    return [pool.render(doc, doc_plans, done) for doc, doc_plans in zip(docs, plans)]
+
+
+def translate_file(
+    path: str | os.PathLike,
+    to: str,
+    translator: Optional[Translator] = None,
+    output: Optional[str | os.PathLike] = None,
+    overwrite: bool = False,
+    src: str = "auto",
+    *,
+    encoding: Optional[str] = None,
+    line_width: Optional[int] = None,
+    bilingual: bool = False,
+    **load_options,
+) -> Path:
+    """Translate one file and write NAME.<to>.EXT beside it (or to `output`); returns the path written.
+
+    encoding: output encoding (default UTF-8); line_width, bilingual: for subtitles.
+    load_options: passed to load_translator when no translator is given (and only if one is needed).
+    Raises GugugoError (InputError for a bad file) and writes nothing when the file cannot be translated.
+    """
+    summary = inputs.Summary()
+    options = FormatOptions(tgt=to, encoding=encoding, line_width=line_width, bilingual=bilingual)
+    tasks = inputs.find_inputs([str(path)], to, Path(output) if output is not None else None, overwrite,
+                               summary=summary)
+    tasks = job_run.plan_tasks(tasks, options, src, summary)
+    if not summary.failed and summary.skipped:
+        raise GugugoError(f"{path}: skipped, {summary.skipped[0][1]}")
+    if not summary.failed:
+        job_run.run(tasks, to, lambda: translator or load_translator(**load_options), "", SegmentCache(None),
+                    summary)
+    if summary.failed:
+        failed_path, problem = summary.failed[0]
+        raise InputError(failed_path, problem)
+    return tasks[0].dest

@@ -1,0 +1,98 @@
+"""What a person sees on stderr: one-line log messages, the progress bar, the summary and dry-run report."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+PROG = "gugugo-translate"
+log = logging.getLogger("gugugo_cli")
+
+
+class OneLineFormatter(logging.Formatter):
+    def format(self, record):
+        return f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def setup_logging(debug: bool, quiet: bool, interactive: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter())
+    log.handlers[:] = [handler]
+    log.propagate = False
+    # in a pipe only warnings and errors; on a terminal also what was written
+    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.INFO if interactive else logging.WARNING
+    log.setLevel(level)
+
+
+def report_dry_run(summary, files: int) -> None:
+    click.echo(f"files to translate: {files}")
+    click.echo(f"files skipped: {len(summary.skipped)}")
+    click.echo(f"files failed: {len(summary.failed)}")
+    click.echo(f"segments: {summary.segments} ({summary.unique} distinct)")
+    click.echo(f"cache hits: {summary.cache_hits}")
+    click.echo(f"segments for the model: {summary.unique - summary.cache_hits}")
+    click.echo(f"estimated source tokens: {summary.est_tokens}")
+
+
+class RichProgress:
+    """A progress bar on stderr over segments and files."""
+
+    def start(self, total_segments: int, total_files: int) -> None:
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
+                                   TimeRemainingColumn)
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.segments = self.bar.add_task("segments", total=total_segments, rate="")
+        self.files = self.bar.add_task("files", total=total_files, rate="")
+        self.bar.start()
+        # log lines go above the bar instead of through it
+        self.handlers = log.handlers[:]
+        handler = logging.Handler()
+        handler.emit = lambda record: self.bar.console.print(OneLineFormatter().format(record), markup=False,
+                                                             highlight=False)
+        log.handlers[:] = [handler]
+
+    def advance(self, segments: int = 0, files: int = 0) -> None:
+        self.bar.advance(self.segments, segments)
+        self.bar.advance(self.files, files)
+        speed = self.bar.tasks[self.segments].speed
+        self.bar.update(self.segments, rate=f"{speed:.1f}/s" if speed else "")
+
+    def stop(self) -> None:
+        self.bar.stop()
+        log.handlers[:] = self.handlers
+
+
+def print_summary(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="gugugo-translate", show_header=False)
+    rate = summary.model_segments / summary.seconds if summary.seconds else 0
+    for name, value in [
+        ("files translated", len(summary.translated)),
+        ("files skipped", len(summary.skipped)),
+        ("files failed", len(summary.failed)),
+        ("segments", f"{summary.segments} ({summary.unique} distinct)"),
+        ("cache hits", summary.cache_hits),
+        ("translated by the model", summary.model_segments),
+        ("time", f"{summary.seconds:.1f} s"),
+        ("sentences per second", f"{rate:.1f}"),
+    ]:
+        table.add_row(name, str(value))
+    Console(stderr=True).print(table)
+
+
+def quiet_transformers() -> None:
+    """transformers' own progress bars and advice would clutter stderr; --debug shows them."""
+    if log.level <= logging.DEBUG:
+        return
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()

@@ -1,0 +1,74 @@
+"""The contract every engine keeps, and the options decoding runs with.
+
+A translator has `translate_batch(texts, src, tgt) -> list[str]` (one translation per text, same order).
+An engine that can give results as they are done also has `translate_stream(texts, src, tgt)`, yielding
+`(index, translation)` once for every index, in any order; `translate_stream()` below serves both kinds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Protocol, Sequence
+
+from .. import config
+from ..errors import GugugoError
+
+
+class Translator(Protocol):
+    def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]: ...
+
+
+def translate_stream(translator: Translator, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
+    """(index, translation) for every text, as the translator finishes them; checked: every index once."""
+    texts = list(texts)
+    stream = getattr(translator, "translate_stream", None)
+    if stream is None:
+        out = translator.translate_batch(texts, src, tgt)
+        if len(out) != len(texts):
+            raise GugugoError(f"translator returned {len(out)} translations for {len(texts)} segments")
+        yield from enumerate(out)
+        return
+    seen = [False] * len(texts)
+    for index, translation in stream(texts, src, tgt):
+        if not 0 <= index < len(texts) or seen[index]:
+            raise GugugoError(f"translator gave an unexpected result for segment {index}")
+        seen[index] = True
+        yield index, translation
+    if not all(seen):
+        raise GugugoError(f"translator left {seen.count(False)} of {len(texts)} segments untranslated")
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    num_beams: int = 1
+    max_new_tokens: int = config.MAX_NEW_TOKENS
+    batch_size: Optional[int] = None  # rows decoding together; None: by device
+    batch_tokens: Optional[int] = None  # rows x (prompt + new) tokens; None: by device
+
+
+@dataclass
+class EngineStats:
+    """What an engine did, for summaries and tests; `observer`, when set, is called with every event
+    (`"prefill"`, `"step"`, `"merge"`) and its details, so a test can watch scheduling without patching."""
+
+    steps: int = 0  # decoding steps
+    prefills: int = 0  # prefill groups
+    merges: int = 0  # times rows joined a batch already decoding
+    capped: int = 0  # translations that reached their new-token limit without an end marker
+    capped_examples: list[str] = field(default_factory=list)  # the first few of their sources
+    observer: Optional[object] = None
+
+    def note_capped(self, source: str, keep: int = 3) -> None:
+        self.capped += 1
+        if len(self.capped_examples) < keep:
+            self.capped_examples.append(source)
+
+    def event(self, name: str, **details) -> None:
+        if name == "step":
+            self.steps += 1
+        elif name == "prefill":
+            self.prefills += 1
+        elif name == "merge":
+            self.merges += 1
+        if self.observer is not None:
+            self.observer(name, **details)

@@ -1,0 +1,179 @@
+"""The transformers engine: a Gugugo causal LM, prompts deduplicated and sorted by length.
+
+Greedy decoding (the default) runs continuous batching (continuous.py) and streams each translation as its
+row finishes; beam search goes through transformers' generate in sorted batches (batching.static_batches).
+Out of memory: the unfinished rows start again with half as many rows, down to one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Iterator, Optional, Sequence
+
+from .. import config
+from ..errors import ModelError
+from ..prompt import END_MARKER, build_prompt, extract_translation
+from . import batching
+from .base import DecodeOptions, EngineStats
+from .batching import Row
+from .continuous import ContinuousDecoder, left_padded
+
+log = logging.getLogger("gugugo_cli")
+
+
+class HFTranslator:
+    """Batched greedy/beam translation with per-row stopping at the end marker."""
+
+    cache_key = ""
+
+    def __init__(self, model, tokenizer, device: str = "cpu", model_id: str = "", options: Optional[DecodeOptions] = None):
+        from transformers import StopStringCriteria
+
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.model_id = model_id
+        self.options = options or DecodeOptions()
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "left"
+        kind = "cuda" if device.startswith("cuda") else "cpu"
+        self.batch_size = self.options.batch_size or config.BATCH_SIZE[kind]
+        self.batch_tokens = self.options.batch_tokens or config.BATCH_TOKENS[kind]
+        self.prefill_tokens = config.PREFILL_TOKENS[kind]
+        # Built once: it precomputes tables over the whole vocabulary.
+        self._stop = StopStringCriteria(tokenizer, [END_MARKER])
+        self.stats = EngineStats()
+
+    @property
+    def capped(self) -> int:
+        """Translations that reached their new-token limit without an end marker (likely cut or repetitive)."""
+        return self.stats.capped
+
+    @property
+    def eos_token_id(self) -> Optional[int]:
+        return self.tokenizer.eos_token_id
+
+    def new_token_limit(self, text: str, source_tokens: int) -> int:
+        """New tokens allowed for one source text: in proportion to its length, never above the cap."""
+        limit = math.ceil(config.NEW_TOKENS_FACTOR * source_tokens) + config.NEW_TOKENS_EXTRA
+        return min(limit, self.options.max_new_tokens)
+
+    def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
+        texts = list(texts)
+        results: list[Optional[str]] = [None] * len(texts)
+        for i, out in self.translate_stream(texts, src, tgt):
+            results[i] = out
+        return results
+
+    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
+        """(index, translation) as each row finishes; a text given several times is translated once."""
+        positions: dict[str, list[int]] = {}
+        for i, t in enumerate(texts):
+            positions.setdefault(t, []).append(i)
+        unique = list(positions)
+        if not unique:
+            return
+        prompt_ids = self.tokenizer([build_prompt(t, src, tgt) for t in unique], add_special_tokens=False)["input_ids"]
+        source_lens = [len(ids) for ids in self.tokenizer(unique, add_special_tokens=False)["input_ids"]]
+        rows = [Row(i, ids, self.new_token_limit(text, n))
+                for i, (text, ids, n) in enumerate(zip(unique, prompt_ids, source_lens))]
+        # Longest first: similar lengths share a batch (little padding), and memory trouble shows early.
+        rows.sort(key=lambda r: len(r.ids), reverse=True)
+        for row, translation in self._decode(rows):
+            for i in positions[unique[row.index]]:
+                yield i, translation
+
+    def _decode(self, rows: list[Row]) -> Iterator[tuple[Row, str]]:
+        if self.options.num_beams == 1:
+            return self._continuous(rows)
+        return self._with_generate(rows)
+
+    # --- greedy: continuous batching, streamed ---
+
+    def _continuous(self, rows: list[Row]) -> Iterator[tuple[Row, str]]:
+        import torch
+
+        decoder = ContinuousDecoder(self.model, self._stop, self.eos_token_id, self.tokenizer.pad_token_id,
+                                    self.prefill_tokens, self.stats)
+        left = {row.index: row for row in rows}
+        size, tokens = self.batch_size, self.batch_tokens
+        while left:
+            try:
+                for row in decoder.run(list(left.values()), size, tokens):
+                    del left[row.index]
+                    yield row, self._extract(row, row.generated)
+            except torch.OutOfMemoryError:
+                self._after_out_of_memory(size)
+                size = max(1, min(size, len(left)) // 2)
+                tokens = max(1, tokens // 2)
+                log.warning("out of memory; going on with batches of at most %d rows", size)
+
+    # --- transformers' generate: beam search ---
+
+    def _with_generate(self, rows: list[Row]) -> Iterator[tuple[Row, str]]:
+        for batch in batching.static_batches(rows, self.batch_size, self.batch_tokens):
+            yield from zip(batch, self._generate_with_backoff(batch))
+
+    def _generate_with_backoff(self, batch: list[Row]) -> list[str]:
+        import torch
+
+        try:
+            return self._generate(batch)
+        except torch.OutOfMemoryError:
+            self._after_out_of_memory(len(batch))
+            half = len(batch) // 2
+            log.warning("out of memory with %d rows; retrying as %d + %d", len(batch), half, len(batch) - half)
+            return self._generate_with_backoff(batch[:half]) + self._generate_with_backoff(batch[half:])
+
+    def _generate(self, batch: list[Row]) -> list[str]:
+        import torch
+        from transformers import StoppingCriteriaList
+
+        input_ids, attention = left_padded(batch, self.tokenizer.pad_token_id)
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=input_ids.to(self.model.device),
+                attention_mask=attention.to(self.model.device),
+                max_new_tokens=max(r.max_new for r in batch),
+                do_sample=False,
+                num_beams=self.options.num_beams,
+                stopping_criteria=StoppingCriteriaList([self._stop]),
+                eos_token_id=self.eos_token_id,
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+        generated = out[:, input_ids.shape[1]:].tolist()
+        return [self._extract(row, ids) for row, ids in zip(batch, generated)]
+
+    def _after_out_of_memory(self, rows: int) -> None:
+        """Give up when a single row does not fit, else free what the failed attempt held."""
+        import torch
+
+        if rows == 1:
+            raise ModelError(
+                f"out of memory on {self.device} even for one sentence; try --dtype float16, "
+                "--quantize 8bit or --device cpu"
+            ) from None
+        if self.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+
+    def _extract(self, row: Row, ids: list[int]) -> str:
+        # Each row is held to its own limit, whatever the batch ran to: the result of a row then
+        # does not depend on which rows shared its batch.
+        ids = ids[: row.max_new]
+        eos = self.eos_token_id
+        ended_by_eos = eos is not None and eos in ids
+        if ended_by_eos:
+            ids = ids[: ids.index(eos)]
+        text, finished = extract_translation(self.tokenizer.decode(ids, skip_special_tokens=True))
+        if not finished and not ended_by_eos and len(ids) >= row.max_new:
+            self.stats.note_capped(self._source_of(row))
+            log.debug("a translation reached its limit of %d new tokens: %r", row.max_new, self._source_of(row))
+        return text
+
+    def _source_of(self, row: Row) -> str:
+        """The source sentence of a row, without the prompt template around it."""
+        prompt = self.tokenizer.decode(row.ids)
+        head = prompt.split(END_MARKER, 1)[0]
+        return head.split(": ", 1)[1] if ": " in head else head

@@ -1,0 +1,208 @@
+"""Loading a Gugugo model: which model (hub id or folder), which device and dtype, its identity for the
+segment cache, and the loaded engine.
+
+`resolve()` turns what was asked (`auto` included) into what will be used, without loading the model, so a
+run can look up its cache before deciding to load anything; the cache key is built from that, in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from .. import config
+from ..errors import ModelError, first_line
+from .base import DecodeOptions
+
+log = logging.getLogger("gugugo_cli")
+
+DTYPES = ("bfloat16", "float16", "float32")
+QUANTIZATIONS = ("4bit", "8bit", "int8")
+
+
+def cpu_has_native_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def _cuda_available(probe_torch: bool) -> bool:
+    if probe_torch:
+        import torch
+
+        return torch.cuda.is_available()
+    # without importing torch (--dry-run): an NVIDIA driver with a GPU
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return gpus.is_dir() and any(gpus.iterdir())
+
+
+def resolve_device(device: str, probe_torch: bool = True) -> str:
+    if device == "auto":
+        return "cuda" if _cuda_available(probe_torch) else "cpu"
+    if device.startswith("cuda") and probe_torch and not _cuda_available(True):
+        raise ModelError("--device cuda: no CUDA device is available (use --device cpu)")
+    return device
+
+
+def resolve_dtype(dtype: str, device: str, probe_torch: bool = True) -> str:
+    """The dtype name the model will compute in."""
+    if dtype == "auto":
+        if device.startswith("cuda"):
+            if not probe_torch:
+                return "bfloat16"
+            import torch
+
+            return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+        # bfloat16 only where the CPU computes it natively; emulated bf16 is slower than float32.
+        return "bfloat16" if cpu_has_native_bf16() else "float32"
+    if dtype not in DTYPES:
+        raise ModelError(f"unknown dtype {dtype!r} (auto, bfloat16, float16 or float32)")
+    return dtype
+
+
+def looks_like_path(name: str) -> bool:
+    """Hub ids are `owner/name`; anything else that names a place on disk is a folder."""
+    return (
+        Path(name).expanduser().exists()
+        or name.startswith((".", "/", "~"))
+        or name.count("/") > 1
+        or "\\" in name
+    )
+
+
+def model_fingerprint(model_id: str) -> str:
+    """Identity of a model's weights without loading them: the hub revision if it is in the local hub cache,
+    else the names, sizes and times of a folder's files."""
+    folder = Path(model_id).expanduser()
+    if folder.is_dir():
+        h = hashlib.sha1()
+        for f in sorted(folder.iterdir()):
+            if f.is_file() and f.suffix in (".json", ".safetensors", ".bin", ".model", ".txt"):
+                st = f.stat()
+                h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+        return f"{folder.resolve()}#{h.hexdigest()[:16]}"
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(model_id, "config.json")
+        if isinstance(cached, str):
+            return f"{model_id}@{Path(cached).parent.name}"
+    except Exception:  # noqa: BLE001 - no hub cache is no error here
+        pass
+    return model_id
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a translator will be: the model, the device kind and dtype actually used, and decoding options."""
+
+    model_id: str
+    device: str
+    dtype: str
+    quantize: Optional[str] = None
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
+
+    @property
+    def device_kind(self) -> str:
+        return "cuda" if self.device.startswith("cuda") else "cpu"
+
+    @property
+    def cache_key(self) -> str:
+        """Everything that decides a translation's text: the weights, where and in what precision they run,
+        and the decoding options (batch sizes do not change results and are left out)."""
+        return (f"{model_fingerprint(self.model_id)}|device={self.device_kind}|dtype={self.dtype}"
+                f"|quantize={self.quantize or 'none'}|beams={self.decode.num_beams}"
+                f"|max_new={self.decode.max_new_tokens}")
+
+
+def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", quantize: Optional[str] = None,
+            probe_torch: bool = True, **options) -> Resolved:
+    """What `load_translator` with these arguments will load. probe_torch=False (for --dry-run) asks torch
+    nothing and checks no model folder: device and dtype are then read from the system, which can differ
+    from torch's view."""
+    model_id = config.model_id(model)
+    if looks_like_path(model_id) and probe_torch:
+        folder = Path(model_id).expanduser()
+        if not folder.exists():
+            raise ModelError(f"model folder {model_id}: no such folder")
+        if not (folder / "config.json").is_file():
+            raise ModelError(f"model folder {model_id}: not a model folder (no config.json)")
+        model_id = str(folder)
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise ModelError(f"unknown quantization {quantize!r} (4bit, 8bit or int8)")
+    resolved_device = resolve_device(device, probe_torch)
+    if quantize == "int8" and resolved_device != "cpu":
+        raise ModelError("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
+    decode = DecodeOptions(**{k: v for k, v in options.items() if v is not None})
+    return Resolved(model_id, resolved_device, resolve_dtype(dtype, resolved_device, probe_torch), quantize, decode)
+
+
+def load_translator(model: Optional[str] = None, device: str = "auto", dtype: str = "auto",
+                    quantize: Optional[str] = None, **options):
+    """Load a Gugugo model from a hub id or a local folder as an HFTranslator.
+
+    model: hub id or folder (default: $GUGUGO_MODEL, else the newest 1.3B koen model).
+    options: fields of DecodeOptions (num_beams, max_new_tokens, batch_size, batch_tokens).
+    """
+    return load(resolve(model, device, dtype, quantize, **options))
+
+
+def load(resolved: Resolved):
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as e:
+        raise ModelError(f"cannot import the model libraries ({e})") from None
+    from .cpu_kernels import engine_layers
+    from .hf import HFTranslator
+
+    model_id = resolved.model_id
+    torch_dtype = getattr(torch, resolved.dtype)
+    kwargs = {"dtype": torch_dtype}
+    bitsandbytes = resolved.quantize in ("4bit", "8bit")
+    if bitsandbytes:
+        kwargs["quantization_config"] = _quantization_config(resolved.quantize, torch_dtype)
+        kwargs["device_map"] = resolved.device
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_id)
+        lm = AutoModelForCausalLM.from_pretrained(model_id, **kwargs)
+    except (OSError, ValueError) as e:
+        if Path(model_id).exists():
+            raise ModelError(f"model folder {model_id}: cannot be loaded ({first_line(e)})") from None
+        raise ModelError(
+            f"model {model_id}: cannot be downloaded (no network, or HF_HUB_OFFLINE=1). Download it where "
+            f"there is a network (`hf download {model_id} --local-dir DIR`) and pass --model DIR"
+        ) from None
+    if not bitsandbytes:
+        lm.to(resolved.device)
+    lm.eval()
+    lm = engine_layers(lm, resolved.device, torch_dtype, resolved.quantize)
+    translator = HFTranslator(lm, tokenizer, device=resolved.device, model_id=model_id, options=resolved.decode)
+    translator.cache_key = resolved.cache_key
+    return translator
+
+
+def _quantization_config(quantize: str, compute_dtype):
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise ModelError(
+            f"--quantize {quantize} needs bitsandbytes: pip install 'gugugo-translate[quant]'"
+        ) from None
+    from transformers import BitsAndBytesConfig
+
+    if quantize == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=compute_dtype,
+    )

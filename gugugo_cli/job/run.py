@@ -1,0 +1,165 @@
+"""A translation run over many files: read and plan them, translate their segments as one pooled stream
+(deduplicated, cached, batched by the engine), and write each file as soon as its last segment is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable, Optional
+
+from ..engines.base import Translator
+from ..errors import GugugoError, InputError
+from ..formats import FormatOptions, read_document
+from ..segment import approx_tokens
+from ..textio import atomic_write_bytes
+from . import pool
+from .cache import SegmentCache
+from .inputs import FileTask, Summary
+
+log = logging.getLogger("gugugo_cli")
+
+# Results are committed to the cache and shown as progress in groups: at most this many, or this often.
+FLUSH_EVERY = 256
+FLUSH_SECONDS = 1.0
+
+
+class Progress:
+    """What a run reports as it goes; the CLI shows it as a bar on a terminal."""
+
+    def start(self, total_segments: int, total_files: int) -> None: ...
+
+    def advance(self, segments: int = 0, files: int = 0) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def plan_tasks(tasks: list[FileTask], options: FormatOptions, src: str, summary: Summary, stdin=None) -> list[FileTask]:
+    """Read and segment every file; a file that cannot be read fails alone."""
+    ready = []
+    for task in tasks:
+        try:
+            if task.source == "-":
+                task.doc = read_document("-", stdin.read() if stdin else b"", options)
+            else:
+                task.doc = read_document(task.source, options=options)
+            task.plans = pool.plan_document(task.doc, options.tgt, src)
+        except GugugoError as e:
+            _fail(summary, task, e)
+            continue
+        task.pending = set(pool.keys_of(task.plans))
+        summary.segments += sum(len(p.segments) for p in task.plans)
+        ready.append(task)
+    return ready
+
+
+def _fail(summary: Summary, task: FileTask, error: GugugoError) -> None:
+    problem = error.problem if isinstance(error, InputError) else str(error)
+    summary.failed.append((task.source, problem))
+
+
+def look_up(tasks: list[FileTask], tgt: str, translator_key: str, cache: SegmentCache,
+            summary: Summary) -> tuple[dict[pool.Key, None], dict[pool.Key, str]]:
+    """All distinct segments in file order, and those the cache already has a translation of."""
+    order = pool.keys_of(p for task in tasks for p in task.plans)
+    summary.unique = len(order)
+    summary.est_tokens = sum(approx_tokens(text) for _, text in order)
+    done = pool.look_up(cache, translator_key, order, tgt)
+    summary.cache_hits = len(done)
+    return order, done
+
+
+class _Writer:
+    """Renders and writes each file the moment its last segment is translated."""
+
+    def __init__(self, tasks, done, summary, progress, write):
+        self.done, self.summary, self.progress, self.write = done, summary, progress, write
+        self.waiting: dict[pool.Key, list[FileTask]] = {}
+        ready = []
+        for task in tasks:
+            task.pending -= done.keys()
+            if task.pending:
+                for key in task.pending:
+                    self.waiting.setdefault(key, []).append(task)
+            else:
+                ready.append(task)
+        for task in ready:
+            self._finish(task)
+
+    def translated(self, key: pool.Key) -> None:
+        for task in self.waiting.pop(key, ()):
+            task.pending.discard(key)
+            if not task.pending:
+                self._finish(task)
+
+    def _finish(self, task: FileTask) -> None:
+        try:
+            self.write(task, pool.render(task.doc, task.plans, self.done))
+        except GugugoError as e:
+            _fail(self.summary, task, e)
+        else:
+            self.summary.translated.append(task.source)
+        self.progress.advance(files=1)
+
+
+def run(
+    tasks: list[FileTask],
+    tgt: str,
+    get_translator: Callable[[], Translator],
+    translator_key: str,
+    cache: SegmentCache,
+    summary: Summary,
+    progress: Optional[Progress] = None,
+    write: Optional[Callable[[FileTask, bytes], None]] = None,
+) -> Summary:
+    """Translate all segments of all tasks as one stream; write each file when its last segment is done.
+
+    Every translation is cached as it arrives (committed in groups, and whatever arrived before an
+    interruption is committed too), so a run started again translates nothing twice."""
+    progress = progress or Progress()
+    started = time.perf_counter()
+    order, done = look_up(tasks, tgt, translator_key, cache, summary)
+    remaining = [k for k in order if k not in done]
+
+    progress.start(len(order), len(tasks))
+    progress.advance(segments=len(done))
+    writer = _Writer(tasks, done, summary, progress, write or write_file)
+    fresh: list[tuple[pool.Key, str]] = []
+    last_flush = time.monotonic()
+
+    def flush():
+        nonlocal last_flush
+        for src, texts in pool.by_source(k for k, _ in fresh).items():
+            cache.put_many(translator_key, src, tgt, ((t, done[(src, t)]) for t in texts))
+        summary.model_segments += len(fresh)
+        progress.advance(segments=len(fresh))
+        fresh.clear()
+        last_flush = time.monotonic()
+
+    try:
+        if remaining:
+            translator = get_translator()
+            stats = getattr(translator, "stats", None)
+            capped_before = stats.capped if stats else 0
+            for key, out in pool.translate_keys(translator, remaining, tgt):
+                done[key] = out
+                fresh.append((key, out))
+                if len(fresh) >= FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS:
+                    flush()
+                writer.translated(key)
+            if stats:
+                summary.capped = stats.capped - capped_before
+                summary.capped_examples = stats.capped_examples[:3] if summary.capped else []
+    finally:
+        flush()
+        progress.stop()
+        summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def write_file(task: FileTask, data: bytes) -> None:
+    try:
+        atomic_write_bytes(task.dest, data)
+    except OSError as e:
+        raise InputError(task.dest, f"cannot write ({e.strerror or e})") from None
+    log.info("wrote %s", task.dest)

@@ -1,0 +1,35 @@
+"""The languages the tool knows: their codes, the labels Gugugo prompts use, and telling Korean from English."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+LANGUAGES = ("ko", "en")
+
+# The labels of a Gugugo prompt (`### 영어: …`); the koja models use 일본어 for Japanese.
+LABELS = {"ko": "한국어", "en": "영어", "ja": "일본어"}
+
+# Hangul syllables, jamo and compatibility jamo.
+HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+
+# A text counts as Korean when at least this share of its letters are Hangul.
+HANGUL_SHARE = 0.3
+
+
+def hangul_share(text: str) -> float:
+    letters = sum(1 for ch in text if ch.isalpha())
+    if not letters:
+        return 0.0
+    return len(HANGUL.findall(text)) / letters
+
+
+def detect_language(text: str) -> Optional[str]:
+    """'ko' or 'en' by the share of Hangul among the letters; None when there are no letters."""
+    if not any(ch.isalpha() for ch in text):
+        return None
+    return "ko" if hangul_share(text) >= HANGUL_SHARE else "en"
+
+
+def has_hangul(text: str) -> bool:
+    return HANGUL.search(text) is not None
