@@ -12,7 +12,7 @@ import math
 from typing import Iterator, Optional, Sequence
 
 from .. import config
-from ..errors import ModelError
+from ..errors import GugugoError, ModelError
 from ..prompt import END_MARKER, build_prompt, extract_translation
 from . import batching
 from .base import DecodeOptions, EngineStats
@@ -60,6 +60,22 @@ class HFTranslator:
         limit = math.ceil(config.NEW_TOKENS_FACTOR * source_tokens) + config.NEW_TOKENS_EXTRA
         return min(limit, self.options.max_new_tokens)
 
+    @property
+    def context(self) -> Optional[int]:
+        """Positions the model can attend over (prompt + output)."""
+        return getattr(self.model.config, "max_position_embeddings", None)
+
+    def _fitting_limit(self, prompt_ids: list[int], limit: int) -> int:
+        """The row's new-token limit within the model's context; a prompt that leaves no room is refused
+        (segmentation keeps segments far below this, so it means a bug or a hostile caller, not a long text)."""
+        if self.context is None:
+            return limit
+        room = self.context - len(prompt_ids)
+        if room < 1:
+            raise GugugoError(f"a segment of {len(prompt_ids)} prompt tokens does not fit the model's context "
+                              f"of {self.context} positions")
+        return min(limit, room)
+
     def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
         texts = list(texts)
         results: list[Optional[str]] = [None] * len(texts)
@@ -77,7 +93,7 @@ class HFTranslator:
             return
         prompt_ids = self.tokenizer([build_prompt(t, src, tgt) for t in unique], add_special_tokens=False)["input_ids"]
         source_lens = [len(ids) for ids in self.tokenizer(unique, add_special_tokens=False)["input_ids"]]
-        rows = [Row(i, ids, self.new_token_limit(text, n))
+        rows = [Row(i, ids, self._fitting_limit(ids, self.new_token_limit(text, n)))
                 for i, (text, ids, n) in enumerate(zip(unique, prompt_ids, source_lens))]
         # Longest first: similar lengths share a batch (little padding), and memory trouble shows early.
         rows.sort(key=lambda r: len(r.ids), reverse=True)

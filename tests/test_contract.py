@@ -1,0 +1,78 @@
+"""The contract every engine keeps. A new engine (CUDA graphs, vLLM, ...) is added to ENGINES and must pass.
+
+The echo model answers with its own source, so exact outputs are known; the random model checks that results
+do not depend on which texts share a call.
+"""
+
+import pytest
+
+from conftest import ECHO_MODEL, read_lines
+from gugugo_cli.engines.base import EngineStats, translate_stream
+from gugugo_cli.errors import GugugoError
+
+
+def _hf(**options):
+    from gugugo_cli import load_translator
+
+    return lambda model: load_translator(str(model), device="cpu", dtype="float32", **options)
+
+
+# name -> a function that builds the engine on a model folder
+ENGINES = {
+    "hf-continuous": _hf(),
+    "hf-continuous-small-batches": _hf(batch_size=3, batch_tokens=300),
+    "hf-beams": _hf(num_beams=2),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(ENGINES))
+def engine(request):
+    return ENGINES[request.param](ECHO_MODEL)
+
+
+@pytest.fixture(scope="module")
+def random_engines(tiny_model_dir):
+    return {name: make(tiny_model_dir) for name, make in ENGINES.items()}
+
+
+EN = read_lines("echo_sentences.en")
+KO = read_lines("echo_sentences.ko")
+
+
+def test_one_translation_per_text_in_order_with_duplicates(engine):
+    texts = [EN[3], EN[0], EN[3], EN[5], EN[1], EN[0]]
+    assert engine.translate_batch(texts, "en", "ko") == texts
+    assert engine.translate_batch(KO[:4], "ko", "en") == KO[:4]
+    assert engine.translate_batch([], "en", "ko") == []
+
+
+def test_stream_gives_every_index_once_with_the_batch_results(engine):
+    texts = EN[:8] + [EN[2]]
+    streamed = dict(translate_stream(engine, texts, "en", "ko"))
+    assert sorted(streamed) == list(range(len(texts)))
+    assert [streamed[i] for i in range(len(texts))] == engine.translate_batch(texts, "en", "ko") == texts
+
+
+def test_identity_and_statistics_are_there(engine):
+    assert isinstance(engine.cache_key, str) and engine.cache_key
+    assert isinstance(engine.stats, EngineStats)
+    engine.translate_batch(EN[:3], "en", "ko")
+    assert engine.stats.capped == 0  # the echo model always ends its answers
+
+
+def test_results_do_not_depend_on_batch_mates(random_engines):
+    texts = ["Hello.", "How are you today?", "오늘 날씨가 좋다.", "The museum is closed on Mondays.", "No."]
+    for name, engine in random_engines.items():
+        together = engine.translate_batch(texts, "en", "ko")
+        assert together == [engine.translate_batch([t], "en", "ko")[0] for t in texts], name
+
+
+def test_a_segment_beyond_the_context_is_refused_not_garbled(engine):
+    with pytest.raises(GugugoError, match="context"):
+        engine.translate_batch(["word " * 3000], "en", "ko")
+
+
+def test_options_that_change_results_change_the_cache_key(tiny_model_dir):
+    keys = {make(tiny_model_dir).cache_key for make in (_hf(), _hf(num_beams=2), _hf(max_new_tokens=8))}
+    assert len(keys) == 3
+    assert _hf()(tiny_model_dir).cache_key == _hf(batch_size=3)(tiny_model_dir).cache_key  # batching does not
