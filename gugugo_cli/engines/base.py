@@ -44,6 +44,7 @@ class DecodeOptions:
     max_new_tokens: int = config.MAX_NEW_TOKENS
     batch_size: Optional[int] = None  # rows decoding together; None: by device
     batch_tokens: Optional[int] = None  # rows x (prompt + new) tokens; None: by device
+    repetition_penalty: float = 1.0  # > 1 makes tokens already generated less likely (used for retries)
 
 
 @dataclass

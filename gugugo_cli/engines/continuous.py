@@ -21,13 +21,14 @@ from .kv_cache import Running
 
 class ContinuousDecoder:
     def __init__(self, model, stop, eos_token_id: Optional[int], pad_token_id: int, prefill_tokens: int,
-                 stats: EngineStats):
+                 stats: EngineStats, repetition_penalty: float = 1.0):
         self.model = model
         self.stop = stop  # transformers' StopStringCriteria for the end marker
         self.eos_token_id = eos_token_id
         self.pad_token_id = pad_token_id
         self.prefill_tokens = prefill_tokens
         self.stats = stats
+        self.repetition_penalty = repetition_penalty
         # newer transformers name the forward's KV-cache argument `cache`, older ones `past_key_values`
         parameters = inspect.signature(model.forward).parameters
         self._cache_argument = "cache" if "cache" in parameters else "past_key_values"
@@ -90,6 +91,8 @@ class ContinuousDecoder:
         """Take each row's next token; finished rows leave the batch. Returns (running or None, finished)."""
         import torch
 
+        if self.repetition_penalty != 1.0:
+            self._penalize(running.rows, logits)
         tokens = logits.argmax(-1)
         window = self.stop.maximum_token_len
         tails = []
@@ -109,6 +112,18 @@ class ContinuousDecoder:
         if len(keep) < len(running.rows):
             running.keep(keep)
         return running, finished
+
+    def _penalize(self, rows: list[Row], logits) -> None:
+        """Each row's tokens generated so far made less likely (transformers' repetition penalty, over the
+        output only: the source's words must stay available)."""
+        import torch
+
+        p = self.repetition_penalty
+        for j, row in enumerate(rows):
+            if row.generated:
+                ids = torch.tensor(sorted(set(row.generated)), device=logits.device)
+                score = logits[j, ids]
+                logits[j, ids] = torch.where(score < 0, score * p, score / p)
 
 
 def left_padded(rows: list[Row], pad_id: int):

@@ -7,6 +7,7 @@ Out of memory: the unfinished rows start again with half as many rows, down to o
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from typing import Iterator, Optional, Sequence
@@ -76,6 +77,13 @@ class HFTranslator:
                               f"of {self.context} positions")
         return min(limit, room)
 
+    def variant(self, **changes) -> "HFTranslator":
+        """The same model with other decoding options (e.g. repetition_penalty for a retry)."""
+        other = HFTranslator(self.model, self.tokenizer, self.device, self.model_id,
+                             dataclasses.replace(self.options, **changes))
+        other.stats = self.stats
+        return other
+
     def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
         texts = list(texts)
         results: list[Optional[str]] = [None] * len(texts)
@@ -112,7 +120,7 @@ class HFTranslator:
         import torch
 
         decoder = ContinuousDecoder(self.model, self._stop, self.eos_token_id, self.tokenizer.pad_token_id,
-                                    self.prefill_tokens, self.stats)
+                                    self.prefill_tokens, self.stats, self.options.repetition_penalty)
         left = {row.index: row for row in rows}
         size, tokens = self.batch_size, self.batch_tokens
         while left:
@@ -155,6 +163,7 @@ class HFTranslator:
                 max_new_tokens=max(r.max_new for r in batch),
                 do_sample=False,
                 num_beams=self.options.num_beams,
+                repetition_penalty=self.options.repetition_penalty,
                 stopping_criteria=StoppingCriteriaList([self._stop]),
                 eos_token_id=self.eos_token_id,
                 pad_token_id=self.tokenizer.pad_token_id,

@@ -119,7 +119,8 @@ class Resolved:
         and the decoding options (batch sizes do not change results and are left out)."""
         return (f"{model_fingerprint(self.model_id)}|device={self.device_kind}|dtype={self.dtype}"
                 f"|quantize={self.quantize or 'none'}|beams={self.decode.num_beams}"
-                f"|max_new={self.decode.max_new_tokens}")
+                f"|max_new={self.decode.max_new_tokens}"
+                + (f"|repetition_penalty={self.decode.repetition_penalty}" if self.decode.repetition_penalty != 1 else ""))
 
 
 def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", quantize: Optional[str] = None,
