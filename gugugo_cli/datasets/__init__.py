@@ -1,0 +1,29 @@
+"""Datasets: the named fields of every row of a .jsonl, .json, .csv, .tsv or .parquet file translated,
+everything else kept, streamed in windows of rows (see run.py). Cheap to import: pyarrow loads only for a
+Parquet file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
+
+
+def is_dataset(path) -> bool:
+    """A file with a dataset's extension (datasets are translated only when named as inputs)."""
+    return Path(str(path)).suffix.lower() in SUFFIXES
+
+
+def translate_dataset(*args, **kwargs):
+    from .run import translate_dataset as _translate_dataset
+
+    return _translate_dataset(*args, **kwargs)
+
+
+def list_fields(*args, **kwargs):
+    from .run import list_fields as _list_fields
+
+    return _list_fields(*args, **kwargs)
+
+
+__all__ = ["SUFFIXES", "is_dataset", "translate_dataset", "list_fields"]
