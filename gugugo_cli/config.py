@@ -32,3 +32,6 @@ BATCH_TOKENS = {"cpu": 16384, "cuda": 131072}
 # matrix product is most efficient at a few hundred rows (int8: ~20% faster at 512 rows than at 2,560).
 PREFILL_TOKENS = {"cpu": 1024, "cuda": 32768}
 PREFILL_PADDING = 0.1  # largest share of a prefill group's tokens that may be padding
+# Static slots: steps between the host's looks at the rows (finished rows out, waiting prompts in). On CUDA the
+# steps run as a CUDA graph without the host; a finished row runs on for up to this many steps minus one.
+SYNC_EVERY = {"cpu": 1, "cuda": 8}

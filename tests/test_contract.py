@@ -22,6 +22,8 @@ ENGINES = {
     "hf-continuous": _hf(),
     "hf-continuous-small-batches": _hf(batch_size=3, batch_tokens=300),
     "hf-beams": _hf(num_beams=2),
+    "hf-slots": _hf(engine="slots", batch_size=4),
+    "hf-slots-look-every-8-steps": _hf(engine="slots", batch_size=5, sync_every=8),
 }
 
 

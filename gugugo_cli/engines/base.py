@@ -45,16 +45,19 @@ class DecodeOptions:
     batch_size: Optional[int] = None  # rows decoding together; None: by device
     batch_tokens: Optional[int] = None  # rows x (prompt + new) tokens; None: by device
     repetition_penalty: float = 1.0  # > 1 makes tokens already generated less likely (used for retries)
+    engine: str = "auto"  # greedy decoding loop: continuous, slots, or auto (slots on CUDA, continuous on CPU)
+    sync_every: Optional[int] = None  # slots: steps between the host's looks at the rows; None: by device
 
 
 @dataclass
 class EngineStats:
     """What an engine did, for summaries and tests; `observer`, when set, is called with every event
-    (`"prefill"`, `"step"`, `"merge"`) and its details, so a test can watch scheduling without patching."""
+    (`"prefill"`, `"step"`, `"merge"`, `"shift"`) and its details, so a test can watch scheduling without patching."""
 
     steps: int = 0  # decoding steps
     prefills: int = 0  # prefill groups
     merges: int = 0  # times rows joined a batch already decoding
+    shifts: int = 0  # times the static slots' rows were moved left to make room
     capped: int = 0  # translations that reached their new-token limit without an end marker
     capped_examples: list[str] = field(default_factory=list)  # the first few of their sources
     observer: Optional[object] = None
@@ -71,5 +74,7 @@ class EngineStats:
             self.prefills += 1
         elif name == "merge":
             self.merges += 1
+        elif name == "shift":
+            self.shifts += 1
         if self.observer is not None:
             self.observer(name, **details)

@@ -29,9 +29,12 @@ class ContinuousDecoder:
         self.prefill_tokens = prefill_tokens
         self.stats = stats
         self.repetition_penalty = repetition_penalty
-        # newer transformers name the forward's KV-cache argument `cache`, older ones `past_key_values`
-        parameters = inspect.signature(model.forward).parameters
-        self._cache_argument = "cache" if "cache" in parameters else "past_key_values"
+        self._cache_argument = self.cache_argument(model)
+
+    @staticmethod
+    def cache_argument(model) -> str:
+        """Newer transformers name the forward's KV-cache argument `cache`, older ones `past_key_values`."""
+        return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
     def run(self, rows: list[Row], batch_size: int, batch_tokens: int) -> Iterator[Row]:
         """Decode `rows` (longest first); yield each row as it finishes, its tokens in `row.generated`."""

@@ -1,7 +1,7 @@
 """The transformers engine: a Gugugo causal LM, prompts deduplicated and sorted by length.
 
-Greedy decoding (the default) runs continuous batching (continuous.py) and streams each translation as its
-row finishes; beam search goes through transformers' generate in sorted batches (batching.static_batches).
+Greedy decoding (the default) runs over static slots (slots.py, CUDA graphs on CUDA) or with continuous
+batching (continuous.py), and streams each translation as its row finishes; beam search goes through transformers' generate in sorted batches (batching.static_batches).
 Out of memory: the unfinished rows start again with half as many rows, down to one.
 """
 
@@ -19,6 +19,7 @@ from . import batching
 from .base import DecodeOptions, EngineStats
 from .batching import Row
 from .continuous import ContinuousDecoder, left_padded
+from .slots import SlotDecoder
 
 log = logging.getLogger("gugugo_cli")
 
@@ -110,17 +111,31 @@ class HFTranslator:
                 yield i, translation
 
     def _decode(self, rows: list[Row]) -> Iterator[tuple[Row, str]]:
-        if self.options.num_beams == 1:
-            return self._continuous(rows)
-        return self._with_generate(rows)
+        if self.options.num_beams > 1:
+            return self._with_generate(rows)
+        return self._greedy(rows)
 
     # --- greedy: continuous batching, streamed ---
 
-    def _continuous(self, rows: list[Row]) -> Iterator[tuple[Row, str]]:
+    @property
+    def engine(self) -> str:
+        """The greedy loop: static slots (CUDA graphs on CUDA), or continuous batching (repetition penalty too)."""
+        engine = self.options.engine
+        if engine == "auto":
+            engine = "slots" if self.device.startswith("cuda") else "continuous"
+        return "continuous" if self.options.repetition_penalty != 1.0 else engine
+
+    def _greedy(self, rows: list[Row]) -> Iterator[tuple[Row, str]]:
         import torch
 
-        decoder = ContinuousDecoder(self.model, self._stop, self.eos_token_id, self.tokenizer.pad_token_id,
-                                    self.prefill_tokens, self.stats, self.options.repetition_penalty)
+        if self.engine == "slots":
+            cuda = self.device.startswith("cuda")
+            decoder = SlotDecoder(self.model, self.tokenizer, self.eos_token_id, self.prefill_tokens, self.stats,
+                                  sync_every=self.options.sync_every or config.SYNC_EVERY["cuda" if cuda else "cpu"],
+                                  cuda_graphs=cuda)
+        else:
+            decoder = ContinuousDecoder(self.model, self._stop, self.eos_token_id, self.tokenizer.pad_token_id,
+                                        self.prefill_tokens, self.stats, self.options.repetition_penalty)
         left = {row.index: row for row in rows}
         size, tokens = self.batch_size, self.batch_tokens
         while left:

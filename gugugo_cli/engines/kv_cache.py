@@ -140,3 +140,69 @@ def merge(a: Running, b: Running, model_config, room: int) -> Running:
     return Running(a.rows + b.rows, cache_of([a.cache, b.cache], model_config, room),
                    torch.cat([_pad_left(a.mask, width), _pad_left(b.mask, width)]),
                    torch.cat([a.last_position, b.last_position]), torch.cat([a.feed, b.feed]))
+
+
+@functools.lru_cache(maxsize=None)
+def _slot_layer():
+    from transformers.cache_utils import DynamicLayer
+
+    class SlotLayer(DynamicLayer):
+        """A fixed-size cache layer of `slots` rows x `length` columns. Every step writes the new keys and values
+        of all rows at one column, given by a device tensor (so the step can be captured in a CUDA graph), and
+        attends over all columns; which columns a row sees is the attention mask's business."""
+
+        def __init__(self, slots: int, heads: int, length: int, head_dim: int, dtype, device, column):
+            super().__init__()
+            import torch
+
+            self.dtype, self.device, self.is_initialized = dtype, device, True
+            # zeros, not empty: masked columns are multiplied by zero, which must not meet a NaN
+            self.keys = torch.zeros((slots, heads, length, head_dim), dtype=dtype, device=device)
+            self.values = torch.zeros_like(self.keys)
+            self.column = column
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            self.keys.index_copy_(2, self.column, key_states)
+            self.values.index_copy_(2, self.column, value_states)
+            return self.keys, self.values
+
+        def get_seq_length(self) -> int:
+            return self.keys.shape[-2]
+
+        def place(self, slots, start: int, keys, values) -> None:
+            """A prefilled group's keys and values into these slots, ending just before column `start + width`."""
+            width = keys.shape[-2]
+            self.keys[slots, :, start:start + width] = keys
+            self.values[slots, :, start:start + width] = values
+
+        def shift(self, by: int) -> None:
+            """Every row moved `by` columns to the left, in the same memory; the columns freed at the right are
+            zero."""
+            for t in (self.keys, self.values):
+                t[:, :, : t.shape[2] - by] = t[:, :, by:].clone()
+                t[:, :, t.shape[2] - by:] = 0
+
+    return SlotLayer
+
+
+def slot_cache(model_config, slots: int, length: int, like_cache, column):
+    """A cache of fixed shape for `slots` rows and `length` columns (see SlotLayer), each layer shaped like the
+    layers of `like_cache` (a prefill's cache: heads, head size, dtype, device)."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=model_config)
+    layer = _slot_layer()
+    cache.layers = [layer(slots, k.shape[1], length, k.shape[-1], k.dtype, k.device, column)
+                    for k in (l.keys for l in like_cache.layers)]
+    return cache
+
+
+def slot_memory(like_cache, slots: int, length: int) -> int:
+    """Bytes a slot cache shaped like this prefill's cache would take."""
+    per_column = sum(l.keys[0, :, 0].numel() * l.keys.element_size() * 2 for l in like_cache.layers)
+    return per_column * slots * length
+
+
+def prefill_layers(cache) -> list:
+    """(keys, values) of each layer of a prefill's cache."""
+    return [(layer.keys, layer.values) for layer in cache.layers]

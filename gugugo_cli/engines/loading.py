@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -22,6 +22,7 @@ log = logging.getLogger("gugugo_cli")
 
 DTYPES = ("bfloat16", "float16", "float32")
 QUANTIZATIONS = ("4bit", "8bit", "int8")
+ENGINES = ("auto", "continuous", "slots")
 
 
 def cpu_has_native_bf16() -> bool:
@@ -118,7 +119,7 @@ class Resolved:
         """Everything that decides a translation's text: the weights, where and in what precision they run,
         and the decoding options (batch sizes do not change results and are left out)."""
         return (f"{model_fingerprint(self.model_id)}|device={self.device_kind}|dtype={self.dtype}"
-                f"|quantize={self.quantize or 'none'}|beams={self.decode.num_beams}"
+                f"|quantize={self.quantize or 'none'}|beams={self.decode.num_beams}|engine={self.decode.engine}"
                 f"|max_new={self.decode.max_new_tokens}"
                 + (f"|repetition_penalty={self.decode.repetition_penalty}" if self.decode.repetition_penalty != 1 else ""))
 
@@ -142,6 +143,10 @@ def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "aut
     if quantize == "int8" and resolved_device != "cpu":
         raise ModelError("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
     decode = DecodeOptions(**{k: v for k, v in options.items() if v is not None})
+    if decode.engine not in ENGINES:
+        raise ModelError(f"unknown engine {decode.engine!r} ({', '.join(ENGINES)})")
+    if decode.engine == "auto":
+        decode = replace(decode, engine="slots" if resolved_device.startswith("cuda") else "continuous")
     return Resolved(model_id, resolved_device, resolve_dtype(dtype, resolved_device, probe_torch), quantize, decode)
 
 

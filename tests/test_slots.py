@@ -1,0 +1,76 @@
+"""The static-slot engine (the CUDA engine's logic, run eagerly on the CPU): exact, and independent of which
+rows share the slots, however often slots are reused and rows moved."""
+
+import pytest
+
+from conftest import read_lines
+from gugugo_cli import load_translator
+from test_engine import VARIED
+
+EN = read_lines("echo_sentences.en")
+KO = read_lines("echo_sentences.ko")
+
+
+def slots(model, **options):
+    return load_translator(str(model), device="cpu", dtype="float32", engine="slots", **options)
+
+
+@pytest.mark.parametrize("sync_every", [1, 8])
+def test_echo_exact_with_more_prompts_than_slots(sync_every):
+    from conftest import ECHO_MODEL
+
+    tr = slots(ECHO_MODEL, batch_size=3, sync_every=sync_every)
+    texts = EN + [EN[4], EN[0]]  # duplicates too
+    assert tr.translate_batch(texts, "en", "ko") == texts
+    assert tr.translate_batch(KO, "ko", "en") == KO
+    assert tr.stats.prefills >= len(set(texts)) // 3  # slots were freed and filled again many times
+    assert tr.capped == 0
+
+
+def test_rows_are_moved_left_when_the_columns_run_out_and_stay_exact():
+    from conftest import ECHO_MODEL
+
+    tr = slots(ECHO_MODEL, batch_size=1)  # one slot: every row runs after the other, column after column
+    assert tr.translate_batch(EN, "en", "ko") == EN
+    assert tr.stats.shifts > 0
+
+
+def test_same_results_as_continuous_batching_and_alone_on_a_random_model(tiny_model_dir):
+    continuous = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", max_new_tokens=12,
+                                 engine="continuous")
+    ours = slots(tiny_model_dir, max_new_tokens=12, batch_size=4)
+    together = ours.translate_batch(VARIED, "en", "ko")
+    assert together == continuous.translate_batch(VARIED, "en", "ko")
+    assert together == [ours.translate_batch([s], "en", "ko")[0] for s in VARIED]
+    eight = slots(tiny_model_dir, max_new_tokens=12, batch_size=5, sync_every=8)
+    assert eight.translate_batch(VARIED, "en", "ko") == together
+
+
+def test_out_of_memory_halves_the_slots(tiny_model_dir):
+    import torch
+
+    tr = slots(tiny_model_dir, max_new_tokens=6, batch_size=8)
+    expected = tr.translate_batch(VARIED[:9], "en", "ko")
+    seen = []
+
+    def at_most_two(module, args, kwargs):
+        rows = kwargs["input_ids"].shape[0]
+        seen.append(rows)
+        if rows > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+
+    hook = tr.model.register_forward_pre_hook(at_most_two, with_kwargs=True)
+    try:
+        assert tr.translate_batch(VARIED[:9], "en", "ko") == expected
+    finally:
+        hook.remove()
+    assert max(seen) > 2 and seen[-1] <= 2
+
+
+def test_auto_picks_slots_on_cuda_and_continuous_on_cpu():
+    from conftest import ECHO_MODEL
+    from gugugo_cli.engines.loading import resolve
+
+    assert resolve(str(ECHO_MODEL), "cpu").decode.engine == "continuous"
+    assert resolve(str(ECHO_MODEL), "cuda", probe_torch=False).decode.engine == "slots"
+    assert resolve(str(ECHO_MODEL), "cpu").cache_key != resolve(str(ECHO_MODEL), "cpu", engine="slots").cache_key
