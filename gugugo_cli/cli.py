@@ -61,13 +61,18 @@ def _usage(message: str) -> None:
 @click.option("--cache", "cache_path", type=click.Path(path_type=Path), envvar="GUGUGO_CACHE",
               help="Segment cache file (default: in the user cache folder) [env: GUGUGO_CACHE].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the segment cache.")
+@click.option("--field", "fields", multiple=True, metavar="PATH",
+              help="Datasets (.jsonl .json .csv .tsv .parquet): a field to translate in every row, e.g. "
+                   "instruction, meta.title, messages[*].content (repeatable; a column name for CSV/TSV). "
+                   "Without it, a dataset's string fields are listed.")
+@click.option("--keep-source", is_flag=True, help="Datasets: write each translation beside its field as FIELD_<to>.")
 @click.option("--dry-run", is_flag=True, help="Read and segment everything and report; load no model, write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.version_option(package_name="gugugo-translate", prog_name=PROG)
 def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, batch_size,
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
-        quiet, debug):
+        quiet, debug, fields=(), keep_source=False):
     """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
 
     \b
@@ -100,8 +105,16 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         from .formats import FormatOptions
 
         options = FormatOptions(tgt=tgt, encoding=encoding, line_width=line_width, bilingual=bilingual)
-        code = _run(list(inputs), src, output, overwrite, include, exclude, load_options, options,
-                    None if no_cache else cache_path, no_cache, dry_run, interactive)
+        from .datasets import is_dataset
+
+        if fields or keep_source or any(i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs):
+            from .datasets.command import run as run_datasets
+
+            code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, load_options,
+                                None if no_cache else cache_path, no_cache, dry_run, interactive)
+        else:
+            code = _run(list(inputs), src, output, overwrite, include, exclude, load_options, options,
+                        None if no_cache else cache_path, no_cache, dry_run, interactive)
     except GugugoError as e:
         if debug:
             raise

@@ -190,6 +190,7 @@ def translate_dataset(
             remaining = [k for k in order if k not in done]
             bad: dict[pool.Key, str] = {}
             if dry_run:
+                summary.rows_failed += len(failures)
                 progress.advance(rows=len(numbers), position=reader.position())
                 continue
             if remaining:

@@ -1,0 +1,163 @@
+"""The command line's dataset branch: `gugugo-translate data.jsonl --to ko --field instruction ...`.
+
+Datasets are translated only when named as input files with --field; without --field the string fields
+of the first rows are listed and nothing is translated. Folder runs leave dataset files out.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import GugugoError, InputError, UsageError
+from . import is_dataset
+
+log = logging.getLogger("gugugo_cli")
+
+
+def run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, cache_path, no_cache, dry_run,
+        interactive) -> int:
+    from ..job.inputs import output_path
+
+    if "-" in inputs or any(Path(i).is_dir() or not is_dataset(i) for i in inputs):
+        raise UsageError("--field applies to dataset files named as inputs (.jsonl, .json, .csv, .tsv, .parquet), "
+                         "not to stdin, folders or documents")
+    for name in inputs:
+        if not Path(name).is_file():
+            raise UsageError(f"{name}: no such file")
+    if not fields:
+        return _list(inputs)
+    several = len(inputs) > 1
+    if output is not None and several and not output.is_dir():
+        if output.exists():
+            raise UsageError(f"-o {output}: with several inputs, -o must be a folder")
+        output.mkdir(parents=True)
+
+    from ..job.cache import SegmentCache, default_cache_path
+    from .run import translate_dataset
+
+    jobs = []
+    for name in inputs:
+        path = Path(name)
+        if output is None:
+            dest = output_path(path, tgt)
+        elif output.is_dir() or several:
+            dest = output / output_path(path.name, tgt).name
+        else:
+            dest = output
+        if dest.exists() and dest.resolve() == path.resolve():
+            raise UsageError(f"{path}: refusing to write over the input file")
+        if dest.exists() and not overwrite and not dry_run:
+            log.warning("skipped %s: output %s exists (--overwrite to replace it)", path, dest)
+            continue
+        jobs.append((path, dest))
+
+    cache = SegmentCache(None if no_cache else (cache_path or default_cache_path()))
+    resolved = None
+    failed_files = 0
+    try:
+        from ..engines.loading import load, resolve
+
+        resolved = resolve(**load_options, probe_torch=not dry_run)
+        loaded = []
+
+        def get_translator():
+            if not loaded:
+                from ..console import quiet_transformers
+
+                quiet_transformers()
+                loaded.append(load(resolved))
+            return loaded[0]
+
+        for path, dest in jobs:
+            progress = RichDatasetProgress() if interactive and not dry_run else None
+            try:
+                summary = translate_dataset(path, fields, tgt, get_translator, src=src, output=dest,
+                                            keep_source=keep_source, cache=cache,
+                                            translator_key=resolved.cache_key, progress=progress, dry_run=dry_run)
+            except InputError as e:
+                log.error(str(e))
+                failed_files += 1
+                continue
+            _report(summary, dry_run, interactive)
+    finally:
+        cache.close()
+    return 1 if failed_files else 0
+
+
+def _list(inputs) -> int:
+    from .run import list_fields
+
+    for name in inputs:
+        found = list_fields(name)
+        click.echo(f"{name}: string fields in the first rows (rows having it, an example):")
+        for path, (count, example) in found.items():
+            example = example.replace("\n", " ")
+            click.echo(f"  {path}  ({count})  {example[:60]!r}")
+        if not found:
+            click.echo("  (none)")
+    log.error("name the fields to translate with --field (e.g. --field %s)", next(iter(found), "FIELD")
+              if inputs else "FIELD")
+    return 2
+
+
+def _report(summary, dry_run: bool, interactive: bool) -> None:
+    if dry_run:
+        click.echo(f"{summary.source}: rows: {summary.rows}, failed: {summary.rows_failed}, "
+                   f"segments: {summary.segments} ({summary.unique} distinct in windows), "
+                   f"cache hits: {summary.cache_hits}, segments for the model: {summary.unique - summary.cache_hits}, "
+                   f"estimated source tokens: {summary.est_tokens}")
+        return
+    rate = summary.rows / summary.seconds if summary.seconds else 0.0
+    log.info("wrote %s: %d rows (%d changed, %d failed), %d segments (%d from the cache, %d by the model), "
+             "%.1f s, %.1f rows/s", summary.dest, summary.rows, summary.rows_changed, summary.rows_failed,
+             summary.segments, summary.cache_hits, summary.model_segments, summary.seconds, rate)
+    if summary.rows_missing:
+        log.info("%s: %d rows had a named field missing or null (left as it was)", summary.source,
+                 summary.rows_missing)
+    if summary.rows_failed:
+        log.warning("%s: %d row%s failed and %s kept as %s (listed in %s)", summary.source, summary.rows_failed,
+                    "" if summary.rows_failed == 1 else "s", "was" if summary.rows_failed == 1 else "were",
+                    "it was" if summary.rows_failed == 1 else "they were", summary.failed_path)
+    if summary.capped:
+        examples = "; ".join(repr(s[:80]) for s in summary.capped_examples)
+        log.warning("%d translation%s reached the new-token limit and may be cut or repetitive (e.g. %s)",
+                    summary.capped, "" if summary.capped == 1 else "s", examples)
+
+
+class RichDatasetProgress:
+    """A bar over the input's bytes (rows for Parquet) with rows and segments done, rate and ETA."""
+
+    def start(self, name, total_bytes, total_rows) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+        from ..console import OneLineFormatter
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                            TextColumn("{task.fields[counts]}"), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.total_bytes = max(1, total_bytes)
+        self.task = self.bar.add_task(name, total=self.total_bytes, counts="")
+        self.rows = self.segments = 0
+        self.bar.start()
+        self.handlers = log.handlers[:]
+        handler = logging.Handler()
+        handler.emit = lambda record: self.bar.console.print(OneLineFormatter().format(record), markup=False,
+                                                             highlight=False)
+        log.handlers[:] = [handler]
+
+    def advance(self, rows=0, segments=0, position=None) -> None:
+        self.rows += rows
+        self.segments += segments
+        elapsed = self.bar.tasks[self.task].elapsed or 0
+        rate = f", {self.rows / elapsed:.1f} rows/s" if elapsed and self.rows else ""
+        self.bar.update(self.task, completed=position if position is not None else self.bar.tasks[self.task].completed,
+                        counts=f"{self.rows} rows, {self.segments} segments{rate}")
+
+    def stop(self) -> None:
+        self.bar.stop()
+        log.handlers[:] = self.handlers
