@@ -6,7 +6,9 @@ only once Korean text must be split into sentences.
 
 from __future__ import annotations
 
+import codecs
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -19,7 +21,15 @@ from .languages import LANGUAGES
 
 log = logging.getLogger("gugugo_cli")
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, taken the way Ctrl-C is: finished files kept, nothing half-written, exit 143."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
 
 
 def _usage(message: str) -> None:
@@ -33,9 +43,9 @@ def _usage(message: str) -> None:
 @click.option("--from", "src", default="auto", show_default=True, metavar="auto|ko|en",
               help="Source language; auto decides per paragraph by its share of Hangul and leaves "
                    "paragraphs already in the target language as they are.")
-@click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="Output file, or folder (for folders and several inputs; the tree is mirrored there). "
-                   "Default: NAME.<to>.EXT beside each input.")
+@click.option("-o", "--output", type=click.Path(),
+              help="Output file, or folder (ending in / or existing; needed for folders and several inputs, "
+                   "whose paths are mirrored there). Default: NAME.<to>.EXT beside each input.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs (never an input); else they are skipped.")
 @click.option("--glob", "include", multiple=True, metavar="PATTERN",
               help="In folders, translate only files matching PATTERN (repeatable).")
@@ -66,13 +76,16 @@ def _usage(message: str) -> None:
                    "instruction, meta.title, messages[*].content (repeatable; a column name for CSV/TSV). "
                    "Without it, a dataset's string fields are listed.")
 @click.option("--keep-source", is_flag=True, help="Datasets: write each translation beside its field as FIELD_<to>.")
+@click.option("--max-input-size", default="256M", show_default=True, metavar="SIZE",
+              help="Largest input read (a file or stdin), and largest unpacked size of a .docx package "
+                   "(e.g. 512M, 2G).")
 @click.option("--dry-run", is_flag=True, help="Read and segment everything and report; load no model, write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.version_option(package_name="gugugo-translate", prog_name=PROG)
 def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, batch_size,
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
-        quiet, debug, fields=(), keep_source=False):
+        quiet, debug, fields=(), keep_source=False, max_input_size="256M"):
     """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
 
     \b
@@ -81,10 +94,12 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
       gugugo-translate ./docs --to ko -o ./docs-ko  translates a folder tree
       cat notes.txt | gugugo-translate --to en      writes the translation to stdout
 
-    Exit status: 0 all done, 1 some files failed, 2 usage error, 130 interrupted.
+    Exit status: 0 all done, 1 some files failed, 2 usage error, 130 interrupted, 143 terminated.
     """
     interactive = sys.stderr.isatty() and not quiet
     setup_logging(debug, quiet, interactive)
+    output_text, output = output, (Path(output) if output is not None else None)
+    limits = _check_options(encoding, quantize, device, max_input_size)
     if tgt not in LANGUAGES:
         _usage(f"--to {tgt!r}: unknown language (choose ko or en)")
     if src not in ("auto",) + LANGUAGES:
@@ -95,9 +110,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         if sys.stdin is None or sys.stdin.isatty():
             _usage("no input: name files or folders, or pipe text into stdin (see --help)")
         inputs = ("-",)
-    if output is not None and (len(inputs) > 1 or any(Path(i).is_dir() for i in inputs if i != "-")):
-        if output.exists() and not output.is_dir():
-            _usage(f"-o {output}: with a folder or several inputs, -o must be a folder")
+    previous_sigterm = _handle_sigterm()
 
     load_options = dict(model=model, device=device, dtype=dtype, quantize=quantize, batch_size=batch_size,
                         batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens)
@@ -113,26 +126,61 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
             code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, load_options,
                                 None if no_cache else cache_path, no_cache, dry_run, interactive)
         else:
-            code = _run(list(inputs), src, output, overwrite, include, exclude, load_options, options,
-                        None if no_cache else cache_path, no_cache, dry_run, interactive)
+            code = _run(list(inputs), src, output_text, overwrite, include, exclude, load_options, options,
+                        None if no_cache else cache_path, no_cache, dry_run, interactive, limits)
     except GugugoError as e:
         if debug:
             raise
         log.error(str(e))
         code = EXIT_USAGE if isinstance(e, UsageError) else EXIT_FAILED
-    except KeyboardInterrupt:
-        log.error("interrupted: finished files are written, translated segments are cached")
-        code = EXIT_INTERRUPTED
+    except KeyboardInterrupt as e:
+        terminated = isinstance(e, Terminated)
+        log.error("%s: finished files are written, translated segments are cached",
+                  "terminated" if terminated else "interrupted")
+        code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001 - the one place that turns surprises into one line
         if debug:
             raise
         log.error(f"unexpected {type(e).__name__}: {e} (run with --debug for details)")
         code = EXIT_FAILED
+    finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
     sys.exit(code)
 
 
+def _check_options(encoding, quantize, device, max_input_size):
+    """Every option that can be checked without the model, before anything is read: a usage error (exit 2)
+    in the first second rather than after translating. Returns the input limits."""
+    from .safety import Limits, parse_size
+
+    if encoding is not None:
+        try:
+            info = codecs.lookup(encoding)
+        except LookupError:
+            _usage(f"--encoding {encoding}: unknown encoding")
+        if not getattr(info, "_is_text_encoding", True):
+            _usage(f"--encoding {encoding}: not a text encoding")
+    if quantize == "int8" and device == "cuda":
+        _usage("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
+    if quantize in ("4bit", "8bit") and device == "cpu":
+        _usage(f"--quantize {quantize} needs a GPU (bitsandbytes); on the CPU use --quantize int8")
+    try:
+        return Limits(max_input=parse_size(max_input_size))
+    except ValueError as e:
+        _usage(f"--max-input-size {e}")
+
+
+def _handle_sigterm():
+    """Turn SIGTERM into the Ctrl-C path; the handler it replaced (None where signals cannot be set here)."""
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        return None
+
+
 def _run(inputs, src, output, overwrite, include, exclude, load_options, options, cache_path, no_cache,
-         dry_run, interactive) -> int:
+         dry_run, interactive, limits=None) -> int:
     from . import console, job
     from .engines.loading import load, resolve
 
@@ -149,7 +197,10 @@ def _run(inputs, src, output, overwrite, include, exclude, load_options, options
     tasks = job.find_inputs(inputs, tgt, output, overwrite, include, exclude, summary)
     for path, why in summary.skipped:
         (log.warning if "exists" in why else log.info)("skipped %s: %s", path, why)
-    tasks = job.plan_tasks(tasks, options, src, summary, stdin=sys.stdin.buffer if "-" in inputs else None)
+    if not tasks and not summary.failed and not any("exists" in why for _, why in summary.skipped):
+        return _nothing_to_translate(inputs, summary)
+    tasks = job.plan_tasks(tasks, options, src, summary, stdin=sys.stdin.buffer if "-" in inputs else None,
+                           limits=limits)
     report_failures()
 
     cache = job.SegmentCache(None if no_cache else (cache_path or job.default_cache_path()))
@@ -180,6 +231,18 @@ def _run(inputs, src, output, overwrite, include, exclude, load_options, options
     if interactive:
         console.print_summary(summary)
     return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _nothing_to_translate(inputs, summary) -> int:
+    """A folder run that found no file it can translate says so (exit 1), in a pipe too."""
+    from .formats import FORMATS
+
+    unsupported = [p for p, why in summary.skipped if why == "unsupported file type"]
+    kinds = sorted({Path(p).suffix or "(no extension)" for p in unsupported})
+    found = (f"{len(unsupported)} file{'' if len(unsupported) == 1 else 's'} of unsupported type "
+             f"({', '.join(kinds[:5])}{', ...' if len(kinds) > 5 else ''})" if unsupported else "no files")
+    log.error("nothing to translate in %s: %s; supported: %s", ", ".join(inputs), found, ", ".join(sorted(FORMATS)))
+    return EXIT_FAILED
 
 
 def _write(task, data: bytes) -> None:

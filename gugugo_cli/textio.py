@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import codecs
 import os
-import tempfile
+import re
+import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .errors import GugugoError, InputError
 
@@ -58,13 +61,38 @@ def decode_bytes(data: bytes, name: str = "<input>") -> DecodedText:
     return DecodedText(str(best), best.encoding)
 
 
+# Temp files of atomic_write_bytes: .NAME.XXXXXXXX.part beside the output NAME (the shape mkstemp gave them).
+_TEMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+_TEMP_RE = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.part$")
+
+
+def _temp_path(target: Path) -> Path:
+    token = "".join(secrets.choice(_TEMP_CHARS) for _ in range(8))
+    return target.with_name(f".{target.name}.{token}.part")
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temp file in the same folder, then rename over the target: no half-written output."""
+    """Write to a temp file in the same folder, then rename over the target: no half-written output.
+
+    A new file gets the mode any new file gets (0666 less the umask, e.g. 0644); a file written over keeps
+    its mode."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        old_mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        old_mode = None
+    while True:
+        tmp = _temp_path(target)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
+            if old_mode is not None:
+                os.fchmod(f.fileno(), old_mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -75,6 +103,33 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def temp_target(name: str) -> str | None:
+    """The output a temp file of atomic_write_bytes (.NAME.XXXXXXXX.part) was for: NAME; None for other names."""
+    m = _TEMP_RE.match(name)
+    return m.group("name") if m else None
+
+
+def remove_stale_temp_files(folder: str | os.PathLike, ours: Callable[[str], bool], before: float) -> list[Path]:
+    """Remove temp files that killed runs left in a folder a run writes to: regular files named like
+    atomic_write_bytes' temp files for an output NAME that ours(NAME) accepts, last modified before `before`
+    (the run's start). Returns those removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        target = temp_target(entry.name)
+        try:
+            if (target and ours(target) and entry.is_file(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_mtime < before):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass
+    return removed
 
 
 def encode_like(source: DecodedText, text: str, encoding: str | None = None) -> bytes:

@@ -10,6 +10,7 @@ import importlib
 from pathlib import Path
 
 from ..errors import InputError
+from ..safety import Limits, read_file
 from .base import Document, FormatOptions
 
 __all__ = ["Document", "FormatOptions", "FORMATS", "supported", "read_document"]
@@ -25,6 +26,12 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".docx": ("docx", "DocxDocument"),
 }
 
+# zip-based formats: extension -> what the package is called in messages. Each is checked by
+# formats/package.py (sizes, compression ratio, bounded reads, no DOCTYPE) before its class sees it.
+ZIP_BASED: dict[str, str] = {
+    ".docx": "Word document",
+}
+
 
 def supported(path: str | Path) -> bool:
     return Path(path).suffix.lower() in FORMATS
@@ -35,8 +42,12 @@ def _format_class(suffix: str):
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
-def read_document(path: str | Path, data: bytes | None = None, options: FormatOptions | None = None) -> Document:
-    """Read a file (or its bytes, for stdin) into a Document; raises InputError naming the file."""
+def read_document(path: str | Path, data: bytes | None = None, options: FormatOptions | None = None,
+                  limits: Limits | None = None) -> Document:
+    """Read a file (or its bytes, for stdin) into a Document; raises InputError naming the file.
+
+    limits bound the bytes read and, for a zip-based format, the unpacked package (safety.Limits)."""
+    limits = limits or Limits()
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in FORMATS:
@@ -45,12 +56,10 @@ def read_document(path: str | Path, data: bytes | None = None, options: FormatOp
             raise InputError(p, f"unsupported file type {p.suffix or '(no extension)'!r} (supported: {known})")
         suffix = ".txt"
     if data is None:
-        if not p.exists():
-            raise InputError(p, "no such file")
-        if p.is_dir():
-            raise InputError(p, "is a folder")
-        try:
-            data = p.read_bytes()
-        except OSError as e:
-            raise InputError(p, f"cannot read ({e.strerror})") from None
+        data = read_file(p, limits)
+    if suffix in ZIP_BASED:
+        from .package import check_package, is_zip
+
+        if is_zip(data):  # anything else: the format's class says what the file is instead
+            check_package(data, str(path), limits, ZIP_BASED[suffix])
     return _format_class(suffix)(data, str(path), options or FormatOptions())

@@ -6,6 +6,11 @@ footnotes, endnotes and comments. A paragraph is translated whole (runs split wo
 its translation goes into the paragraph's first text of its own runs; the other texts are emptied. No run,
 hyperlink, bookmark, drawing, break or tab is removed, so formatting and links stay where they were.
 Field codes (w:instrText) and deleted text (w:delText) are not w:t elements and are never touched.
+
+Parsing is hardened: read_document checks the package first (formats/package.py: sizes, bounded reads, no
+DOCTYPE in any XML part); python-docx parses its parts with resolve_entities=False (and lxml's defaults of
+no DTD loading and no network), the parts it keeps as bytes are parsed here with a parser that resolves no
+entity, loads no DTD and reaches no network, and a part that still has a DOCTYPE is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +27,19 @@ XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _TEXT_PARTS = ("document.main+xml", "header+xml", "footer+xml", "footnotes+xml", "endnotes+xml",
                "comments+xml")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _parser():
+    from lxml import etree
+
+    return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, dtd_validation=False,
+                           huge_tree=False)
+
+
+def _refuse_doctype(root, name, partname) -> None:
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise InputError(name, f"Word document part {partname} has a DOCTYPE (a DTD or entity declarations); refused")
 
 
 @dataclass
@@ -70,10 +88,11 @@ class DocxDocument:
                 root = part.element
             else:
                 try:
-                    root = etree.fromstring(part.blob)
+                    root = etree.fromstring(part.blob, _parser())
                 except etree.XMLSyntaxError as e:
                     raise InputError(name, f"damaged Word document: {part.partname} is not valid XML ({e})") from None
                 self._reserialize.append((part, root))
+            _refuse_doctype(root, name, part.partname)
             for p in root.iter(f"{{{W}}}p"):
                 texts = _own_texts(p)
                 if texts:

@@ -1,6 +1,7 @@
 """Which files a run translates and where each translation goes.
 
-Naming: NAME.EXT -> NAME.<to>.EXT beside the input, or under -o. The one place that knows that rule.
+Naming: NAME.EXT -> NAME.<to>.EXT beside the input, or under -o (find_inputs says how). The one place that
+knows that rule, and which files are outputs of this tool rather than inputs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Iterable, Optional
 
 from ..errors import UsageError
 from ..formats import Document, supported
+from ..languages import LANGUAGES
+from ..safety import describe_os_error
 from ..segment import TextPlan
 
 
@@ -25,6 +28,19 @@ def output_path(path: str | os.PathLike, tgt: str) -> Path:
 def is_output_name(path: Path, tgt: str) -> bool:
     """NAME.<tgt>.EXT: what a run into tgt writes beside its input."""
     return Path(path.stem).suffix == f".{tgt}"
+
+
+def is_translation_of_neighbour(path: Path) -> bool:
+    """NAME.<lang>.EXT (any language this tool writes) whose source NAME.EXT is beside it: an output of this
+    tool, never an input of a folder run (a.ko.txt is left out when translating to en, too)."""
+    stem = Path(path.stem)
+    return stem.suffix[1:] in LANGUAGES and bool(stem.stem) and path.with_name(stem.stem + path.suffix).exists()
+
+
+def wants_folder(output: str | os.PathLike) -> bool:
+    """-o names a folder when it ends with a slash or is an existing folder."""
+    text = os.fspath(output)
+    return text.endswith(("/", os.sep)) or Path(text).is_dir()
 
 
 @dataclass
@@ -54,53 +70,136 @@ class Summary:
 def find_inputs(
     inputs: list[str],
     tgt: str,
-    output: Optional[Path],
+    output: Optional[str | os.PathLike],
     overwrite: bool,
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     summary: Optional[Summary] = None,
 ) -> list[FileTask]:
-    """Files to translate, with where each goes. Folders are walked; what is left out goes to summary.skipped."""
+    """Files to translate, with where each goes. Folders are walked; what is left out goes to summary.skipped.
+
+    Where outputs go (the one place that knows):
+    - no -o: NAME.<to>.EXT beside each input;
+    - -o with one file (or stdin): that file, or the folder it names (ending in a slash, or existing);
+    - -o with a folder or several inputs: a folder; each input's path below the folder its inputs share is
+      mirrored there (a.txt b.txt -> out/a.ko.txt out/b.ko.txt; ca/x.txt cb/x.txt -> out/ca/x.ko.txt
+      out/cb/x.ko.txt; one folder's tree directly under out).
+    Two inputs never share an output: a run that would write one file twice is refused before anything is read.
+    Raises UsageError for a missing input or an -o that cannot be what the inputs need."""
     summary = summary if summary is not None else Summary()
+    names = list(dict.fromkeys(inputs))  # the same argument twice is one input
+    for name in names:
+        if name != "-":
+            _check_exists(name)
+    folder_out = None if output is None else _output_folder(output, names)
+    base = _shared_parent(names) if (folder_out is not None and len(names) > 1) else None
+    out_tree = os.path.realpath(folder_out) if folder_out is not None else None
+
+    def place(path: Path) -> Path:
+        """Where an input path (a file, or a folder's root) goes under the output folder."""
+        return folder_out / os.path.relpath(os.path.abspath(path), base) if base is not None else folder_out
+
     tasks: list[FileTask] = []
-    several = len(inputs) > 1
-    for name in inputs:
+    for name in names:
         if name == "-":
-            tasks.append(FileTask("-", None if output is None else _dest_in(output, Path("stdin.txt"), tgt, several)))
+            if output is None:
+                dest = None
+            elif folder_out is None:
+                dest = Path(output)
+            else:
+                dest = folder_out / output_path("stdin.txt", tgt).name
+            tasks.append(FileTask("-", dest))
             continue
         path = Path(name)
         if path.is_dir():
-            base = output / path.resolve().name if (output is not None and several) else output
-            for file in _walk(path, tgt, output is None, include, exclude, summary):
+            root = place(path) if folder_out is not None else None
+            for file in _walk(path, tgt, output is None, include, exclude, summary, out_tree):
                 rel = file.relative_to(path)
-                dest = output_path(file, tgt) if base is None else base / rel.parent / output_path(rel.name, tgt).name
+                dest = output_path(file, tgt) if root is None else root / rel.parent / output_path(rel.name, tgt).name
                 _add(tasks, file, dest, overwrite, summary)
-        elif not path.exists():
-            raise UsageError(f"{path}: no such file or folder")
         else:
-            dest = output_path(path, tgt) if output is None else _dest_in(output, path, tgt, several)
+            if output is None:
+                dest = output_path(path, tgt)
+            elif folder_out is None:
+                dest = Path(output)
+            else:
+                folder = folder_out if base is None else folder_out / os.path.relpath(os.path.abspath(path.parent), base)
+                dest = folder / output_path(path.name, tgt).name
             _add(tasks, path, dest, overwrite, summary)
-    return tasks
+    return _refuse_collisions(tasks)
 
 
-def _dest_in(output: Path, name: Path, tgt: str, several: bool) -> Path:
-    """-o names the output file itself, or (a folder, or several inputs) the folder it goes into."""
-    return output / output_path(name, tgt).name if (output.is_dir() or several) else output
+def _check_exists(name: str) -> None:
+    try:
+        os.stat(name)
+    except OSError as e:
+        problem = describe_os_error(name, e)
+        raise UsageError(f"{name}: {'no such file or folder' if problem == 'no such file' else problem}") from None
+
+
+def _output_folder(output: str | os.PathLike, names: list[str]) -> Optional[Path]:
+    """The folder -o names, or None when it names the output file (one file or stdin in)."""
+    text = os.fspath(output)
+    path = Path(text)
+    needs_folder = len(names) > 1 or any(n != "-" and Path(n).is_dir() for n in names)
+    if not needs_folder:
+        return path if wants_folder(text) else None
+    what = "a folder input" if any(n != "-" and Path(n).is_dir() for n in names) else "several inputs"
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"-o {text}: {what} need{'s' if what.startswith('a ') else ''} an output folder, "
+                         f"and {text} is a file")
+    if not path.exists() and not wants_folder(text) and supported(path):
+        raise UsageError(f"-o {text}: {what} need{'s' if what.startswith('a ') else ''} an output folder, and "
+                         f"{text} names a file (end it with / for a folder of that name)")
+    return path
+
+
+def _shared_parent(names: list[str]) -> str:
+    """The folder all inputs are in (their parents' common path): what is below it is mirrored under -o."""
+    parents = [os.path.dirname(os.path.abspath(n)) for n in names if n != "-"]
+    return os.path.commonpath(parents) if parents else os.getcwd()
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _refuse_collisions(tasks: list[FileTask]) -> list[FileTask]:
+    """Drop a file met twice (a folder and a file inside it); refuse two inputs that would share an output."""
+    kept: list[FileTask] = []
+    seen: dict[str, FileTask] = {}
+    for task in tasks:
+        if task.dest is None:
+            kept.append(task)
+            continue
+        key = os.path.normcase(os.path.abspath(task.dest))
+        first = seen.get(key)
+        if first is None:
+            seen[key] = task
+            kept.append(task)
+        elif first.source == "-" or task.source == "-" or not _same_file(first.source, task.source):
+            raise UsageError(f"{first.source} and {task.source} would both be written to {task.dest}; "
+                             f"translate them in separate runs or into separate -o folders")
+    return kept
 
 
 def _add(tasks: list[FileTask], path: Path, dest: Path, overwrite: bool, summary: Summary) -> None:
     if dest.exists() and dest.resolve() == path.resolve():
         summary.failed.append((str(path), "refusing to write over the input file"))
+    elif dest.is_dir():
+        summary.failed.append((str(path), f"output {dest} is a folder"))
     elif dest.exists() and not overwrite:
         summary.skipped.append((str(path), f"output {dest} exists (--overwrite to replace it)"))
     else:
         tasks.append(FileTask(str(path), dest))
 
 
-def _walk(folder: Path, tgt: str, beside: bool, include, exclude, summary: Summary):
+def _walk(folder: Path, tgt: str, beside: bool, include, exclude, summary: Summary, out_tree: Optional[str] = None):
     include, exclude = list(include), list(exclude)
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # hidden folders and the output tree (when -o is inside the input) are never inputs
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                         and not (out_tree and os.path.realpath(os.path.join(root, d)) == out_tree))
         for name in sorted(files):
             path = Path(root) / name
             rel = path.relative_to(folder).as_posix()
@@ -111,8 +210,9 @@ def _walk(folder: Path, tgt: str, beside: bool, include, exclude, summary: Summa
             if not supported(path):
                 summary.skipped.append((str(path), "unsupported file type"))
                 continue
-            # a translation written beside its source by an earlier run (NAME.ko.EXT when going to ko)
-            if beside and is_output_name(path, tgt):
+            # outputs of earlier runs: NAME.<lang>.EXT beside its source NAME.EXT (in any mode), and
+            # NAME.<to>.EXT when outputs go beside their inputs
+            if is_translation_of_neighbour(path) or (beside and is_output_name(path, tgt)):
                 continue
             yield path
 

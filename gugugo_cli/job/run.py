@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Callable, Optional
 
 from ..engines.base import Translator
 from ..errors import GugugoError, InputError
-from ..formats import FormatOptions, read_document
+from ..formats import FormatOptions, read_document, supported
+from ..languages import LANGUAGES
+from ..safety import Limits, read_stream
 from ..segment import approx_tokens
-from ..textio import atomic_write_bytes
+from ..textio import atomic_write_bytes, remove_stale_temp_files
 from . import pool
 from .cache import SegmentCache
 from .inputs import FileTask, Summary
@@ -34,15 +37,19 @@ class Progress:
     def stop(self) -> None: ...
 
 
-def plan_tasks(tasks: list[FileTask], options: FormatOptions, src: str, summary: Summary, stdin=None) -> list[FileTask]:
-    """Read and segment every file; a file that cannot be read fails alone."""
+def plan_tasks(tasks: list[FileTask], options: FormatOptions, src: str, summary: Summary, stdin=None,
+               limits: Optional[Limits] = None) -> list[FileTask]:
+    """Read and segment every file; a file that cannot be read fails alone. limits bound what is read
+    (safety.Limits: stdin and files are read only up to the limit, zip packages checked before parsing)."""
+    limits = limits or Limits()
     ready = []
     for task in tasks:
         try:
             if task.source == "-":
-                task.doc = read_document("-", stdin.read() if stdin else b"", options)
+                data = read_stream(stdin, "stdin", limits) if stdin else b""
+                task.doc = read_document("-", data, options, limits)
             else:
-                task.doc = read_document(task.source, options=options)
+                task.doc = read_document(task.source, options=options, limits=limits)
             task.plans = pool.plan_document(task.doc, options.tgt, src)
         except GugugoError as e:
             _fail(summary, task, e)
@@ -54,8 +61,10 @@ def plan_tasks(tasks: list[FileTask], options: FormatOptions, src: str, summary:
 
 
 def _fail(summary: Summary, task: FileTask, error: GugugoError) -> None:
-    problem = error.problem if isinstance(error, InputError) else str(error)
-    summary.failed.append((task.source, problem))
+    if isinstance(error, InputError):  # names the file it is about: the input, or the output for a write error
+        summary.failed.append((error.path, error.problem))
+    else:
+        summary.failed.append((task.source, str(error)))
 
 
 def look_up(tasks: list[FileTask], tgt: str, translator_key: str, cache: SegmentCache,
@@ -118,6 +127,7 @@ def run(
     interruption is committed too), so a run started again translates nothing twice."""
     progress = progress or Progress()
     started = time.perf_counter()
+    remove_stale_temp_files_of(tasks, time.time())
     order, done = look_up(tasks, tgt, translator_key, cache, summary)
     remaining = [k for k in order if k not in done]
 
@@ -163,3 +173,19 @@ def write_file(task: FileTask, data: bytes) -> None:
     except OSError as e:
         raise InputError(task.dest, f"cannot write ({e.strerror or e})") from None
     log.info("wrote %s", task.dest)
+
+
+def remove_stale_temp_files_of(tasks: list[FileTask], started: float) -> None:
+    """Temp files that a killed run left in the folders this run writes to (the outputs' folders): those
+    of an output of this run, or of any NAME.<lang>.EXT output, older than this run's start."""
+    names: dict[Path, set[str]] = {}
+    for task in tasks:
+        if task.dest is not None:
+            names.setdefault(task.dest.parent, set()).add(task.dest.name)
+    for folder, outputs in names.items():
+        def ours(name: str, outputs=outputs) -> bool:
+            path = Path(name)
+            return name in outputs or (supported(path) and Path(path.stem).suffix[1:] in LANGUAGES)
+
+        for path in remove_stale_temp_files(folder, ours, started):
+            log.info("removed %s, left by an interrupted run", path)
