@@ -1,38 +1,198 @@
 """Text -> sentences the model translates well, and the translations back into the same layout.
 
-A text is cut into paragraphs (runs of non-blank lines), each paragraph into sentences (kss for Korean,
-pysbd for English), and over-long sentences at clause punctuation. Everything that is not a sentence —
-blank lines, indentation, the whitespace between sentences — is kept verbatim, so an identity translation
-gives back the input byte for byte. A sentence that runs over a line break is translated whole and the
-break is put back at the nearest word boundary of its translation.
+A text is cut into paragraphs (runs of non-blank lines) and each paragraph into units: a line is a unit of
+its own, unless it and the next line are clearly one hard-wrapped sentence (see `line_units`). Each unit is
+cut into sentences on its own (kss for Korean, pysbd for English), so a splitter never sees across a line
+that ends a unit, and every segment is cut to fit the model (`split_long`). Everything that is not a
+sentence — blank lines, line breaks between units, indentation, the whitespace between sentences — is kept
+verbatim, so an identity translation gives back the input byte for byte. A sentence that runs over a line
+break (hard-wrapped prose) is translated whole and the break is put back at the nearest word boundary of
+its translation.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Optional
 
 from . import config
-from .languages import HANGUL, detect_language
+from .languages import detect_language
 
 TokenCounter = Callable[[str], int]
 
+log = logging.getLogger("gugugo_cli")
+
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _LINE_BREAK_RUN = re.compile(r"\s*[\r\n]\s*")
-# Characters that can end a sentence inside a paragraph; without one, the paragraph is one sentence.
+# Characters that can end a sentence inside a unit; without one, the unit is one sentence.
 _INNER_END = re.compile(r"[.!?。？！…]+[\"'”’)\]]*\s+\S")
-# Where an over-long sentence may be cut, best first.
-_CLAUSE_CUTS = (re.compile(r"[;:；：](?=\s)"), re.compile(r"[,，、](?=\s)"), re.compile(r"\S(?=\s)"))
+
+# --- Lines: which line breaks are inside a sentence -------------------------------------------------------
+
+_CLOSERS = "\"'”’)\\]}」』》〉›»˝"
+# A line that ends like this ends its sentence: final punctuation, then closing quotes or brackets.
+_FINAL_PUNCT = re.compile(rf"[.!?。？！…‼⁇⁈⁉][{_CLOSERS}]*$")
+# ... except after a title or an abbreviation that is not at the end of a sentence.
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s(])(?:Mr|Mrs|Ms|Mt|Dr|Prof|Gen|Col|Lt|Capt|Sgt|Sen|Rep|Gov|e\.g|i\.e|vs|cf|[A-Z])\.$")
+# After a closing quote, a Korean line may go on with the quotative particle: “…했다”\n고 말했다.
+_KO_QUOTE_GOES_ON = re.compile(r"(?:이?라?고|이?라며|이?라는|이?란|하고|하며|며|면서|라면서)(?:\s|$)")
+# The last Hangul word of a line (before closing quotes or brackets).
+_KO_LAST_WORD = re.compile(rf"([\uac00-\ud7a3]+)[{_CLOSERS}]*$")
+# Words ending in 다 / 요 / 까 that are not a final ending: 보다 'than', 마다 'every', 필요 'need', ...
+_KO_NOT_FINAL = ("보다", "마다", "바다", "필요", "중요", "주요", "수요", "강요", "소요", "아까")
+# A line that starts like this starts a unit: a bullet, a number or letter of a list, a heading, a quote.
+_LIST_MARKER = re.compile(
+    r"(?:[-–—*+•◦▪▫‣⁃·∙●○■□◆◇▶▷►→※✓✔☐☑](?:\s|$)"
+    r"|[•◦▪▫‣⁃●○■□◆◇▶▷►※]"
+    r"|(?:\d{1,3}(?:[.-]\d{1,3})*|[a-zA-Z]|[ivxIVX]{1,5}|[가-하])[.)](?:\s|$)"
+    r"|[(\[](?:\d{1,3}|[a-zA-Z]|[가-하])[)\]]"
+    r"|[\u2460-\u24ff\u2776-\u2793\u3200-\u32ff]"
+    r"|#{1,6}\s|>)"
+)
+# Hard-wrapped prose is wrapped at this many columns or more; narrower lines are taken as they are.
+MIN_WRAP_COLUMNS = 30
+
+
+def _columns(text: str) -> int:
+    """Display width: a wide (Hangul, CJK) character counts 2, a combining mark 0, a tab up to the next 8."""
+    width = 0
+    for ch in text:
+        if ch == "\t":
+            width += 8 - width % 8
+        elif ord(ch) < 0x1100:
+            width += 0 if unicodedata.combining(ch) else 1
+        elif unicodedata.combining(ch) or ch in "\u200b\u200c\u200d\ufeff":
+            continue
+        else:
+            width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return width
+
+
+def ends_sentence(line: str) -> bool:
+    """Whether a line (without its line end) ends a sentence: final punctuation, maybe before closing quotes
+    or brackets (not after Mr. or e.g.), or a Korean final ending (…다, …요, …까, …죠) without punctuation."""
+    line = line.rstrip()
+    if _FINAL_PUNCT.search(line):
+        return not _ABBREVIATION.search(line)
+    m = _KO_LAST_WORD.search(line)
+    if not m:
+        return False
+    word = m.group(1)
+    if word.endswith(_KO_NOT_FINAL) or len(word) < 2:
+        return False
+    if word.endswith("니까"):  # 합니까 / 입니까 (a question) ends; 오니까 'because' goes on
+        return len(word) > 2 and (ord(word[-3]) - 0xAC00) % 28 == 17
+    return word[-1] in "다요까죠"
+
+
+def _has_letters(text: str) -> bool:
+    return any(ch.isalpha() for ch in text)
+
+
+def line_units(text: str) -> list[tuple[int, int]]:
+    """Spans of the units of one paragraph (a run of non-blank lines), each without surrounding whitespace.
+
+    A line is a unit of its own unless it is hard-wrapped prose: two lines are joined only where the first
+    does not end a sentence (`ends_sentence`), neither is a list item start or a line without letters, the
+    paragraph is wrapped at MIN_WRAP_COLUMNS or more, and the next line's first word would not have fitted
+    on the first line (in display columns or in characters) — a line much shorter than its neighbours ends
+    its unit. A list marker that starts a unit is left out of it (it is kept as it is, not translated).
+    In verse-like paragraphs, where three quarters or more of the lines start with a capital
+    letter, a capital letter starts a unit."""
+    lines = []  # (content start, content end, content, full line)
+    pos = 0
+    for m in list(_LINE_END.finditer(text)) + [None]:
+        end = m.start() if m else len(text)
+        line = text[pos:end]
+        content = line.strip()
+        if content:
+            start = pos + len(line) - len(line.lstrip())
+            lines.append((start, start + len(content), content, line.rstrip()))
+        if m:
+            pos = m.end()
+    if not lines:
+        return []
+    cols = [_columns(full) for *_, full in lines]
+    chars = [len(full) for *_, full in lines]
+    wrap_cols, wrap_chars = max(cols), max(chars)
+
+    candidates = []  # i: the break after line i could be inside a sentence
+    for i in range(len(lines) - 1):
+        a, b = lines[i][2], lines[i + 1][2]
+        if ends_sentence(a) and not (a[-1] in _CLOSERS and _KO_QUOTE_GOES_ON.match(b)):
+            continue
+        if _LIST_MARKER.match(b) or not _has_letters(a) or not _has_letters(b):
+            continue
+        word = b.split()[0]
+        if wrap_cols < MIN_WRAP_COLUMNS:
+            continue
+        if cols[i] + 1 + _columns(word) <= wrap_cols and chars[i] + 1 + len(word) <= wrap_chars:
+            continue
+        candidates.append(i)
+    # Verse, lyrics and lists start (nearly) every line with a capital; wrapped prose mostly does not.
+    starts = [c for c in (_first_letter(line[2]) for line in lines[1:]) if c]
+    if len(starts) >= 2 and sum(c.isupper() for c in starts) >= 0.75 * len(starts):
+        candidates = [i for i in candidates if not _first_letter(lines[i + 1][2]).isupper()]
+    joined = set(candidates)
+
+    units, first = [], 0
+    for i in range(len(lines)):
+        if i not in joined:
+            start, end = lines[first][0], lines[i][1]
+            marker = _LIST_MARKER.match(text, start, end)
+            if marker and _has_letters(text[marker.end():end]):
+                start = marker.end() + len(text[marker.end():end]) - len(text[marker.end():end].lstrip())
+            units.append((start, end))
+            first = i + 1
+    return units
+
+
+def _first_letter(text: str) -> str:
+    return next((ch for ch in text if ch.isalpha()), "")
+
+
+# --- Sentences ---------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\S+")
+_WORD_PART = re.compile(
+    r"(?P<hangul>[\uac00-\ud7a3]+)|(?P<latin>[A-Z]?[a-z]+|[A-Z]+(?![a-z]))|(?P<digits>[0-9]{1,4})"
+    r"|(?P<punct>[!-/:-@\[-`{-~])|(?P<other>.)",
+    re.S,
+)
+# A run without spaces longer than this is not a word (a URL, a hash, base64, text without spaces).
+_LONG_WORD = 24
 
 
 def approx_tokens(text: str) -> int:
-    """A tokenizer-free estimate of a text's length in model tokens: 3/4 of a token per Hangul syllable and
-    one per 3.4 bytes of anything else (within 5% of a 4k byte-level BPE on the news and JHE dev sets)."""
-    hangul = len(HANGUL.findall(text))
-    other = len(text.encode("utf-8")) - 3 * hangul
-    return max(1, round(0.75 * hangul + other / 3.4))
+    """A tokenizer-free estimate of a text's length in model tokens. Words of Hangul and of Latin letters
+    count as on the news and JHE dev sets (3/4 of a token per Hangul syllable, one per 3.4 letters: within
+    5% of a 4k byte-level BPE), digits one per two, ASCII punctuation one per two; anything else, and every
+    run without spaces longer than 24 characters, one token per UTF-8 byte — the most a byte-level BPE can
+    take — so cut pieces of odd text (long numbers, URLs, base64, emoji) stay within the limit too."""
+    total, spaces = 0.0, len(text)
+    for m in _WORD.finditer(text):
+        word = m.group()
+        spaces -= len(word)
+        if len(word) > _LONG_WORD:
+            total += len(word.encode("utf-8", "surrogatepass"))
+            continue
+        for part in _WORD_PART.finditer(word):
+            kind, s = part.lastgroup, part.group()
+            if kind == "hangul":
+                total += 0.75 * len(s)
+            elif kind == "latin":
+                total += len(s) / 3.4
+            elif kind in ("digits", "punct"):
+                total += len(s) / 2
+            else:
+                total += len(s.encode("utf-8", "surrogatepass"))
+    return max(1, round(total + spaces / 3.4))
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +227,7 @@ def _align(text: str, pieces: list[str]) -> Optional[list[tuple[int, int]]]:
 
 
 def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
-    """Spans of the sentences of one paragraph (line breaks in it are treated as spaces)."""
+    """Spans of the sentences of one unit (line breaks in it are treated as spaces)."""
     flat = text.replace("\r", " ").replace("\n", " ")
     stripped = flat.strip()
     if not stripped:
@@ -85,21 +245,82 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
     return spans
 
 
-def split_long(text: str, limit: int, count: TokenCounter) -> list[tuple[int, int]]:
-    """Cut a sentence above `limit` tokens at clause punctuation (then at spaces) into balanced parts."""
+# --- Cutting what is too long ------------------------------------------------------------------------------
+
+_CJK = "\u3131-\u318e\uac00-\ud7a3\u3040-\u30ff\u3400-\u9fff"
+# Where an over-long sentence may be cut, best first: clause punctuation, commas, spaces, then punctuation
+# that is followed by no space (Korean, Chinese or Japanese written without spaces).
+_CLAUSE_CUTS = (
+    re.compile(r"[;:；：](?=\s)"),
+    re.compile(r"[,，、](?=\s)"),
+    re.compile(r"\S(?=\s)"),
+    re.compile(rf"[。？！，、；：…](?=\S)|[.!?,;:](?=[{_CJK}])"),
+)
+
+
+def _grapheme_boundary(text: str, i: int) -> bool:
+    """Whether text may be cut before text[i] without splitting a character as a reader sees it."""
+    before, ch = text[i - 1], text[i]
+    o, p = ord(ch), ord(before)
+    if 0xD800 <= p <= 0xDBFF and 0xDC00 <= o <= 0xDFFF:  # a surrogate pair
+        return False
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Mc"):
+        return False
+    if ch == "\u200d" or before == "\u200d":  # zero-width joiner (emoji sequences)
+        return False
+    if 0xFE00 <= o <= 0xFE0F or 0xE0100 <= o <= 0xE01EF or 0x1F3FB <= o <= 0x1F3FF or 0xE0020 <= o <= 0xE007F:
+        return False  # variation selectors, skin tones, flag tags
+    if 0x1F1E6 <= o <= 0x1F1FF and 0x1F1E6 <= p <= 0x1F1FF:  # regional indicators pair up into flags
+        run = 0
+        while i - run - 1 >= 0 and 0x1F1E6 <= ord(text[i - run - 1]) <= 0x1F1FF:
+            run += 1
+        if run % 2:
+            return False
+    if 0x1160 <= o <= 0x11FF or 0xD7B0 <= o <= 0xD7FF:  # conjoining Hangul vowel or final consonant
+        return False
+    if (0x1100 <= p <= 0x115F or 0xA960 <= p <= 0xA97F) and (0x1100 <= o <= 0x11FF or 0xAC00 <= o <= 0xD7A3):
+        return False  # after a conjoining initial consonant
+    return not (before == "\r" and ch == "\n")
+
+
+def _character_cut(text: str) -> Optional[int]:
+    """The grapheme boundary nearest the middle of text, if there is one."""
+    middle = len(text) // 2
+    for d in range(len(text)):
+        for i in (middle - d, middle + d):
+            if 0 < i < len(text) and _grapheme_boundary(text, i):
+                return i
+    return None
+
+
+def split_long(text: str, limit: int, count: TokenCounter,
+               forced: Optional[set] = None) -> list[tuple[int, int]]:
+    """Cut a sentence above `limit` tokens into parts that fit: at clause punctuation, then commas, then
+    spaces (then punctuation followed by no space), each time as near the middle as there is a cut; with
+    none left, between two characters. Offsets where a part was cut between characters are added to
+    `forced`, if given."""
     if count(text) <= limit:
         return [(0, len(text))]
     for pattern in _CLAUSE_CUTS:
         cuts = [m.end() for m in pattern.finditer(text) if 0 < m.end() < len(text)]
         if cuts:
             cut = min(cuts, key=lambda c: abs(c - len(text) / 2))
-            left = text[:cut].rstrip()
+            left_end = len(text[:cut].rstrip())
             right_start = cut + (len(text[cut:]) - len(text[cut:].lstrip()))
-            right = text[right_start:]
-            return split_long(left, limit, count) + [
-                (right_start + a, right_start + b) for a, b in split_long(right, limit, count)
-            ]
-    return [(0, len(text))]
+            break
+    else:
+        cut = _character_cut(text)
+        if cut is None:
+            return [(0, len(text))]
+        left_end = right_start = cut
+        if forced is not None:
+            forced.add(cut)
+    right_forced = set() if forced is not None else None
+    left = split_long(text[:left_end], limit, count, forced)
+    right = split_long(text[right_start:], limit, count, right_forced)
+    if forced is not None:
+        forced.update(right_start + c for c in right_forced)
+    return left + [(right_start + a, right_start + b) for a, b in right]
 
 
 @dataclass
@@ -165,8 +386,10 @@ def plan_text(
     max_tokens: int = config.MAX_SEGMENT_TOKENS,
     count_tokens: TokenCounter = approx_tokens,
 ) -> TextPlan:
-    """Cut a text into what stays and what is translated. Paragraphs already in `tgt` stay (src='auto')."""
+    """Cut a text into what stays and what is translated. Paragraphs already in `tgt` stay (src='auto').
+    Logs one warning when some segments had to be cut between characters to fit `max_tokens`."""
     pieces: list = []
+    forced = [0]
     block_start = None
     lines = [m for m in _LINE.finditer(text) if m.end() > m.start()]
     for i, m in enumerate(lines):
@@ -177,26 +400,36 @@ def plan_text(
             if not is_last:
                 continue
             body = text[block_start:m.end()].rstrip("\r\n")
-            pieces += _plan_paragraph(body, tgt, src, max_tokens, count_tokens)
+            pieces += _plan_paragraph(body, tgt, src, max_tokens, count_tokens, forced)
             pieces.append(text[block_start + len(body):m.end()])
             block_start = None
         else:
             pieces.append(m.group())
+    if forced[0]:
+        log.warning("%d segment%s had no space or punctuation to cut at and %s cut between characters to fit "
+                    "the model (%d tokens a segment)", forced[0], "s" if forced[0] > 1 else "",
+                    "were" if forced[0] > 1 else "was", max_tokens)
     return TextPlan([p for p in pieces if not (isinstance(p, str) and p == "")])
 
 
-def _plan_paragraph(body: str, tgt: str, src: str, max_tokens: int, count: TokenCounter) -> list:
+def _plan_paragraph(body: str, tgt: str, src: str, max_tokens: int, count: TokenCounter, forced: list) -> list:
     lang = detect_language(body)
     if lang is None or (src == "auto" and lang == tgt):
         return [body]
     if src != "auto":
         lang = src
     pieces, cursor = [], 0
-    for start, end in sentence_spans(body, lang):
-        sentence = body[start:end]
-        for a, b in split_long(sentence, max_tokens, count):
-            pieces.append(body[cursor:start + a])
-            pieces.append(Segment.from_original(lang, sentence[a:b]))
-            cursor = start + b
+    for unit_start, unit_end in line_units(body):
+        unit = body[unit_start:unit_end]
+        for start, end in sentence_spans(unit, lang):
+            sentence = unit[start:end]
+            if not _has_letters(sentence):
+                continue  # numbers, rules, symbols: kept as they are
+            cuts: set = set()
+            for a, b in split_long(sentence, max_tokens, count, cuts):
+                pieces.append(body[cursor:unit_start + start + a])
+                pieces.append(Segment.from_original(lang, sentence[a:b]))
+                cursor = unit_start + start + b
+                forced[0] += a in cuts or b in cuts
     pieces.append(body[cursor:])
     return pieces

@@ -83,10 +83,10 @@ def test_sentence_over_a_line_break_is_translated_whole_and_the_break_is_kept():
         def translate_batch(self, texts, src, tgt):
             return [t.upper() + " EXTRA WORDS" for t in texts]
 
-    text = "This sentence runs over\n    two lines.\n"
+    text = "This sentence is wrapped at the end of its line and\n    goes on to a second one.\n"
     out = translate_text(text, to="ko", translator=Upper())
     assert out.count("\n") == 2 and "\n    " in out
-    assert out.replace("\n    ", " ") == "THIS SENTENCE RUNS OVER TWO LINES. EXTRA WORDS\n"
+    assert out.replace("\n    ", " ") == "THIS SENTENCE IS WRAPPED AT THE END OF ITS LINE AND GOES ON TO A SECOND ONE. EXTRA WORDS\n"
 
 
 def test_segment_restore_without_spaces_in_translation():
