@@ -74,9 +74,12 @@ def _check_declared(info: zipfile.ZipInfo, name, limits: Limits, kind: str) -> N
 
 def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, name, limits: Limits, kind: str, xml: bool) -> int:
     """Decompress one member in bounded chunks; its real size (refused as soon as it passes its header's)."""
+    # the reader is told neither the size nor the CRC, so that it runs past a lying header's end (a lie shows as
+    # soon as it passes it) and stops only at the end of the compressed stream; the CRC is checked here
     probe = copy.copy(info)
-    probe.file_size = info.file_size + 1  # let the reader run past the declared end, so a lie shows
-    size = 0
+    probe.file_size = 1 << 62
+    probe.CRC = None
+    size, crc = 0, 0
     tail = b""
     try:
         with z.open(probe) as f:
@@ -85,6 +88,7 @@ def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, name, limits: Limits
                 if not chunk:
                     break
                 size += len(chunk)
+                crc = zlib.crc32(chunk, crc)
                 if size > info.file_size:
                     raise InputError(name, f"damaged {kind}: member {info.filename} unpacks to more than the "
                                            f"{format_size(info.file_size)} its header says")
@@ -101,6 +105,8 @@ def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, name, limits: Limits
         raise InputError(name, f"damaged {kind} ({info.filename}: {_reason(e)})") from None
     if size != info.file_size:
         raise InputError(name, f"damaged {kind}: member {info.filename} is shorter than its header says")
+    if crc != info.CRC:
+        raise InputError(name, f"damaged {kind} ({info.filename} is corrupt: bad CRC-32)")
     return size
 
 
