@@ -7,7 +7,7 @@ import srt
 from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions, read_document
-from gugugo_cli.formats.subtitles import LINE_WIDTH, display_width, parse_line, spread, wrap
+from gugugo_cli.formats.subtitles import LINE_WIDTH, display_width, parse_cue, spread, wrap
 from gugugo_cli.api import translate_documents
 from click.testing import CliRunner
 
@@ -129,9 +129,9 @@ def test_spread_cuts_at_word_boundaries_in_proportion():
     assert spread("one two", [1, 1, 1]) == ["one two"] * 3
 
 
-def test_parse_line_separates_markup():
-    line = parse_line("{\\an8}<i>- Hello <b>there</b>.</i>")
-    assert (line.prefix, line.dash, line.text, line.suffix) == ("{\\an8}<i>", "-", "Hello there.", "</i>")
+def test_parse_cue_separates_markup():
+    [line] = parse_cue(["{\\an8}<i>- Hello <b>there</b>.</i>"])
+    assert (line.lead, line.dash, line.text, line.trail) == (["{\\an8}", "<i>", "- "], "- ", "Hello there.", ["</i>"])
 
 
 def test_bilingual_shows_translation_above_original():

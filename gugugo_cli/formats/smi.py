@@ -1,70 +1,52 @@
 """SAMI (.smi), the traditional Korean subtitle format: <SYNC Start=ms><P Class=KRCC>text, often CP949.
 
-Python's HTML parser (tolerant of SAMI's unclosed <SYNC> and <P>) finds where each SYNC's text is; that
-text is replaced by its translation and every other byte of the file is kept: head, styles, SYNC times and
-`&nbsp;` clear cues. The paragraphs' language class is switched to the target language's, with a style
-rule for it added when the file has none.
+SYNC and P tags are found by a plain scan rather than an HTML parser, so broken markup in a cue (an unclosed
+`<!--`, a `<b` without its `>`) cannot swallow the SYNC tags after it. Each paragraph's text is replaced by
+its translation and every other byte of the file is kept: head, styles, SYNC times and `&nbsp;` clear cues.
+A paragraph's text is HTML: line breaks in the file are spaces, `<br>` breaks a line, entities are decoded.
+
+When a paragraph of a language class (e.g. KRCC) is translated, every paragraph of that class, clear cues
+included, is switched to the target language's class (KRCC/ENCC), with a style rule for it added when the
+file has none, so a player that shows one class at a time shows the whole translation. A `<META ...
+charset=...>` is updated when the file is written in another encoding.
 """
 
 from __future__ import annotations
 
-import html
+import codecs
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Optional
 
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
 from .base import FormatOptions
-from .subtitles import Cue, CueTranslation, SubtitleDocument
+from .subtitles import SMI, Cue, CueTranslation, SubtitleDocument
 
 # The language class a paragraph gets in the output, and its style rule.
 CLASSES = {
     "ko": ("KRCC", ".KRCC { Name:Korean; lang:ko-KR; SAMIType:CC; }"),
     "en": ("ENCC", ".ENCC { Name:English; lang:en-US; SAMIType:CC; }"),
 }
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_END_P = re.compile(r"</p\s*>\s*$", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_SYNC = re.compile(r"<sync\b[^<>]*>", re.IGNORECASE)
+_START = re.compile(r"\bstart\s*=\s*[\"']?\s*(-?\d+)", re.IGNORECASE)
+_P = re.compile(r"<p\b[^<>]*>", re.IGNORECASE)
+_CLASS = re.compile(r"\bclass\s*=\s*[\"']?([\w-]+)", re.IGNORECASE)
+_BODY_END = re.compile(r"</body\s*>|</sami\s*>", re.IGNORECASE)
+_STYLE_END = re.compile(r"</style\s*>", re.IGNORECASE)
+_CHARSET = re.compile(r"<meta\b[^<>]*?\bcharset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
+_BR = re.compile(r"<br\s*/?>|</br\s*>", re.IGNORECASE)
+_LEAD = re.compile(r"(?:\s|<br\s*/?>|</br\s*>)*", re.IGNORECASE)
+_END = re.compile(r"(?:\s*</(?:p|sync)\s*>)*\s*$", re.IGNORECASE)
 
 
 @dataclass
-class _Sync:
+class _Para:
     start_ms: int
-    body_start: int  # offset just after the SYNC tag (or after its P tag)
-    body_end: int  # offset of the next SYNC tag, </body> or end of file
-    p_class: Optional[tuple[int, int]] = None  # offsets of the P tag's class value
-
-
-class _Scanner(HTMLParser):
-    """Offsets of SYNC and P tags, the style block and </body>."""
-
-    def __init__(self, text: str):
-        super().__init__(convert_charrefs=False)
-        self.text = text
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.syncs: list[tuple[int, int, dict]] = []  # (tag start, tag end, attrs)
-        self.ps: list[tuple[int, int, str]] = []  # (tag start, tag end, raw tag)
-        self.body_end: Optional[int] = None
-        self.style_end: Optional[int] = None
-
-    def _offset(self) -> int:
-        line, col = self.getpos()
-        return self.line_starts[line - 1] + col
-
-    def handle_starttag(self, tag, attrs):
-        start = self._offset()
-        raw = self.get_starttag_text() or ""
-        if tag == "sync":
-            self.syncs.append((start, start + len(raw), {k: v for k, v in attrs}))
-        elif tag == "p":
-            self.ps.append((start, start + len(raw), raw))
-
-    def handle_endtag(self, tag):
-        if tag == "body" and self.body_end is None:
-            self.body_end = self._offset()
-        elif tag == "style" and self.style_end is None:
-            self.style_end = self._offset()
+    body_start: int  # offset just after the P tag (or after the SYNC tag when it has no P)
+    body_end: int  # offset of the next P or SYNC tag, </body> or the end of the file
+    klass: Optional[tuple[int, int]] = None  # offsets of the P tag's class value
 
 
 class SmiDocument(SubtitleDocument):
@@ -72,71 +54,93 @@ class SmiDocument(SubtitleDocument):
         self.options = options
         self.decoded = decode_bytes(data, name)
         self.text = text = self.decoded.text
+        self.paras: list[_Para] = []
+        self.style_end: Optional[int] = None
         if not text.strip():
-            self.syncs, self.translation = [], CueTranslation([])
+            self.translation = CueTranslation([])
             return
-        scanner = _Scanner(text)
-        scanner.feed(text)
-        scanner.close()
-        if not re.search(r"<sami\b", text[:4096], re.IGNORECASE) or not scanner.syncs:
+        # comments (the style block's <!-- -->, commented-out cues) are blanked for the scan; an unclosed
+        # <!-- is left as it is and hides nothing
+        scan = _COMMENT.sub(lambda m: " " * len(m.group()), text)
+        syncs = list(_SYNC.finditer(scan))
+        if not re.search(r"<sami\b", scan[:4096], re.IGNORECASE) or not syncs:
             raise InputError(name, "not a SAMI file (no <SAMI> and <SYNC> tags)")
-        self.style_end = scanner.style_end
-        ends = [s[0] for s in scanner.syncs[1:]] + [scanner.body_end if scanner.body_end is not None else len(text)]
-        self.syncs: list[_Sync] = []
-        for (tag_start, tag_end, attrs), body_end in zip(scanner.syncs, ends):
-            try:
-                start_ms = int(re.match(r"\s*(\d+)", attrs.get("start") or "").group(1))
-            except AttributeError:
-                line = text.count("\n", 0, tag_start) + 1
-                raise InputError(name, f"not a valid SAMI file: SYNC without a Start time at line {line}") from None
-            sync = _Sync(start_ms, tag_end, body_end)
-            p = next((p for p in scanner.ps if tag_end <= p[0] < body_end), None)
-            if p:
-                sync.body_start = p[1]
-                m = re.search(r"class\s*=\s*[\"']?([\w-]+)", p[2], re.IGNORECASE)
-                if m:
-                    sync.p_class = (p[0] + m.start(1), p[0] + m.end(1))
-            self.syncs.append(sync)
+        style = _STYLE_END.search(scan, 0, syncs[0].start())
+        self.style_end = style.start() if style else None
+        body_end = _BODY_END.search(scan, syncs[-1].end())
+        ends = [s.start() for s in syncs[1:]] + [body_end.start() if body_end else len(text)]
         cues = []
-        for i, sync in enumerate(self.syncs):
-            end_ms = self.syncs[i + 1].start_ms if i + 1 < len(self.syncs) else sync.start_ms + 5000
-            cues.append(Cue(sync.start_ms / 1000, end_ms / 1000, self._lines(sync)))
+        for sync, end in zip(syncs, ends):
+            m = _START.search(sync.group())
+            if not m:
+                line = text.count("\n", 0, sync.start()) + 1
+                raise InputError(name, f"not a valid SAMI file: SYNC without a Start time at line {line}")
+            start_ms = int(m.group(1))
+            ps = list(_P.finditer(scan, sync.end(), end))
+            if not ps:
+                self.paras.append(_Para(start_ms, sync.end(), end))
+            for j, p in enumerate(ps):
+                para = _Para(start_ms, p.end(), ps[j + 1].start() if j + 1 < len(ps) else end)
+                c = _CLASS.search(p.group())
+                if c:
+                    para.klass = (p.start() + c.start(1), p.start() + c.end(1))
+                self.paras.append(para)
+        next_start = None
+        for para in reversed(self.paras):  # a cue lasts until the next later SYNC
+            end_ms = next_start if next_start is not None and next_start > para.start_ms else para.start_ms + 5000
+            cues.append(Cue(para.start_ms / 1000, end_ms / 1000, self._lines(para), SMI,
+                            track=self._class(para).upper()))
+            if next_start is None or para.start_ms < next_start:
+                next_start = para.start_ms
+        cues.reverse()
         self.translation = CueTranslation(cues, merge=options.merge)
 
-    def _body(self, sync: _Sync) -> str:
-        return _END_P.sub("", self.text[sync.body_start:sync.body_end])
+    def _class(self, para: _Para) -> str:
+        return self.text[para.klass[0]:para.klass[1]] if para.klass else ""
 
-    def _lines(self, sync: _Sync) -> list[str]:
-        """A cue's lines: split at <br>, source line breaks are plain spaces in HTML, entities decoded."""
-        body = " ".join(self._body(sync).split())
-        return [html.unescape(l).replace("\xa0", " ").strip() for l in _BR.split(body)]
+    def _body(self, para: _Para) -> tuple[str, str, str]:
+        """A paragraph's text split into what comes before it (blank space, leading <br>), the text, and
+        what comes after (blank space, </p>)."""
+        body = self.text[para.body_start:para.body_end]
+        lead = _LEAD.match(body).group()
+        trail = _END.search(body, len(lead)).group()
+        return lead, body[len(lead):len(body) - len(trail)], trail
+
+    def _lines(self, para: _Para) -> list[str]:
+        """A cue's lines: split at <br>; line breaks in the file are plain spaces in HTML."""
+        return [" ".join(l.split()) for l in _BR.split(self._body(para)[1])]
 
     def render(self, translated: list[str]) -> bytes:
         new_lines = self.new_lines(translated)
         target_class, style_rule = CLASSES[self.options.tgt]
         edits: list[tuple[int, int, str]] = []  # (start, end, replacement), applied back to front
-        for i, sync in enumerate(self.syncs):
-            if i not in new_lines:
-                continue
-            body = self._body(sync)
-            lead = re.match(r"\s*(?:<br\s*/?>\s*)*", body, re.IGNORECASE).group()
-            trail = self.text[sync.body_start + len(body.rstrip()):sync.body_end]
-            markup = "\n<br>".join(_escape_text(l) for l in new_lines[i])
-            edits.append((sync.body_start, sync.body_end, lead + markup + trail))
-            if sync.p_class and self.text[sync.p_class[0]:sync.p_class[1]].upper() != target_class:
-                edits.append((sync.p_class[0], sync.p_class[1], target_class))
-        changed_class = any(e[2] == target_class for e in edits)
-        if changed_class and self.style_end is not None and f".{target_class}" not in self.text[:self.style_end]:
+        switched = set()  # language classes whose text was translated
+        for i, para in enumerate(self.paras):
+            if i in new_lines:
+                lead, _, trail = self._body(para)
+                edits.append((para.body_start, para.body_end, lead + "\n<br>".join(new_lines[i]) + trail))
+                if para.klass:
+                    switched.add(self._class(para).upper())
+        for para in self.paras:
+            if para.klass and self._class(para).upper() in switched and self._class(para).upper() != target_class:
+                edits.append((para.klass[0], para.klass[1], target_class))
+        if switched - {target_class} and self.style_end is not None \
+                and f".{target_class}".lower() not in self.text[:self.style_end].lower():
             comment_end = self.text.rfind("-->", 0, self.style_end)
             at = comment_end if comment_end > 0 else self.style_end
             edits.append((at, at, style_rule + "\n"))
+        charset = _CHARSET.search(self.text, 0, self.paras[0].body_start if self.paras else len(self.text))
+        out_encoding = self.options.encoding or "utf-8"
+        if charset and _codec(charset.group(1)) != _codec(out_encoding):
+            edits.append((charset.start(1), charset.end(1), out_encoding))
         text = self.text
         for start, end, replacement in sorted(edits, key=lambda e: e[0], reverse=True):
             text = text[:start] + replacement + text[end:]
         return encode_like(self.decoded, text, self.options.encoding)
 
 
-def _escape_text(line: str) -> str:
-    """Escape the text of a line but leave its markup (tags) as markup."""
-    parts = re.split(r"(<[^>]*>)", line)
-    return "".join(p if p.startswith("<") else html.escape(p, quote=False) for p in parts)
+def _codec(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return name.lower()

@@ -1,53 +1,81 @@
-"""SubRip (.srt) through the `srt` library: indices, timings and cue count kept; text translated in place."""
+"""SubRip (.srt): cue text translated in place; indices, timings, blank lines and line endings written back
+byte for byte.
+
+Read the way common players read it: a cue starts at a timing line (`00:00:01,000 --> 00:00:02,000`, also
+without hours `00:01,000`, without milliseconds, with `.` or `:` before the milliseconds, or with a
+malformed arrow such as `->`, `-- >` or `==>`), the number line before it is its index, and its text runs
+to the next cue (over blank lines, and also when the blank line before the next index is missing). A line
+that starts like a timing but does not parse as one, or text before the first cue, is refused with its
+line number.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
 from .base import FormatOptions
-from .subtitles import Cue, CueTranslation, SubtitleDocument
+from .subtitles import SRT, Cue, CueTranslation, SubtitleDocument, replace_lines, split_lines
 
-_TIMESTAMP = r"\d+:\d+:\d+(?:[,.:]\d+)?"
-_TIMING = re.compile(rf"^\s*{_TIMESTAMP}\s*-->\s*{_TIMESTAMP}")
+_TIMESTAMP = r"(?:(\d{1,3})\s*:\s*)?(\d{1,2})\s*[:.]\s*(\d{1,2})(?:\s*[,.:，．。：]\s*(\d{1,3})\d*)?"
+_ARROW = r"\s*(?:-+\s*-*>|=+>|[–—]+>?|→)\s*"
+_TIMING = re.compile(rf"^\s*{_TIMESTAMP}{_ARROW}{_TIMESTAMP}(?:\s.*)?$")
+_INDEX = re.compile(r"^\s*-?\d+(?:\.\d*)?\s*$")
+
+
+def _seconds(h, m, s, ms) -> float:
+    return int(h or 0) * 3600 + int(m) * 60 + int(s) + (int(ms.ljust(3, "0")) / 1000 if ms else 0)
+
+
+@dataclass
+class _Block:
+    timing: int  # index of the timing line
+    first: int  # first line of the cue's text
+    end: int  # line after its last text line (trailing blank lines left out)
+    start_s: float
+    end_s: float
+
+
+def parse_blocks(lines: list[str], name: str) -> list[_Block]:
+    timings = []
+    for n, line in enumerate(lines):
+        m = _TIMING.match(line)
+        if m:
+            timings.append((n, m))
+        elif "-->" in line and re.match(r"\s*\d", line):
+            raise InputError(name, f"not a valid SubRip file: malformed timing at line {n + 1}: {line.strip()[:40]!r}")
+    if not timings:
+        if any(l.strip() for l in lines):
+            raise InputError(name, "not a SubRip file: no cues found")
+        return []
+    blocks = []
+    for k, (n, m) in enumerate(timings):
+        begin = n - 1 if n > 0 and _INDEX.match(lines[n - 1]) and (k == 0 or n - 1 > timings[k - 1][0]) else n
+        if k == 0:
+            junk = next((i for i in range(begin) if lines[i].strip()), None)
+            if junk is not None:
+                raise InputError(name, f"not a valid SubRip file: unexpected text at line {junk + 1}")
+        else:
+            blocks[-1].end = begin
+        g = m.groups()
+        blocks.append(_Block(n, n + 1, len(lines), _seconds(*g[:4]), _seconds(*g[4:])))
+    for block in blocks:
+        while block.end > block.first and not lines[block.end - 1].strip():
+            block.end -= 1
+    return blocks
 
 
 class SrtDocument(SubtitleDocument):
     def __init__(self, data: bytes, name: str, options: FormatOptions):
-        import srt
-
         self.options = options
         self.decoded = decode_bytes(data, name)
-        text = self.decoded.text
-        # The parser lets a cue's text run over blank lines, so a cue with a broken timing line would vanish
-        # into the one before it: every line with an arrow must be a timing line of its own cue.
-        arrows = [(n, l) for n, l in enumerate(text.split("\n"), 1) if "-->" in l]
-        for n, l in arrows:
-            if not _TIMING.match(l):
-                raise InputError(name, f"not a valid SubRip file: malformed timing at line {n}: {l.strip()[:40]!r}")
-        try:
-            self.subs = list(srt.parse(text))
-        except srt.SRTParseError as e:
-            line = text.count("\n", 0, e.actual_start) + 1
-            raise InputError(name, f"not a valid SubRip file: unexpected text at line {line}") from None
-        if len(arrows) != len(self.subs):
-            raise InputError(name, f"{len(arrows)} timing lines but only {len(self.subs)} cues could be parsed")
-        if text.strip() and not self.subs:
-            raise InputError(name, "not a SubRip file: no cues found")
-        cues = [Cue(s.start.total_seconds(), s.end.total_seconds(), s.content.split("\n")) for s in self.subs]
+        self.lines = split_lines(self.decoded.text)
+        self.blocks = parse_blocks([l for l, _ in self.lines], name)
+        cues = [Cue(b.start_s, b.end_s, [l for l, _ in self.lines[b.first:b.end]], SRT) for b in self.blocks]
         self.translation = CueTranslation(cues, merge=options.merge)
 
     def render(self, translated: list[str]) -> bytes:
-        import srt
-
-        new_lines = self.new_lines(translated)
-        blocks = []
-        for i, sub in enumerate(self.subs):
-            if i in new_lines:
-                sub = srt.Subtitle(sub.index, sub.start, sub.end, "\n".join(new_lines[i]), sub.proprietary)
-            block = sub.to_srt(strict=False)
-            if sub.index is None:  # the file had no index lines; write none rather than "0"
-                block = block.split("\n", 1)[1]
-            blocks.append(block)
-        return encode_like(self.decoded, "".join(blocks), self.options.encoding)
+        text = replace_lines(self.lines, [(b.first, b.end) for b in self.blocks], self.new_lines(translated))
+        return encode_like(self.decoded, text, self.options.encoding)

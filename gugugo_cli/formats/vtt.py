@@ -1,68 +1,128 @@
-"""WebVTT (.vtt): cue text translated; header, cue identifiers, timings with cue settings, NOTE, STYLE and
-REGION blocks written back byte for byte.
+"""WebVTT (.vtt): cue text translated; every other byte of the file written back as it was (header, cue
+identifiers, timings with cue settings, NOTE, STYLE and REGION blocks, line endings).
 
-Parsed here by blocks rather than with a library: the VTT readers on PyPI rebuild the file from their own
-model when writing, which drops or reorders NOTE/STYLE blocks and header text. A VTT file is a sequence of
-blank-line separated blocks, so keeping every block we do not translate as it was is simple and exact.
+The file is read with the WebVTT parser algorithm of the W3C specification (its "collect a WebVTT block"
+steps): lines end at CR, LF or CRLF; a block is a cue when its first or second line holds "-->" and that line
+parses as cue timings; a cue's text runs to a blank line or to a line holding "-->", which starts the next
+block even without a blank line before it. A block whose timings do not parse is no cue to a player and
+is kept as it was. The VTT readers on PyPI rebuild the file from their own model when writing, which drops or
+reorders NOTE/STYLE blocks and header text, so the file is parsed here and only cue text is replaced.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Optional
 
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
 from .base import FormatOptions
-from .subtitles import Cue, CueTranslation, SubtitleDocument
+from .subtitles import VTT, Cue, CueTranslation, SubtitleDocument, replace_lines, split_lines
 
-_TIMESTAMP = r"(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})"
-_TIMING = re.compile(rf"^\s*{_TIMESTAMP}\s+-->\s+{_TIMESTAMP}")
-_BLANK_RUN = re.compile(r"(\n(?:[ \t]*\n)+)")
+_SIGNATURE = re.compile(r"WEBVTT(?:[ \t]|$)")
 
 
-def _seconds(h, m, s, ms) -> float:
-    return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+def timestamp(text: str, pos: int) -> Optional[tuple[float, int]]:
+    """The spec's "collect a WebVTT timestamp": (seconds, position after it), or None."""
+    m = re.compile(r"(\d+):(\d+)(?::(\d+))?\.(\d+)").match(text, pos)
+    if not m:
+        return None
+    first, second, third, frac = m.groups()
+    if len(frac) != 3 or len(second) != 2:
+        return None
+    if third is None:  # mm:ss.ttt, minutes in two digits
+        if len(first) != 2 or int(first) > 59:
+            return None
+        hours, minutes, seconds = 0, int(first), int(second)
+    else:
+        if len(third) != 2:
+            return None
+        hours, minutes, seconds = int(first), int(second), int(third)
+    if minutes > 59 or seconds > 59:
+        return None
+    return hours * 3600 + minutes * 60 + seconds + int(frac) / 1000, m.end()
+
+
+def cue_timings(line: str) -> Optional[tuple[float, float]]:
+    """The spec's "collect WebVTT cue timings and settings", timings only: (start, end) or None."""
+    ws = re.compile(r"[ \t\n\f\r]*")
+    pos = ws.match(line).end()
+    start = timestamp(line, pos)
+    if start is None:
+        return None
+    pos = ws.match(line, start[1]).end()
+    if not line.startswith("-->", pos):
+        return None
+    pos = ws.match(line, pos + 3).end()
+    end = timestamp(line, pos)
+    if end is None:
+        return None
+    return start[0], end[0]
+
+
+@dataclass
+class _CueBlock:
+    timing: int  # index of its timing line
+    first: int  # index of its first text line
+    end: int  # index after its last text line
+
+
+def parse_blocks(lines: list[str]) -> list[_CueBlock]:
+    """Where the cues are, by the spec's block rules (lines already split, the signature line first)."""
+    cues: list[_CueBlock] = []
+    n = len(lines)
+    pos = 1
+    # header: the lines after the signature up to a blank line, or up to a line holding "-->"
+    if pos < n and lines[pos] != "":
+        while pos < n and lines[pos] != "" and "-->" not in lines[pos]:
+            pos += 1
+    while pos < n:
+        while pos < n and lines[pos] == "":
+            pos += 1
+        if pos >= n:
+            break
+        count, seen_arrow, cue = 0, False, None
+        while pos < n:
+            line = lines[pos]
+            count += 1
+            if "-->" in line:
+                if count == 1 or (count == 2 and not seen_arrow):
+                    seen_arrow = True
+                    cue = _CueBlock(pos, pos + 1, pos + 1) if cue_timings(line) else None
+                    pos += 1
+                    continue
+                break  # a timing line in the wrong place starts the next block
+            if line == "":
+                break
+            if cue is not None:
+                cue.end = pos + 1
+            pos += 1
+        if cue is not None:
+            cues.append(cue)
+    return cues
 
 
 class VttDocument(SubtitleDocument):
     def __init__(self, data: bytes, name: str, options: FormatOptions):
         self.options = options
         self.decoded = decode_bytes(data, name)
-        text = self.decoded.text.replace("\r\n", "\n")
+        text = self.decoded.text
+        self.lines = split_lines(text)
+        self.blocks: list[_CueBlock] = []
         if not text.strip():
-            self.parts, self.cue_parts, self.translation = [text], [], CueTranslation([])
+            self.translation = CueTranslation([])
             return
-        if not re.match(r"WEBVTT(?:[ \t]|\n|$)", text):
+        if not _SIGNATURE.match(self.lines[0][0]):
             raise InputError(name, "not a WebVTT file (it must begin with WEBVTT)")
-        # parts alternate: block, separator, block, ...; each cue block is kept as [head lines, payload lines]
-        self.parts: list = _BLANK_RUN.split(text)
-        self.cue_parts: list[int] = []
+        plain = [l.replace("\x00", "\ufffd") for l, _ in self.lines]
+        self.blocks = parse_blocks(plain)
         cues = []
-        line_no = 1
-        for i, part in enumerate(self.parts):
-            if i % 2 == 0 and i > 0 and not re.match(r"(NOTE|STYLE|REGION)(?:[ \t]|\n|$)", part):
-                lines = part.split("\n")
-                arrow = next((k for k, l in enumerate(lines) if "-->" in l), None)
-                if arrow is not None and arrow <= 1:
-                    m = _TIMING.match(lines[arrow])
-                    if not m:
-                        raise InputError(name, f"not a valid WebVTT file: malformed timing at line {line_no + arrow}")
-                    start, end = _seconds(*m.groups()[:4]), _seconds(*m.groups()[4:])
-                    self.parts[i] = (lines[: arrow + 1], lines[arrow + 1:])
-                    self.cue_parts.append(i)
-                    cues.append(Cue(start, end, lines[arrow + 1:]))
-            line_no += part.count("\n")
+        for block in self.blocks:
+            start, end = cue_timings(plain[block.timing])
+            cues.append(Cue(start, end, [l for l, _ in self.lines[block.first:block.end]], VTT))
         self.translation = CueTranslation(cues, merge=options.merge)
 
     def render(self, translated: list[str]) -> bytes:
-        new_lines = self.new_lines(translated)
-        parts = list(self.parts)
-        for cue_index, part_index in enumerate(self.cue_parts):
-            head, payload = parts[part_index]
-            lines = payload
-            if cue_index in new_lines:
-                # the last block of a file ends with its line break: keep it after the new text
-                ends = len(payload) - len("\n".join(payload).rstrip("\n").split("\n"))
-                lines = new_lines[cue_index] + [""] * ends
-            parts[part_index] = "\n".join(head + lines)
-        return encode_like(self.decoded, "".join(parts), self.options.encoding)
+        text = replace_lines(self.lines, [(b.first, b.end) for b in self.blocks], self.new_lines(translated))
+        return encode_like(self.decoded, text, self.options.encoding)
