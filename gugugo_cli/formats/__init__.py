@@ -24,6 +24,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".smi": ("smi", "SmiDocument"),
     ".sami": ("smi", "SmiDocument"),
     ".docx": ("docx", "DocxDocument"),
+    ".md": ("markdown", "MarkdownDocument"),
+    ".markdown": ("markdown", "MarkdownDocument"),
 }
 
 # zip-based formats: extension -> what the package is called in messages. Each is checked by
