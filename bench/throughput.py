@@ -16,8 +16,10 @@ own pipeline (segment -> sort -> batch -> generate -> extract).
 
 Ways measured: (a) one sentence at a time, 5 beams (the original demo app); (b) one sentence at a time,
 greedy; (c) the engine with its defaults. Optionally: (o) one sentence at a time on the engine's own model (its
-kernels without its batching), (g) the engine's batches through transformers' generate, and with --quantize int8
-(q) one sentence and (i) the engine on the int8 CPU model. (a) and (b) run the plain transformers model.
+kernels without its batching), (g) the engine's batches through transformers' generate, (s) the static-slot
+engine (the CUDA default: CUDA graphs on CUDA), (n) the continuous-batching engine (the CPU default), (t)
+transformers' own continuous batching (`generate_batch`) on the same prompts, and with --quantize int8 (q) one
+sentence and (i) the engine on the int8 CPU model. (c) is whichever engine the device picks by default. (a) and (b) run the plain transformers model.
 Baselines run on an evenly spread subset (--baseline-limit, --beam-limit) and are compared by output tokens per
 second. Also: sentence splitting and the non-model pipeline overhead. The last line is JSON.
 """
@@ -101,18 +103,60 @@ def spread(items: list, n: int) -> list:
     return [items[int(i * step)] for i in range(n)]
 
 
-def run_way(name, make, jobs):
-    """jobs: list of (src, tgt, [sentences]); returns a result row."""
+def run_way(name, make, jobs, first_output=None):
+    """jobs: list of (src, tgt, [sentences]); returns a result row (with the time to the first translation)."""
     tr = make()
     sentences = sum(len(texts) for _, _, texts in jobs)
     start = time.perf_counter()
+    first = None
     for src, tgt, texts in jobs:
         docs = [TextDocument.of_text(t) for t in texts]
         plans = [p for doc_plans in plan_documents(docs, tgt, src) for p in doc_plans]
-        translate_plans(plans, tgt, tr)
+        for _ in pool.translate_keys(tr, pool.keys_of(plans), tgt):
+            first = first or time.perf_counter() - start
+    synchronize()
     seconds = time.perf_counter() - start
     row = dict(way=name, sentences=sentences, output_tokens=tr.generated_tokens, seconds=round(seconds, 2),
-               sentences_per_s=round(sentences / seconds, 3), tokens_per_s=round(tr.generated_tokens / seconds, 2))
+               sentences_per_s=round(sentences / seconds, 3), tokens_per_s=round(tr.generated_tokens / seconds, 2),
+               first_output_s=round(first or 0, 2))
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
+def synchronize():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def run_generate_batch(model, tok, jobs, lengths):
+    """transformers' own continuous batching on the same segments' prompts. It takes one max_new_tokens for all
+    requests, so each runs to the mean held length (no eos): compare by output tokens per second."""
+    from transformers import GenerationConfig
+
+    from gugugo_cli.prompt import build_prompt
+
+    prompts, held = [], []
+    for src, tgt, texts in jobs:
+        docs = [TextDocument.of_text(t) for t in texts]
+        plans = [p for doc_plans in plan_documents(docs, tgt, src) for p in doc_plans]
+        for _, text in pool.keys_of(plans):
+            prompts.append(tok(build_prompt(text, src, tgt), add_special_tokens=False)["input_ids"])
+            held.append(lengths[text])
+    new = max(1, round(sum(held) / len(held)))
+    config = GenerationConfig(max_new_tokens=new, min_new_tokens=new, do_sample=False, eos_token_id=None,
+                              pad_token_id=tok.pad_token_id or 0)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        out = model.generate_batch(inputs=prompts, generation_config=config)
+    synchronize()
+    seconds = time.perf_counter() - start
+    tokens = sum(len(getattr(o, "generated_tokens", None) or []) for o in out.values())
+    if tokens < new * len(prompts):  # requests that failed inside transformers give no tokens
+        print(json.dumps(dict(way="transformers generate_batch", error=f"{tokens} of {new * len(prompts)} tokens "
+                              "generated (requests failed)")), file=sys.stderr, flush=True)
+    row = dict(way="transformers generate_batch", sentences=len(prompts), output_tokens=tokens,
+               seconds=round(seconds, 2), sentences_per_s=round(len(prompts) / seconds, 3),
+               tokens_per_s=round(tokens / seconds, 2))
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 
@@ -136,7 +180,9 @@ def main():
     ap.add_argument("--beam-limit", type=int, default=2, help="pairs per direction for way (a)")
     ap.add_argument("--ways", default="abc", help="ways to run, in this order: a (one sentence, 5 beams), "
                     "b (one sentence, greedy), c (engine defaults), o (one sentence on the engine's model), g (the "
-                    "engine's batches through transformers' generate), q / i (one sentence / engine on int8)")
+                    "engine's batches through transformers' generate), s / n (the slot / continuous engine), t "
+                    "(transformers' generate_batch), q / i (one sentence / engine on int8)")
+    ap.add_argument("--sync-every", type=int, help="slot engine: steps between the host's looks at the rows")
     args = ap.parse_args()
     if set(args.ways) & set("qi") and args.quantize != "int8":
         ap.error("ways q and i need --quantize int8")
@@ -189,7 +235,7 @@ def main():
                                         generate=generate)
         return build
 
-    engine_opts = dict(batch_size=args.batch_size, batch_tokens=args.batch_tokens)
+    engine_opts = dict(batch_size=args.batch_size, batch_tokens=args.batch_tokens, sync_every=args.sync_every)
     # warm-up: first calls pay one-off costs (allocator, kernels)
     for lm in (model, engine_model, int8_model):
         if lm is not None:
@@ -203,12 +249,19 @@ def main():
         "g": ("engine batches through transformers' generate", lambda: make(engine_model, generate=True, **engine_opts),
               args.limit),
         "c": ("engine defaults", lambda: make(engine_model, **engine_opts), args.limit),
+        "s": ("static-slot engine", lambda: make(engine_model, engine="slots", **engine_opts), args.limit),
+        "n": ("continuous-batching engine", lambda: make(engine_model, engine="continuous", **engine_opts),
+              args.limit),
         "q": ("one sentence, greedy, int8", lambda: make(int8_model, batch_size=1), args.baseline_limit),
         "i": ("engine, int8", lambda: make(int8_model, **engine_opts), args.limit),
     }
+    first_output = {}
     for way in args.ways:
+        if way == "t":
+            rows[way] = run_generate_batch(engine_model, tok, jobs(args.limit), lengths)
+            continue
         name, maker, n = ways[way]
-        rows[way] = run_way(name, maker(), jobs(n))
+        rows[way] = run_way(name, maker(), jobs(n), first_output)
 
     # parts around the model: sentence splitting and the pipeline with a translator that does no work
     from gugugo_cli.segment import sentence_spans
@@ -244,6 +297,9 @@ def main():
         c_over_a=ratio(rows, "c", "a"),
         c_over_g=ratio(rows, "c", "g"),
         c_over_o=ratio(rows, "c", "o"),
+        s_over_g=ratio(rows, "s", "g"),
+        s_over_t=ratio(rows, "s", "t"),
+        s_over_n=ratio(rows, "s", "n"),
         i_over_b=ratio(rows, "i", "b"),
         i_over_q=ratio(rows, "i", "q"),
         kss_sentences_per_s=round(kss_rate),
