@@ -58,6 +58,9 @@ def _usage(message: str) -> None:
               help="auto: bf16/fp16 on GPU; bf16 on CPUs with native BF16, else float32.")
 @click.option("--quantize", type=click.Choice(["4bit", "8bit", "int8"]),
               help="4bit/8bit: bitsandbytes on GPU (extra [quant]); int8: dynamic int8 on CPU.")
+@click.option("--engine", default="auto", show_default=True, type=click.Choice(["auto", "slots", "continuous"]),
+              help="Greedy decoding loop: slots (static slots, CUDA graphs on a GPU) or continuous (continuous "
+                   "batching); auto: slots on a GPU, continuous on CPU.")
 @click.option("--batch-size", type=click.IntRange(1), help="Sentences per generate call (default: 64 CPU, 256 GPU).")
 @click.option("--batch-tokens", type=click.IntRange(16), help="Token budget (prompt + new) per generate call.")
 @click.option("--num-beams", default=1, show_default=True, type=click.IntRange(1),
@@ -83,7 +86,7 @@ def _usage(message: str) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.version_option(package_name="gugugo-translate", prog_name=PROG)
-def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, batch_size,
+def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, engine, batch_size,
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
         quiet, debug, fields=(), keep_source=False, max_input_size="256M"):
     """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
@@ -113,7 +116,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     previous_sigterm = _handle_sigterm()
 
     load_options = dict(model=model, device=device, dtype=dtype, quantize=quantize, batch_size=batch_size,
-                        batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens)
+                        batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens, engine=engine)
     try:
         from .formats import FormatOptions
 

@@ -74,3 +74,20 @@ def test_auto_picks_slots_on_cuda_and_continuous_on_cpu():
     assert resolve(str(ECHO_MODEL), "cpu").decode.engine == "continuous"
     assert resolve(str(ECHO_MODEL), "cuda", probe_torch=False).decode.engine == "slots"
     assert resolve(str(ECHO_MODEL), "cpu").cache_key != resolve(str(ECHO_MODEL), "cpu", engine="slots").cache_key
+
+
+def test_cli_engine_option_runs_the_slot_engine(tmp_path):
+    from click.testing import CliRunner
+
+    from conftest import ECHO_MODEL
+    from gugugo_cli.cli import cli
+
+    path = tmp_path / "notes.txt"
+    text = f"{EN[0]} {EN[1]}\n\n{EN[2]}\n"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(ECHO_MODEL), "--engine", "slots",
+                                      "--dtype", "float32", "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "notes.ko.txt").read_text(encoding="utf-8") == text
+    bad = CliRunner().invoke(cli, [str(path), "--to", "ko", "--engine", "warp"])
+    assert bad.exit_code == 2
