@@ -214,25 +214,26 @@ class _Run:
         import torch
 
         counts = self.counts.tolist()
-        history = self.history.tolist()
+        history = self.history.cpu()  # one copy; only the rows' new tokens are looked at
+        window = self.d.sync_every + MARKER_WINDOW
         freed = []
         for slot, row in enumerate(self.rows):
             if row is None:
                 continue
             n = min(counts[slot], self.history_length)
-            ids = history[slot][:n]
-            if self._finished(row, ids, n):
-                row.generated = ids
+            if self._finished(row, history[slot, max(0, n - window):n].tolist(), n):
+                row.generated = history[slot, :n].tolist()
                 self.rows[slot] = None
                 freed.append(slot)
                 yield row
         if freed:
             self.mask[torch.tensor(freed, device=self.device)] = self.masked
 
-    def _finished(self, row: Row, ids: list[int], n: int) -> bool:
+    def _finished(self, row: Row, tail: list[int], n: int) -> bool:
+        """Whether a row has ended: its limit, eos or the end marker among the tokens since the last look (and
+        a few before, for a marker of several tokens)."""
         if n >= row.max_new:
             return True
-        if self.d.eos_token_id is not None and self.d.eos_token_id in ids:
+        if self.d.eos_token_id is not None and self.d.eos_token_id in tail:
             return True
-        tail = ids[-(self.d.sync_every + MARKER_WINDOW):]
         return END_MARKER in self.d.tokenizer.decode(tail, skip_special_tokens=True)
