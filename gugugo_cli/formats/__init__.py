@@ -26,6 +26,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".docx": ("docx", "DocxDocument"),
     ".md": ("markdown", "MarkdownDocument"),
     ".markdown": ("markdown", "MarkdownDocument"),
+    ".html": ("html", "HtmlDocument"),
+    ".htm": ("html", "HtmlDocument"),
+    ".xhtml": ("html", "HtmlDocument"),
 }
 
 # zip-based formats: extension -> what the package is called in messages. Each is checked by
