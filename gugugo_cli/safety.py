@@ -40,10 +40,6 @@ class Limits:
         """Members up to this size are not held to the compression-ratio limit (small XML compresses well)."""
         return self.max_input // 16
 
-    @property
-    def hint(self) -> str:
-        return f"the limit is {format_size(self.max_input)}; --max-input-size raises it"
-
 
 def parse_size(text: str) -> int:
     """'256M', '1.5G', '500k', '1048576' -> bytes (binary units); ValueError for anything else."""

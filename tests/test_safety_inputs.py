@@ -88,18 +88,26 @@ def bomb_docx(mib: int, declared: int | None = None) -> bytes:
     return repack(small_docx(), {"word/document.xml": (raw, crc, mib * MiB if declared is None else declared)})
 
 
-def run_measured(args, stdin=None) -> tuple[int, str, int]:
-    """Run the CLI in a child process: exit code, stderr, the child's own peak RSS in KB (os.wait4)."""
-    err_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"gugugo-stderr-{os.getpid()}-{id(args)}"
-    with open(err_path, "w+") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "gugugo_cli", *map(str, args)], stdin=stdin or subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        stderr = err.read()
-    err_path.unlink()
-    return proc.returncode, stderr, usage.ru_maxrss
+_MEASURED = """
+import atexit, os, runpy, sys
+
+def peak():  # VmHWM: this process's own peak resident memory (ru_maxrss of a child can include its parent's)
+    with open("/proc/self/status") as f, open(os.environ["GUGUGO_TEST_HWM"], "w") as out:
+        out.write(next(l for l in f if l.startswith("VmHWM:")).split()[1])
+
+atexit.register(peak)
+sys.argv = ["gugugo-translate", *sys.argv[1:]]
+runpy.run_module("gugugo_cli", run_name="__main__")
+"""
+
+
+def run_measured(args, tmp_path, stdin=None) -> tuple[int, str, int]:
+    """Run the CLI in a child process: exit code, stderr, the child's own peak RSS in KB."""
+    hwm = tmp_path / "peak-rss-kb"
+    proc = subprocess.run([sys.executable, "-c", _MEASURED, *map(str, args)], stdin=stdin or subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300,
+                          env={**os.environ, "GUGUGO_TEST_HWM": str(hwm)})
+    return proc.returncode, proc.stderr, int(hwm.read_text())
 
 
 def one_line(stderr: str, *fragments) -> str:
@@ -121,7 +129,7 @@ def test_docx_bomb_with_honest_headers_is_refused_in_bounded_memory(tmp_path):
     path = tmp_path / "bomb.docx"
     path.write_bytes(bomb_docx(1024))  # ~1 MB on disk, 1 GiB unpacked
     assert path.stat().st_size < 2 * MiB
-    code, stderr, peak_kb = run_measured([path, "--to", "ko", *NO_MODEL])
+    code, stderr, peak_kb = run_measured([path, "--to", "ko", *NO_MODEL], tmp_path)
     assert code == 1
     one_line(stderr, path, "word/document.xml", "1 GiB", "--max-input-size")
     assert peak_kb < RSS_LIMIT_KB, f"peak RSS {peak_kb // 1024} MiB"
@@ -131,7 +139,7 @@ def test_docx_bomb_with_honest_headers_is_refused_in_bounded_memory(tmp_path):
 def test_docx_bomb_whose_headers_lie_is_refused_in_bounded_memory(tmp_path):
     path = tmp_path / "liar.docx"
     path.write_bytes(bomb_docx(1024, declared=4096))  # says 4 KiB, unpacks to 1 GiB
-    code, stderr, peak_kb = run_measured([path, "--to", "ko", *NO_MODEL])
+    code, stderr, peak_kb = run_measured([path, "--to", "ko", *NO_MODEL], tmp_path)
     assert code == 1
     one_line(stderr, path, "word/document.xml", "more than", "header says")
     assert peak_kb < RSS_LIMIT_KB, f"peak RSS {peak_kb // 1024} MiB"
@@ -232,9 +240,9 @@ def test_doctype_in_utf16_part_is_found():
 # --- input size ----------------------------------------------------------------------------------------------
 
 
-def test_stdin_from_dev_zero_is_refused_in_bounded_memory():
+def test_stdin_from_dev_zero_is_refused_in_bounded_memory(tmp_path):
     with open("/dev/zero", "rb") as zero:
-        code, stderr, peak_kb = run_measured(["--to", "ko", *NO_MODEL], stdin=zero)
+        code, stderr, peak_kb = run_measured(["--to", "ko", *NO_MODEL], tmp_path, stdin=zero)
     assert code == 1
     one_line(stderr, "stdin", "larger than 256 MiB", "--max-input-size")
     assert peak_kb < RSS_LIMIT_KB, f"peak RSS {peak_kb // 1024} MiB"
@@ -243,7 +251,7 @@ def test_stdin_from_dev_zero_is_refused_in_bounded_memory():
 def test_file_linked_to_dev_zero_is_refused_in_bounded_memory(tmp_path):
     link = tmp_path / "zero.txt"
     link.symlink_to("/dev/zero")
-    code, stderr, peak_kb = run_measured([link, "--to", "ko", "--max-input-size", "64M", *NO_MODEL])
+    code, stderr, peak_kb = run_measured([link, "--to", "ko", "--max-input-size", "64M", *NO_MODEL], tmp_path)
     assert code == 1
     one_line(stderr, link, "larger than 64 MiB")
     assert peak_kb < 200 * 1024, f"peak RSS {peak_kb // 1024} MiB"
