@@ -141,6 +141,7 @@ class SmiDocument(SubtitleDocument):
 
 def _codec(name: str) -> str:
     try:
-        return codecs.lookup(name).name
+        name = codecs.lookup(name).name
     except LookupError:
         return name.lower()
+    return "cp949" if name == "euc_kr" else name  # CP949 text is what EUC-KR files hold in practice

@@ -4,9 +4,10 @@ byte for byte.
 Read the way common players read it: a cue starts at a timing line (`00:00:01,000 --> 00:00:02,000`, also
 without hours `00:01,000`, without milliseconds, with `.` or `:` before the milliseconds, or with a
 malformed arrow such as `->`, `-- >` or `==>`), the number line before it is its index, and its text runs
-to the next cue (over blank lines, and also when the blank line before the next index is missing). A line
-that starts like a timing but does not parse as one, or text before the first cue, is refused with its
-line number.
+to the next cue (over blank lines, and also when the blank line before the next index is missing), or to
+a blank line followed by a number line (a cue whose timing line is missing, kept as it is). Text before the
+first cue is kept as it is, as players skip it. A line that starts like a timing but does not parse as one
+is refused with its line number, and so is a file with text but no cue.
 """
 
 from __future__ import annotations
@@ -47,21 +48,23 @@ def parse_blocks(lines: list[str], name: str) -> list[_Block]:
         elif "-->" in line and re.match(r"\s*\d", line):
             raise InputError(name, f"not a valid SubRip file: malformed timing at line {n + 1}: {line.strip()[:40]!r}")
     if not timings:
-        if any(l.strip() for l in lines):
+        if any(ch.isalpha() for l in lines for ch in l):  # a stray number or blank lines: nothing to do
             raise InputError(name, "not a SubRip file: no cues found")
         return []
     blocks = []
     for k, (n, m) in enumerate(timings):
         begin = n - 1 if n > 0 and _INDEX.match(lines[n - 1]) and (k == 0 or n - 1 > timings[k - 1][0]) else n
-        if k == 0:
-            junk = next((i for i in range(begin) if lines[i].strip()), None)
-            if junk is not None:
-                raise InputError(name, f"not a valid SubRip file: unexpected text at line {junk + 1}")
-        else:
+        if k > 0:
             blocks[-1].end = begin
         g = m.groups()
         blocks.append(_Block(n, n + 1, len(lines), _seconds(*g[:4]), _seconds(*g[4:])))
     for block in blocks:
+        # a number line after a blank line starts a cue whose timing is missing: the cue's text ends
+        # before it, and that broken cue is kept as it is
+        for i in range(block.first + 1, block.end - 1):
+            if not lines[i].strip() and _INDEX.match(lines[i + 1]):
+                block.end = i
+                break
         while block.end > block.first and not lines[block.end - 1].strip():
             block.end -= 1
     return blocks

@@ -5,7 +5,7 @@ The file is read with the WebVTT parser algorithm of the W3C specification (its 
 steps): lines end at CR, LF or CRLF; a block is a cue when its first or second line holds "-->" and that line
 parses as cue timings; a cue's text runs to a blank line or to a line holding "-->", which starts the next
 block even without a blank line before it. A block whose timings do not parse is no cue to a player and
-is kept as it was. The VTT readers on PyPI rebuild the file from their own model when writing, which drops or
+is kept as it was. A file without its WEBVTT line is read too when it starts with a cue. The VTT readers on PyPI rebuild the file from their own model when writing, which drops or
 reorders NOTE/STYLE blocks and header text, so the file is parsed here and only cue text is replaced.
 """
 
@@ -113,10 +113,18 @@ class VttDocument(SubtitleDocument):
         if not text.strip():
             self.translation = CueTranslation([])
             return
-        if not _SIGNATURE.match(self.lines[0][0]):
-            raise InputError(name, "not a WebVTT file (it must begin with WEBVTT)")
         plain = [l.replace("\x00", "\ufffd") for l, _ in self.lines]
-        self.blocks = parse_blocks(plain)
+        if _SIGNATURE.match(plain[0]):
+            self.blocks = parse_blocks(plain)
+        else:
+            # without its WEBVTT line a player refuses the file; read it anyway when it starts with a cue
+            # (a timing line, or an identifier and a timing line), and write it back the same way
+            head = [l for l in plain if l.strip()][:2]
+            if not any(cue_timings(l) for l in head if "-->" in l):
+                raise InputError(name, "not a WebVTT file (it must begin with WEBVTT)")
+            self.blocks = parse_blocks([""] + plain)
+            for b in self.blocks:
+                b.timing, b.first, b.end = b.timing - 1, b.first - 1, b.end - 1
         cues = []
         for block in self.blocks:
             start, end = cue_timings(plain[block.timing])
