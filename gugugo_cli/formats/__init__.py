@@ -29,12 +29,14 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".html": ("html", "HtmlDocument"),
     ".htm": ("html", "HtmlDocument"),
     ".xhtml": ("html", "HtmlDocument"),
+    ".epub": ("epub", "EpubDocument"),
 }
 
 # zip-based formats: extension -> what the package is called in messages. Each is checked by
 # formats/package.py (sizes, compression ratio, bounded reads, no DOCTYPE) before its class sees it.
 ZIP_BASED: dict[str, str] = {
     ".docx": "Word document",
+    ".epub": "EPUB book",
 }
 
 

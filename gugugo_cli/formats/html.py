@@ -11,8 +11,8 @@ sentence, so a link stays on the words it was on. When the translation gives bac
 nested, each gets its original tag (attributes and all) again; when it does not, the unit's paired inline
 tags are dropped (the text stays, the pair goes) and tags that open or close outside the unit stay where
 they were, so the markup is never left unbalanced. `<br>`, images and other void or unknown elements end a
-unit. Attributes translated: alt, title, placeholder, aria-label, and the content of
-`<meta name="description">`.
+unit. Attributes translated: alt, title, placeholder, aria-label (not on link, meta, style,
+script, where a title names a style sheet), and the content of `<meta name="description">`.
 
 Never translated: script, style, code, pre, kbd, samp, var, tt, textarea, svg, math, template, and any
 element with translate="no" (or class "notranslate"), with everything inside them. The root element's
@@ -45,6 +45,7 @@ INLINE = frozenset(
 SKIP = frozenset("script style code pre kbd samp var tt textarea svg math template".split())
 VOID = frozenset("area base br col embed hr img input keygen link meta param source track wbr".split())
 ATTRS = ("alt", "title", "placeholder", "aria-label")
+_HEAD_ONLY = frozenset("base link meta script style".split())
 _MAX_BYTES = 64 * 1024 * 1024
 _ATTR = re.compile(r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _TAG_NAME = re.compile(r"<\s*([^\s/>]+)")
@@ -208,7 +209,7 @@ class HtmlText:
 
     def _attributes(self, tag: str, start: int, end: int, attrs) -> None:
         names = dict((k.lower(), (v or "")) for k, v in attrs or [])
-        wanted = set(ATTRS)
+        wanted = set(ATTRS) if tag not in _HEAD_ONLY else set()  # a <link> title names a style sheet
         if tag == "meta" and names.get("name", "").lower() == "description":
             wanted.add("content")
         if not wanted & names.keys():
