@@ -266,3 +266,14 @@ def test_large_regular_file_is_refused_without_reading_it(tmp_path):
     one_line(result.stderr, path, "larger than 256 MiB")
     raised = CliRunner().invoke(cli, [str(path), "--to", "ko", "--max-input-size", "1G", "--dry-run", *NO_MODEL])
     assert "larger than" not in raised.stderr  # within the raised limit it is read (and found to be binary)
+
+
+def test_a_safe_lxml_is_required():
+    import re
+
+    import lxml
+
+    pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    bound = re.search(r'"lxml>=(\d+)', pyproject)
+    assert bound and int(bound.group(1)) >= 5  # 5.0: no external entities by default (LP#1742885)
+    assert int(lxml.__version__.split(".")[0]) >= 5
