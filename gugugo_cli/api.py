@@ -10,7 +10,7 @@ from .engines.base import Translator
 from .errors import GugugoError, InputError
 from .formats import FormatOptions
 from .job import inputs, pool
-from .job import run as job_run
+from .job.run import plan_tasks, run
 from .job.cache import SegmentCache
 
 
@@ -71,13 +71,13 @@ def translate_file(
     """
     summary = inputs.Summary()
     options = FormatOptions(tgt=to, encoding=encoding, line_width=line_width, bilingual=bilingual)
-    tasks = inputs.find_inputs([str(path)], to, Path(output) if output is not None else None, overwrite,
+    tasks = inputs.find_inputs([str(path)], to, os.fspath(output) if output is not None else None, overwrite,
                                summary=summary)
-    tasks = job_run.plan_tasks(tasks, options, src, summary)
+    tasks = plan_tasks(tasks, options, src, summary)
     if not summary.failed and summary.skipped:
         raise GugugoError(f"{path}: skipped, {summary.skipped[0][1]}")
     if not summary.failed:
-        job_run.run(tasks, to, lambda: translator or load_translator(**load_options), "", SegmentCache(None),
+        run(tasks, to, lambda: translator or load_translator(**load_options), "", SegmentCache(None),
                     summary)
     if summary.failed:
         failed_path, problem = summary.failed[0]
