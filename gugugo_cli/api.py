@@ -19,11 +19,24 @@ def load_translator(model=None, device="auto", dtype="auto", quantize=None, **op
 
     model: hub id or folder (default: $GUGUGO_MODEL, else the 1.3B koen model); device: auto|cuda|cpu;
     dtype: auto|bfloat16|float16|float32; quantize: 4bit|8bit (GPU, bitsandbytes) or int8 (CPU);
-    options: num_beams, max_new_tokens, batch_size, batch_tokens.
+    options: num_beams, max_new_tokens, batch_size, batch_tokens, engine, guard (check every translation and
+    retry suspect ones: guards.GuardedTranslator).
     """
-    from .engines.loading import load_translator as _load_translator
+    from .engines.loading import resolve
 
-    return _load_translator(model, device=device, dtype=dtype, quantize=quantize, **options)
+    return load_resolved(resolve(model, device, dtype, quantize, **options))
+
+
+def load_resolved(resolved):
+    """The translator `resolved` describes (engines.loading.Resolved), with guards around it if asked for."""
+    from .engines.loading import load
+
+    translator = load(resolved)
+    if resolved.decode.guard:
+        from .guards import GuardedTranslator
+
+        translator = GuardedTranslator(translator)
+    return translator
 
 
 def translate_text(text: str, to: str, translator: Optional[Translator] = None, src: str = "auto", **load_options) -> str:

@@ -82,13 +82,19 @@ def _usage(message: str) -> None:
 @click.option("--max-input-size", default="256M", show_default=True, metavar="SIZE",
               help="Largest input read (a file or stdin), and largest unpacked size of a .docx package "
                    "(e.g. 512M, 2G).")
+@click.option("--guard", is_flag=True,
+              help="Check every translation (loops, lost text, wrong language, empty) and retry suspect ones: "
+                   "with a repetition penalty, then in parts; what stays suspect is reported.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --guard (implied): write every suspect segment (file, segment, source, output, reason) "
+                   "to this JSON Lines file.")
 @click.option("--dry-run", is_flag=True, help="Read and segment everything and report; load no model, write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
 @click.version_option(package_name="gugugo-translate", prog_name=PROG)
 def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, engine, batch_size,
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
-        quiet, debug, fields=(), keep_source=False, max_input_size="256M"):
+        quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None):
     """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
 
     \b
@@ -116,7 +122,8 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     previous_sigterm = _handle_sigterm()
 
     load_options = dict(model=model, device=device, dtype=dtype, quantize=quantize, batch_size=batch_size,
-                        batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens, engine=engine)
+                        batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens, engine=engine,
+                        guard=guard or report_path is not None)
     try:
         from .formats import FormatOptions
 
@@ -130,7 +137,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
                                 None if no_cache else cache_path, no_cache, dry_run, interactive)
         else:
             code = _run(list(inputs), src, output_text, overwrite, include, exclude, load_options, options,
-                        None if no_cache else cache_path, no_cache, dry_run, interactive, limits)
+                        None if no_cache else cache_path, no_cache, dry_run, interactive, limits, report_path)
     except GugugoError as e:
         if debug:
             raise
@@ -183,9 +190,10 @@ def _handle_sigterm():
 
 
 def _run(inputs, src, output, overwrite, include, exclude, load_options, options, cache_path, no_cache,
-         dry_run, interactive, limits=None) -> int:
+         dry_run, interactive, limits=None, report_path=None) -> int:
     from . import console, job
-    from .engines.loading import load, resolve
+    from .api import load_resolved
+    from .engines.loading import resolve
 
     tgt = options.tgt
     summary = job.Summary()
@@ -219,7 +227,7 @@ def _run(inputs, src, output, overwrite, include, exclude, load_options, options
 
     def get_translator():
         console.quiet_transformers()
-        return load(resolved)
+        return load_resolved(resolved)
 
     progress = console.RichProgress() if interactive else None
     try:
@@ -231,9 +239,29 @@ def _run(inputs, src, output, overwrite, include, exclude, load_options, options
         examples = "; ".join(repr(s[:80]) for s in summary.capped_examples)
         log.warning("%d translation%s reached the new-token limit and may be cut or repetitive (e.g. %s)",
                     summary.capped, "" if summary.capped == 1 else "s", examples)
+    _report_suspects(summary.suspects, report_path)
     if interactive:
         console.print_summary(summary)
     return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _report_suspects(suspects: list[dict], report_path) -> None:
+    """One warning line for what the guards found, and every suspect segment in --report (written anyway)."""
+    if report_path is not None:
+        import json
+
+        from .textio import atomic_write_bytes
+
+        lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in suspects)
+        try:
+            atomic_write_bytes(report_path, lines.encode("utf-8"))
+        except OSError as e:
+            log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
+    if suspects:
+        repaired = sum(s["repaired"] for s in suspects)
+        where = f"; listed in {report_path}" if report_path is not None else " (--report FILE lists them)"
+        log.warning("%d segment%s looked wrong: %d repaired, %d kept as the best attempt%s", len(suspects),
+                    "" if len(suspects) == 1 else "s", repaired, len(suspects) - repaired, where)
 
 
 def _nothing_to_translate(inputs, summary) -> int:

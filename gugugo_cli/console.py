@@ -81,6 +81,8 @@ def print_summary(summary) -> None:
         ("segments", f"{summary.segments} ({summary.unique} distinct)"),
         ("cache hits", summary.cache_hits),
         ("translated by the model", summary.model_segments),
+        ("repaired by the guards", sum(s["repaired"] for s in summary.suspects)),
+        ("still suspect", sum(not s["repaired"] for s in summary.suspects)),
         ("time", f"{summary.seconds:.1f} s"),
         ("sentences per second", f"{rate:.1f}"),
     ]:

@@ -36,11 +36,13 @@ _SAME_CHAR = re.compile(r"(\S)\1{19,}")
 
 @dataclass(frozen=True)
 class Suspect:
-    index: int
+    index: int  # position in the call's texts
     source: str
-    output: str
-    reason: str
+    output: str  # what was kept: the repaired translation, or the best attempt
+    reason: str  # what was wrong with the first translation
     repaired: bool = False
+    src: str = ""
+    tgt: str = ""
 
 
 def _repeats(text: str) -> Optional[str]:
@@ -90,13 +92,21 @@ def _badness(reason: Optional[str]) -> int:
 class GuardedTranslator:
     """Wraps a translator: checks every result, repairs what it can, and records what stayed suspect.
 
-    `suspects` lists the segments of the last call that failed a check (repaired or not)."""
+    `suspects` lists the segments of the current (or last) call that failed a check, repaired or not, each
+    added just before it is yielded; `log` keeps those of every call."""
 
     def __init__(self, inner: Translator):
         self.inner = inner
         self.cache_key = getattr(inner, "cache_key", "")
         self.stats = getattr(inner, "stats", None)
         self.suspects: list[Suspect] = []
+        self.log: list[Suspect] = []
+
+    def __getattr__(self, name):
+        # everything else (model, tokenizer, options, capped, variant...) is the wrapped translator's
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
     def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
         out: list[Optional[str]] = [None] * len(texts)
@@ -126,7 +136,9 @@ class GuardedTranslator:
                 if _badness(reason) < _badness(best[i][1]):
                     best[i] = (output, reason)
         for i, (output, reason) in best.items():
-            self.suspects.append(Suspect(i, texts[i], output, reason or failed[i][1], repaired=reason is None))
+            suspect = Suspect(i, texts[i], output, failed[i][1], repaired=reason is None, src=src, tgt=tgt)
+            self.suspects.append(suspect)
+            self.log.append(suspect)
             yield i, output
 
     def _retry_limiting_repetition(self, texts, src, tgt, indices):

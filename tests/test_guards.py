@@ -83,3 +83,49 @@ def test_repetition_penalty_variant_changes_loops_only_and_not_by_batch_mates(ec
     assert together[0] != texts[0] and together[1] != texts[1] and together[2] == texts[2]
     assert together == [penalized.translate_batch([t], "en", "ko")[0] for t in texts]
     assert echo_translator.options.repetition_penalty == 1.0  # the original engine is unchanged
+
+
+def test_guarded_run_repairs_in_place_and_reports_where(tmp_path):
+    from gugugo_cli import job
+    from gugugo_cli.formats import FormatOptions
+
+    srt = tmp_path / "a.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nThe museum is closed on Mondays.\n\n"
+                   "2\n00:00:03,000 --> 00:00:04,000\nThe price went up.\n", encoding="utf-8")
+
+    class Looping(Scripted):
+        def variant(self, **changes):
+            return Scripted(lambda t: "가격이 올랐다.")
+
+    guarded = GuardedTranslator(Looping(lambda t: "가격이 올랐다 올랐다 올랐다 올랐다 올랐다 올랐다"))
+    summary = job.Summary()
+    tasks = job.plan_tasks(job.find_inputs([str(srt)], "ko", None, False, summary=summary), FormatOptions(tgt="ko"),
+                           "auto", summary)
+    job.run(tasks, "ko", lambda: guarded, "k", job.SegmentCache(None), summary)
+    out = (tmp_path / "a.ko.srt").read_text(encoding="utf-8")
+    assert "박물관은 월요일에 문을 닫습니다." in out and "가격이 올랐다." in out and "올랐다 올랐다" not in out
+    assert summary.suspects == [dict(file=str(srt), segment=1, src="en", tgt="ko", source="The price went up.",
+                                     output="가격이 올랐다.", reason=summary.suspects[0]["reason"], repaired=True)]
+
+
+def test_cli_guard_report_lists_what_stayed_suspect(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from conftest import ECHO_MODEL, read_lines
+    from gugugo_cli.cli import cli
+
+    en = read_lines("echo_sentences.en")[:3]
+    path = tmp_path / "notes.txt"
+    path.write_text("\n".join(en) + "\n", encoding="utf-8")
+    report = tmp_path / "report.jsonl"
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(ECHO_MODEL), "--dtype", "float32",
+                                      "--report", str(report), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    # the echo model answers in English: every segment is reported, none could be repaired, the text is kept
+    assert (tmp_path / "notes.ko.txt").read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
+    rows = [json.loads(l) for l in report.read_text(encoding="utf-8").splitlines()]
+    assert [(r["file"], r["segment"], r["source"]) for r in rows] == [(str(path), i, s) for i, s in enumerate(en)]
+    assert all("target language" in r["reason"] and not r["repaired"] for r in rows)
+    assert "3 segments looked wrong: 0 repaired" in result.stderr

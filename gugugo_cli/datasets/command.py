@@ -59,7 +59,8 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, 
     resolved = None
     failed_files = 0
     try:
-        from ..engines.loading import load, resolve
+        from ..api import load_resolved
+        from ..engines.loading import resolve
 
         resolved = resolve(**load_options, probe_torch=not dry_run)
         loaded = []
@@ -69,7 +70,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, 
                 from ..console import quiet_transformers
 
                 quiet_transformers()
-                loaded.append(load(resolved))
+                loaded.append(load_resolved(resolved))
             return loaded[0]
 
         for path, dest in jobs:

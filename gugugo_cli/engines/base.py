@@ -47,6 +47,7 @@ class DecodeOptions:
     repetition_penalty: float = 1.0  # > 1 makes tokens already generated less likely (used for retries)
     engine: str = "auto"  # greedy decoding loop: continuous, slots, or auto (slots on CUDA, continuous on CPU)
     sync_every: Optional[int] = None  # slots: steps between the host's looks at the rows; None: by device
+    guard: bool = False  # check every translation and retry the suspect ones (guards.GuardedTranslator)
 
 
 @dataclass

@@ -121,7 +121,8 @@ class Resolved:
         return (f"{model_fingerprint(self.model_id)}|device={self.device_kind}|dtype={self.dtype}"
                 f"|quantize={self.quantize or 'none'}|beams={self.decode.num_beams}|engine={self.decode.engine}"
                 f"|max_new={self.decode.max_new_tokens}"
-                + (f"|repetition_penalty={self.decode.repetition_penalty}" if self.decode.repetition_penalty != 1 else ""))
+                + (f"|repetition_penalty={self.decode.repetition_penalty}" if self.decode.repetition_penalty != 1 else "")
+                + ("|guard=1" if self.decode.guard else ""))
 
 
 def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", quantize: Optional[str] = None,
@@ -151,7 +152,7 @@ def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "aut
 
 
 def load_translator(model: Optional[str] = None, device: str = "auto", dtype: str = "auto",
-                    quantize: Optional[str] = None, **options):
+                    quantize: Optional[str] = None, **options):  # the engine alone; api.load_translator adds guards
     """Load a Gugugo model from a hub id or a local folder as an HFTranslator.
 
     model: hub id or folder (default: $GUGUGO_MODEL, else the newest 1.3B koen model).

@@ -65,6 +65,7 @@ class Summary:
     seconds: float = 0.0
     capped: int = 0  # translations that reached their new-token limit
     capped_examples: list[str] = field(default_factory=list)  # the first few of their sources
+    suspects: list[dict] = field(default_factory=list)  # segments the guards found wrong (see job.run)
 
 
 def find_inputs(

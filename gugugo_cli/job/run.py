@@ -160,11 +160,32 @@ def run(
             if stats:
                 summary.capped = stats.capped - capped_before
                 summary.capped_examples = stats.capped_examples[:3] if summary.capped else []
+            summary.suspects = _where(getattr(translator, "log", None) or [], tasks)
     finally:
         flush()
         progress.stop()
         summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _where(suspects, tasks: list[FileTask]) -> list[dict]:
+    """The guards' suspect segments, each with every place it stands: the file and the segment's number in it."""
+    if not suspects:
+        return []
+    places: dict[pool.Key, list[tuple[str, int]]] = {}
+    for task in tasks:
+        number = 0
+        for plan in task.plans:
+            for seg in plan.segments:
+                places.setdefault((seg.src, seg.text), []).append((task.source, number))
+                number += 1
+    found = []
+    for s in suspects:
+        for source, number in places.get((s.src, s.source), []):
+            found.append(dict(file=source, segment=number, src=s.src, tgt=s.tgt, source=s.source, output=s.output,
+                              reason=s.reason, repaired=s.repaired))
+    order = {task.source: i for i, task in enumerate(tasks)}
+    return sorted(found, key=lambda f: (order[f["file"]], f["segment"]))
 
 
 def write_file(task: FileTask, data: bytes) -> None:
