@@ -36,6 +36,15 @@ def report_dry_run(summary, files: int) -> None:
     click.echo(f"estimated source tokens: {summary.est_tokens}")
 
 
+def log_above(bar) -> list:
+    """Log lines printed above a rich progress bar instead of through it; returns the handlers to put back."""
+    handlers = log.handlers[:]
+    handler = logging.Handler()
+    handler.emit = lambda record: bar.console.print(OneLineFormatter().format(record), markup=False, highlight=False)
+    log.handlers[:] = [handler]
+    return handlers
+
+
 class RichProgress:
     """A progress bar on stderr over segments and files."""
 
@@ -50,12 +59,7 @@ class RichProgress:
         self.segments = self.bar.add_task("segments", total=total_segments, rate="")
         self.files = self.bar.add_task("files", total=total_files, rate="")
         self.bar.start()
-        # log lines go above the bar instead of through it
-        self.handlers = log.handlers[:]
-        handler = logging.Handler()
-        handler.emit = lambda record: self.bar.console.print(OneLineFormatter().format(record), markup=False,
-                                                             highlight=False)
-        log.handlers[:] = [handler]
+        self.handlers = log_above(self.bar)
 
     def advance(self, segments: int = 0, files: int = 0) -> None:
         self.bar.advance(self.segments, segments)

@@ -7,12 +7,11 @@ of the first rows are listed and nothing is translated. Folder runs leave datase
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
 import click
 
-from ..errors import GugugoError, InputError, UsageError
+from ..errors import InputError, UsageError
 from . import is_dataset
 
 log = logging.getLogger("gugugo_cli")
@@ -136,7 +135,7 @@ class RichDatasetProgress:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-        from ..console import OneLineFormatter
+        from ..console import log_above
 
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                             TextColumn("{task.fields[counts]}"), TimeRemainingColumn(),
@@ -145,11 +144,7 @@ class RichDatasetProgress:
         self.task = self.bar.add_task(name, total=self.total_bytes, counts="")
         self.rows = self.segments = 0
         self.bar.start()
-        self.handlers = log.handlers[:]
-        handler = logging.Handler()
-        handler.emit = lambda record: self.bar.console.print(OneLineFormatter().format(record), markup=False,
-                                                             highlight=False)
-        log.handlers[:] = [handler]
+        self.handlers = log_above(self.bar)
 
     def advance(self, rows=0, segments=0, position=None) -> None:
         self.rows += rows
