@@ -52,11 +52,15 @@ def test_identity_keeps_indices_timings_and_text(path, tgt):
 
 
 def test_no_index_file_keeps_having_no_indices():
-    path = SHARED / "realworld" / "srt" / "no-indexes.srt"
-    if not path.exists():
-        pytest.skip("needs ../shared")
-    out = translate(path, IdentityTranslator())
+    # cues without number lines, with a byte-order mark (as in pysrt's no-indexes.srt)
+    data = ("\ufeff00:00:06,500 --> 00:00:09,000\nAbout two months ago I found myself on\nthe comment section\n\n"
+            "00:00:11,000 --> 00:00:17,000\nAnd I was commenting,\nunfortunately.\n").encode("utf-8")
+    out = translate(data, IdentityTranslator())
     assert out.splitlines()[0] == "00:00:06,500 --> 00:00:09,000"
+    marked = translate(data, MarkTranslator())
+    assert [l for l in marked.splitlines() if "-->" in l] == ["00:00:06,500 --> 00:00:09,000",
+                                                              "00:00:11,000 --> 00:00:17,000"]
+    assert "«" in marked and not any(l.strip().isdigit() for l in marked.splitlines())
 
 
 SAMPLE = (
