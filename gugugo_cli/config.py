@@ -35,3 +35,8 @@ PREFILL_PADDING = 0.1  # largest share of a prefill group's tokens that may be p
 # Static slots: steps between the host's looks at the rows (finished rows out, waiting prompts in). On CUDA the
 # steps run as a CUDA graph without the host; a finished row runs on for up to this many steps minus one.
 SYNC_EVERY = {"cpu": 1, "cuda": 8}
+# Static slots on CUDA: at most this share of the free GPU memory for the KV cache (the step's activations and
+# the prefill need the rest). Slots wanted by default (a step of 512 rows in a CUDA graph costs ~1.6x one of
+# 256, measured on an H200); --batch-size / --batch-tokens bound them further.
+KV_MEMORY_SHARE = 0.6
+SLOTS = {"cpu": 64, "cuda": 512}

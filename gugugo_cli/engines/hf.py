@@ -128,16 +128,19 @@ class HFTranslator:
     def _greedy(self, rows: list[Row]) -> Iterator[tuple[Row, str]]:
         import torch
 
+        kind = "cuda" if self.device.startswith("cuda") else "cpu"
+        size, tokens = self.batch_size, self.batch_tokens
         if self.engine == "slots":
-            cuda = self.device.startswith("cuda")
             decoder = SlotDecoder(self.model, self.tokenizer, self.eos_token_id, self.prefill_tokens, self.stats,
-                                  sync_every=self.options.sync_every or config.SYNC_EVERY["cuda" if cuda else "cpu"],
-                                  cuda_graphs=cuda)
+                                  sync_every=self.options.sync_every or config.SYNC_EVERY[kind],
+                                  cuda_graphs=kind == "cuda")
+            # slots: as many as asked, else as many as fit (on CUDA the free memory decides)
+            size = self.options.batch_size or config.SLOTS[kind]
+            tokens = self.options.batch_tokens or (1 << 40 if kind == "cuda" else tokens)
         else:
             decoder = ContinuousDecoder(self.model, self._stop, self.eos_token_id, self.tokenizer.pad_token_id,
                                         self.prefill_tokens, self.stats, self.options.repetition_penalty)
         left = {row.index: row for row in rows}
-        size, tokens = self.batch_size, self.batch_tokens
         while left:
             try:
                 for row in decoder.run(list(left.values()), size, tokens):

@@ -69,7 +69,7 @@ class _Run:
         longest_new = max(r.max_new for r in rows)
         # room for every row's prompt and output twice over: the rows move left once every ~half the columns
         self.length = 2 * (longest_prompt + longest_new) + 2 * n
-        self.slots = max(1, min(slots, len(rows), batch_tokens // self.length))
+        self.slots = max(1, min(slots, len(rows), batch_tokens // self.length, self._fitting_slots(model)))
         self.history_length = longest_new + n + 1
         self.rows: list[Optional[Row]] = [None] * self.slots
         self.start = [0] * self.slots  # each slot's first real column
@@ -85,6 +85,18 @@ class _Run:
         self.counts = torch.zeros((s,), dtype=torch.long, device=self.device)
         self.cache = None  # made at the first prefill, shaped like its cache
         self.graph = None
+
+    def _fitting_slots(self, model) -> int:
+        """On CUDA, the slots whose KV cache takes at most KV_MEMORY_SHARE of the free GPU memory (keys and values
+        of every layer, full attention heads: a model with fewer KV heads gets fewer slots than it could)."""
+        import torch
+
+        if self.device.type != "cuda":
+            return 1 << 30
+        cfg = model.config
+        per_column = 2 * cfg.num_hidden_layers * cfg.hidden_size * torch.finfo(model.dtype).bits // 8
+        free, _ = torch.cuda.mem_get_info(self.device)
+        return max(1, int(config.KV_MEMORY_SHARE * free) // (per_column * self.length))
 
     # --- the loop ---
 
