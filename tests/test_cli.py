@@ -218,4 +218,8 @@ def test_random_model_folder_through_the_cli(tiny_model_dir, tmp_path):
     # random weights say nothing useful, but the layout around the three sentences is kept
     assert out.startswith("  ") and "\n\n\t" in out and out.endswith("\n")
     assert out != path.read_text(encoding="utf-8")
-    assert "limit" in result.stderr  # random rows never write the end marker and are reported
+    # random rows never write the end marker: one summary line for all of them, naming a source sentence
+    limit_lines = [l for l in result.stderr.splitlines() if "limit" in l]
+    assert len(limit_lines) == 1 and limit_lines[0].startswith("gugugo-translate: warning: 3 translations")
+    assert "sentence here." in limit_lines[0] or "Another paragraph." in limit_lines[0] or "Second one!" in limit_lines[0]
+    assert "###" not in limit_lines[0]  # the source, not the prompt template
