@@ -23,6 +23,8 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".vtt": ("vtt", "VttDocument"),
     ".smi": ("smi", "SmiDocument"),
     ".sami": ("smi", "SmiDocument"),
+    ".ass": ("ass", "AssDocument"),
+    ".ssa": ("ass", "AssDocument"),
     ".docx": ("docx", "DocxDocument"),
     ".md": ("markdown", "MarkdownDocument"),
     ".markdown": ("markdown", "MarkdownDocument"),
@@ -30,6 +32,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".htm": ("html", "HtmlDocument"),
     ".xhtml": ("html", "HtmlDocument"),
     ".epub": ("epub", "EpubDocument"),
+    ".xlsx": ("xlsx", "XlsxDocument"),
 }
 
 # zip-based formats: extension -> what the package is called in messages. Each is checked by
@@ -37,6 +40,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 ZIP_BASED: dict[str, str] = {
     ".docx": "Word document",
     ".epub": "EPUB book",
+    ".xlsx": "Excel workbook",
 }
 
 
