@@ -79,6 +79,11 @@ def _usage(message: str) -> None:
                    "instruction, meta.title, messages[*].content (repeatable; a column name for CSV/TSV). "
                    "Without it, a dataset's string fields are listed.")
 @click.option("--keep-source", is_flag=True, help="Datasets: write each translation beside its field as FIELD_<to>.")
+@click.option("--ray", "use_ray", is_flag=True,
+              help="Datasets (.jsonl, .parquet): translate on a Ray cluster ($RAY_ADDRESS, else a local one) and "
+                   "write a folder of parts. Needs: pip install 'gugugo-translate[ray]'.")
+@click.option("--ray-actors", type=click.IntRange(1), default=None, metavar="N",
+              help="With --ray: translating actors, each loading the model once (default: GPUs, else 2).")
 @click.option("--max-input-size", default="256M", show_default=True, metavar="SIZE",
               help="Largest input read (a file or stdin), and largest unpacked size of a .docx package "
                    "(e.g. 512M, 2G).")
@@ -94,7 +99,8 @@ def _usage(message: str) -> None:
 @click.version_option(package_name="gugugo-translate", prog_name=PROG)
 def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, engine, batch_size,
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
-        quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None):
+        quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None,
+        use_ray=False, ray_actors=None):
     """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
 
     \b
@@ -130,7 +136,12 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         options = FormatOptions(tgt=tgt, encoding=encoding, line_width=line_width, bilingual=bilingual)
         from .datasets import is_dataset
 
-        if fields or keep_source or any(i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs):
+        if use_ray or ray_actors:
+            from .datasets.command import run_ray
+
+            code = run_ray(list(inputs), fields, keep_source, src, tgt, output, overwrite, load_options,
+                           None if no_cache else cache_path, no_cache, dry_run, ray_actors)
+        elif fields or keep_source or any(i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs):
             from .datasets.command import run as run_datasets
 
             code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, load_options,

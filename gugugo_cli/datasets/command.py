@@ -88,6 +88,78 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, 
     return 1 if failed_files else 0
 
 
+def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, cache_path, no_cache, dry_run,
+            actors) -> int:
+    """--ray: each dataset translated on a Ray cluster ($RAY_ADDRESS, else a local one) into a folder of parts
+    (datasets/ray_run.py). --dry-run reads and segments here, as without --ray."""
+    from .ray_run import RAY_SUFFIXES, _ray, output_folder
+
+    if "-" in inputs or any(Path(i).is_dir() or Path(i).suffix.lower() not in RAY_SUFFIXES for i in inputs):
+        raise UsageError("--ray translates dataset files named as inputs: .jsonl, .ndjson or .parquet "
+                         "(translate .json, .csv and .tsv without --ray)")
+    for name in inputs:
+        if not Path(name).is_file():
+            raise UsageError(f"{name}: no such file")
+    if not fields or dry_run:
+        return run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, cache_path, no_cache,
+                   dry_run, False)
+    ray = _ray()
+    jobs = []
+    for name in inputs:
+        path = Path(name)
+        dest = output_folder(path, tgt) if output is None else (
+            output / output_folder(path.name, tgt).name if len(inputs) > 1 else output)
+        if dest.exists() and dest.resolve() == path.resolve():
+            raise UsageError(f"{path}: refusing to write over the input file")
+        if dest.exists() and not dest.is_dir():
+            raise UsageError(f"{dest}: --ray writes a folder of parts; this is a file")
+        if dest.exists() and any(dest.iterdir()) and not overwrite:
+            log.warning("skipped %s: output %s exists (--overwrite to replace it)", path, dest)
+            continue
+        jobs.append((path, dest))
+    if not jobs:
+        return 0
+
+    import os
+
+    from ..engines.loading import resolve
+    from ..job.cache import default_cache_path
+    from .ray_run import translate_dataset_ray
+
+    resolved = resolve(**load_options)
+    started_here = not ray.is_initialized()
+    if started_here:
+        if os.environ.get("RAY_ADDRESS"):
+            ray.init(log_to_driver=False, logging_level=logging.WARNING)
+        else:
+            ray.init(log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
+    failed_files = 0
+    try:
+        resources = ray.cluster_resources()
+        gpu = resolved.device_kind == "cuda"
+        cpus = float(resources.get("CPU", 1))
+        if actors is None:
+            actors = max(1, int(resources.get("GPU", 1))) if gpu else max(1, min(8, int(cpus // 4)))
+        per_actor = 1.0 if gpu else max(0.5, int(2 * (cpus - 1) / actors) / 2)  # one CPU left for reading
+        log.info("Ray: %s, %d %s actor%s", ray.get_runtime_context().gcs_address, actors, "GPU" if gpu else "CPU",
+                 "" if actors == 1 else "s")
+        cache = None if no_cache else (cache_path or default_cache_path())
+        for path, dest in jobs:
+            try:
+                summary = translate_dataset_ray(path, fields, tgt, resolved, src=src, output=dest,
+                                                keep_source=keep_source, cache_path=cache, actors=actors,
+                                                num_cpus=per_actor)
+            except InputError as e:
+                log.error(str(e))
+                failed_files += 1
+                continue
+            _report(summary, False, False)
+    finally:
+        if started_here:
+            ray.shutdown()
+    return 1 if failed_files else 0
+
+
 def _list(inputs) -> int:
     from .run import list_fields
 

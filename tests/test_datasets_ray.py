@@ -1,0 +1,166 @@
+"""--ray: a local Ray cluster (2 CPU actors, the echo model) translates a JSONL and a Parquet file; the parts,
+read in order, equal the single-process output exactly (bytes for JSONL, table and schema for Parquet)."""
+
+import json
+import os
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ECHO_MODEL
+from gugugo_cli.cli import cli
+from gugugo_cli.errors import UsageError
+
+needs_ray = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("ray") is None,
+    reason="ray is not installed (pip install 'gugugo-translate[ray]')")
+
+
+@pytest.fixture(scope="module")
+def local_ray(tmp_path_factory):
+    """A 2-CPU local cluster whose files all go under the test's temp folder (a short path: Ray's sockets live
+    there); no token is written to ~/.ray."""
+    import ray
+
+    temp = tmp_path_factory.mktemp("ray")
+    saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_TMPDIR")}
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    os.environ["RAY_TMPDIR"] = str(temp)
+    ray.init(num_cpus=2, object_store_memory=128 * 2**20, _temp_dir=str(temp), include_dashboard=False,
+             log_to_driver=False, logging_level="WARNING")
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _resolved():
+    from gugugo_cli.engines.loading import resolve
+
+    return resolve(model=str(ECHO_MODEL), device="cpu")
+
+
+def _single(src, fields, dest, keep_source):
+    from gugugo_cli.api import load_resolved
+    from gugugo_cli.datasets.run import translate_dataset
+
+    resolved = _resolved()
+    return translate_dataset(src, fields, "ko", lambda: load_resolved(resolved), output=dest,
+                             keep_source=keep_source, translator_key=resolved.cache_key)
+
+
+def _ray_run(src, fields, dest, keep_source):
+    from gugugo_cli.datasets.ray_run import translate_dataset_ray
+
+    return translate_dataset_ray(src, fields, "ko", _resolved(), output=dest, keep_source=keep_source, actors=2,
+                                 batch_rows=40, num_cpus=0.5)
+
+
+SENTENCES = ["Write a poem about the sea.", "The sea is wide. It is blue.", "Name a color.",
+             "Explain `print()` in Python.\n\n- one item\n- two items", "See https://example.com for more.",
+             "한국어 문장입니다. 두 번째 문장.", "Line one\u2028still one line.", "A café, naïve and “quoted”."]
+
+
+def _rows(n):
+    rows = []
+    for i in range(n):
+        row = {"id": i, "instruction": SENTENCES[i % len(SENTENCES)] + f" Task {i}.",
+               "output": SENTENCES[(i * 3) % len(SENTENCES)],
+               "messages": [{"role": "user", "content": SENTENCES[(i + 1) % len(SENTENCES)]},
+                            {"role": "assistant", "content": f"Answer {i % 7}."}]}
+        if i % 17 == 5:
+            row["output"] = i  # not a string: the row fails and is kept as it was
+        if i % 23 == 7:
+            row["output"] = None  # nothing to translate there
+        rows.append(row)
+    return rows
+
+
+@needs_ray
+def test_ray_jsonl_equals_the_single_process_output(local_ray, tmp_path):
+    from gugugo_cli.datasets.ray_run import parts
+
+    lines = []
+    for i, row in enumerate(_rows(120)):
+        compact = i % 2 == 0
+        lines.append(json.dumps(row, ensure_ascii=i % 3 == 0, separators=(",", ":") if compact else None)
+                     + ("\r\n" if i % 11 == 0 else "\n"))
+    lines.insert(30, "\n")
+    lines.insert(61, '{"id": "broken", \n')
+    src = tmp_path / "data.jsonl"
+    src.write_bytes(("".join(lines) + '{"id": -1, "instruction": "Last line without a break."}').encode("utf-8"))
+    fields = ["instruction", "output", "messages[*].content"]
+
+    single = _single(src, fields, tmp_path / "single.jsonl", True)
+    summary = _ray_run(src, fields, tmp_path / "out", True)
+
+    found = parts(tmp_path / "out")
+    assert len(found) > 1  # the file was split into several blocks, written as parts
+    assert b"".join(p.read_bytes() for p in found) == (tmp_path / "single.jsonl").read_bytes()
+    assert (tmp_path / "out.failed.jsonl").read_text() == (tmp_path / "single.failed.jsonl").read_text()
+    assert (summary.rows, summary.rows_failed, summary.rows_changed, summary.segments, summary.rows_missing) == \
+        (single.rows, single.rows_failed, single.rows_changed, single.segments, single.rows_missing)
+    assert summary.rows_failed == 7 + 1
+
+
+@needs_ray
+def test_ray_parquet_equals_the_single_process_output(local_ray, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from gugugo_cli.datasets.ray_run import parts
+
+    rows = [r for r in _rows(120) if not isinstance(r["output"], int)]
+    table = pa.Table.from_pylist(rows)
+    table = table.append_column("score", pa.array([i / 3 for i in range(len(rows))], pa.float32()))
+    src = tmp_path / "data.parquet"
+    pq.write_table(table, src, row_group_size=50)
+    fields = ["instruction", "output", "messages[*].content"]
+
+    single = _single(src, fields, tmp_path / "single.parquet", True)
+    summary = _ray_run(src, fields, tmp_path / "out", True)
+
+    expected = pq.read_table(tmp_path / "single.parquet")
+    got = pa.concat_tables([pq.read_table(p) for p in parts(tmp_path / "out")])
+    assert got.schema.remove_metadata() == expected.schema.remove_metadata()
+    assert got.to_pylist() == expected.to_pylist()
+    assert "instruction_ko" in got.column_names and got.column("score").type == pa.float32()
+    assert (summary.rows, summary.rows_changed, summary.segments) == (single.rows, single.rows_changed,
+                                                                      single.segments)
+
+
+@needs_ray
+def test_ray_through_the_command_line(local_ray, tmp_path):
+    """In place (no --keep-source), through the CLI: the parts equal the output of the same command without --ray."""
+    src = tmp_path / "data.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _rows(40)), encoding="utf-8")
+    common = [str(src), "--to", "ko", "--model", str(ECHO_MODEL), "--device", "cpu", "--no-cache",
+              "--field", "instruction", "--field", "messages[*].content"]
+    single = CliRunner().invoke(cli, common + ["-o", str(tmp_path / "single.jsonl")])
+    assert single.exit_code == 0, single.output
+    result = CliRunner().invoke(cli, common + ["--ray", "--ray-actors", "2"])
+    assert result.exit_code == 0, result.output
+    found = sorted((tmp_path / "data.ko.jsonl").iterdir())
+    assert b"".join(p.read_bytes() for p in found) == (tmp_path / "single.jsonl").read_bytes()
+
+    again = CliRunner().invoke(cli, common + ["--ray"])  # the output folder exists: skipped without --overwrite
+    assert again.exit_code == 0 and "skipped" in again.output
+
+    csv = tmp_path / "data.csv"
+    csv.write_text("a\nb\n")
+    wrong = CliRunner().invoke(cli, [str(csv), "--to", "ko", "--field", "a", "--ray"])
+    assert wrong.exit_code == 2 and "without --ray" in wrong.output
+
+
+def test_ray_missing_is_one_line(monkeypatch):
+    from gugugo_cli.datasets import ray_run
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(UsageError, match=r"pip install 'gugugo-translate\[ray\]'"):
+        ray_run._ray()
