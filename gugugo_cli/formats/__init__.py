@@ -33,6 +33,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".xhtml": ("html", "HtmlDocument"),
     ".epub": ("epub", "EpubDocument"),
     ".xlsx": ("xlsx", "XlsxDocument"),
+    ".pptx": ("pptx", "PptxDocument"),
 }
 
 # zip-based formats: extension -> what the package is called in messages. Each is checked by
@@ -41,6 +42,7 @@ ZIP_BASED: dict[str, str] = {
     ".docx": "Word document",
     ".epub": "EPUB book",
     ".xlsx": "Excel workbook",
+    ".pptx": "PowerPoint presentation",
 }
 
 

@@ -197,11 +197,24 @@ A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 
 
 def drawing_paragraphs(root, keep=None) -> list:
-    """DrawingML paragraphs (a:p) under root whose runs (a:r/a:t) hold text; field runs (a:fld: slide number,
-    date) are not part of the text and stay as they are. keep(p) -> False leaves a paragraph out."""
+    """DrawingML paragraphs (a:p) under root whose runs (a:r/a:t) hold text; a line break (a:br) ends a unit, so
+    each line of a paragraph is translated on its own and the break stays between them. Field runs (a:fld:
+    slide number, date) are not part of the text and stay as they are. keep(p) -> False leaves a paragraph out."""
     found = []
+    run, br = f"{{{A}}}r", f"{{{A}}}br"
     for p in root.iter(f"{{{A}}}p"):
-        texts = p.findall(f"{{{A}}}r/{{{A}}}t")
-        if texts and any(t.text for t in texts) and (keep is None or keep(p)):
-            found.append(Paragraph(texts))
+        if keep is not None and not keep(p):
+            continue
+        line = []
+        for child in p:
+            if child.tag == run:
+                line.extend(child.findall(f"{{{A}}}t"))
+            elif child.tag == br:
+                found.extend(_unit(line))
+                line = []
+        found.extend(_unit(line))
     return found
+
+
+def _unit(texts) -> list:
+    return [Paragraph(texts)] if texts and any(t.text for t in texts) else []
