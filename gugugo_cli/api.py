@@ -20,7 +20,9 @@ def load_translator(model=None, device="auto", dtype="auto", quantize=None, **op
     model: hub id or folder (default: $GUGUGO_MODEL, else the 1.3B koen model); device: auto|cuda|cpu;
     dtype: auto|bfloat16|float16|float32; quantize: 4bit|8bit (GPU, bitsandbytes) or int8 (CPU);
     options: num_beams, max_new_tokens, batch_size, batch_tokens, engine, guard (check every translation and
-    retry suspect ones: guards.GuardedTranslator).
+    retry suspect ones: guards.GuardedTranslator), protect (default True: URLs, e-mail addresses, paths, code,
+    entities, format placeholders and numbers with units come back as they were), glossary (a TSV file's path,
+    a {source: target} mapping or a glossary.Glossary: each source term comes out as its target term).
     """
     from .engines.loading import resolve
 
@@ -28,10 +30,15 @@ def load_translator(model=None, device="auto", dtype="auto", quantize=None, **op
 
 
 def load_resolved(resolved):
-    """The translator `resolved` describes (engines.loading.Resolved), with guards around it if asked for."""
+    """The translator `resolved` describes (engines.loading.Resolved): the engine, protected spans and the
+    glossary around it, and guards around that if asked for (the guards see real sources and outputs)."""
     from .engines.loading import load
 
     translator = load(resolved)
+    if resolved.decode.protect or resolved.decode.glossary is not None:
+        from .protect import ProtectingTranslator
+
+        translator = ProtectingTranslator(translator, resolved.decode.glossary, resolved.decode.protect)
     if resolved.decode.guard:
         from .guards import GuardedTranslator
 
@@ -39,14 +46,32 @@ def load_resolved(resolved):
     return translator
 
 
+def with_glossary(translator: Translator, glossary) -> Translator:
+    """A given translator with a glossary (a TSV file's path, a mapping or a Glossary) applied around it."""
+    from .glossary import of
+    from .protect import ProtectingTranslator
+
+    glossary = of(glossary)
+    return ProtectingTranslator(translator, glossary, protect=False) if glossary else translator
+
+
+def _translator(translator: Optional[Translator], load_options: dict) -> Translator:
+    if translator is None:
+        return load_translator(**load_options)
+    if load_options.get("glossary") is not None:
+        return with_glossary(translator, load_options["glossary"])
+    return translator
+
+
 def translate_text(text: str, to: str, translator: Optional[Translator] = None, src: str = "auto", **load_options) -> str:
-    """Translate a text; paragraphs, blank lines and spacing are kept."""
+    """Translate a text; paragraphs, blank lines and spacing are kept. glossary= applies to a given translator
+    too."""
     from .formats.txt import TextDocument
 
     doc = TextDocument.of_text(text)
     if not pool.needs_model([doc]):
         return text
-    translator = translator or load_translator(**load_options)
+    translator = _translator(translator, load_options)
     plans = pool.plan_document(doc, to, src)
     done = dict(pool.translate_keys(translator, pool.keys_of(plans), to))
     return "".join(p.render(done) for p in plans)
@@ -59,7 +84,7 @@ def translate_documents(docs: list, to: str, src: str = "auto", translator: Opti
     keys = pool.keys_of(p for doc_plans in plans for p in doc_plans)
     done = {}
     if keys:
-        done = dict(pool.translate_keys(translator or load_translator(**load_options), keys, to))
+        done = dict(pool.translate_keys(_translator(translator, load_options), keys, to))
     return [pool.render(doc, doc_plans, done) for doc, doc_plans in zip(docs, plans)]
 
 
@@ -79,7 +104,8 @@ def translate_file(
     """Translate one file and write NAME.<to>.EXT beside it (or to `output`); returns the path written.
 
     encoding: output encoding (default UTF-8); line_width, bilingual: for subtitles.
-    load_options: passed to load_translator when no translator is given (and only if one is needed).
+    load_options: passed to load_translator when no translator is given (and only if one is needed);
+    glossary= applies to a given translator too.
     Raises GugugoError (InputError for a bad file) and writes nothing when the file cannot be translated.
     """
     summary = inputs.Summary()
@@ -90,7 +116,7 @@ def translate_file(
     if not summary.failed and summary.skipped:
         raise GugugoError(f"{path}: skipped, {summary.skipped[0][1]}")
     if not summary.failed:
-        run(tasks, to, lambda: translator or load_translator(**load_options), "", SegmentCache(None),
+        run(tasks, to, lambda: _translator(translator, load_options), "", SegmentCache(None),
                     summary)
     if summary.failed:
         failed_path, problem = summary.failed[0]

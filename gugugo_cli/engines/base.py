@@ -48,6 +48,8 @@ class DecodeOptions:
     engine: str = "auto"  # greedy decoding loop: continuous, slots, or auto (slots on CUDA, continuous on CPU)
     sync_every: Optional[int] = None  # slots: steps between the host's looks at the rows; None: by device
     guard: bool = False  # check every translation and retry the suspect ones (guards.GuardedTranslator)
+    protect: bool = True  # URLs, code, placeholders... come back as they were (protect.ProtectingTranslator)
+    glossary: Optional[object] = None  # glossary.Glossary: its source terms come out as its target terms
 
 
 @dataclass

@@ -122,7 +122,9 @@ class Resolved:
                 f"|quantize={self.quantize or 'none'}|beams={self.decode.num_beams}|engine={self.decode.engine}"
                 f"|max_new={self.decode.max_new_tokens}"
                 + (f"|repetition_penalty={self.decode.repetition_penalty}" if self.decode.repetition_penalty != 1 else "")
-                + ("|guard=1" if self.decode.guard else ""))
+                + ("|guard=1" if self.decode.guard else "")
+                + ("|protect=1" if self.decode.protect else "")
+                + (f"|glossary={self.decode.glossary.digest}" if self.decode.glossary is not None else ""))
 
 
 def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", quantize: Optional[str] = None,
@@ -143,6 +145,10 @@ def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "aut
     resolved_device = resolve_device(device, probe_torch)
     if quantize == "int8" and resolved_device != "cpu":
         raise ModelError("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
+    if options.get("glossary") is not None:
+        from ..glossary import of
+
+        options["glossary"] = of(options["glossary"]) or None  # a file's path or a mapping, read here
     decode = DecodeOptions(**{k: v for k, v in options.items() if v is not None})
     if decode.engine not in ENGINES:
         raise ModelError(f"unknown engine {decode.engine!r} ({', '.join(ENGINES)})")
