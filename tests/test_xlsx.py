@@ -183,6 +183,9 @@ def test_real_workbook_from_excel():
     out = translate_bytes(data, MarkTranslator())
     before, after = members(data), members(out)
     assert {n for n in before if after[n][0] != before[n][0]} == {"xl/sharedStrings.xml"}
+    declaration = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<sst '
+    assert before["xl/sharedStrings.xml"][0].startswith(declaration)
+    assert after["xl/sharedStrings.xml"][0].startswith(declaration)  # the part's own declaration kept
     new = cell_texts(out)
     assert new["Sheet1", "A2"] == "«Category 1»"
     assert new["Sheet1", "B1"] == "Series 1"  # a table column's name: structured references depend on it

@@ -140,8 +140,6 @@ class XmlZipDocument:
         return [p.text for part in self.parts for p in part.paragraphs]
 
     def render(self, translated: list[str]) -> bytes:
-        from lxml import etree
-
         new: dict[str, bytes] = {}
         cursor = 0
         for part in self.parts:
@@ -153,12 +151,26 @@ class XmlZipDocument:
                     paragraph.set_text(text)
                     changed = True
             if changed:
-                tree = part.root.getroottree()
-                new[part.member] = etree.tostring(tree, xml_declaration=True, encoding="UTF-8",
-                                                  standalone=tree.docinfo.standalone)
+                new[part.member] = serialize(part.root, self.zip.read(part.member))
         if not new:
             return self.data
         return write_package(self.zip, new, self.mimetype)
+
+
+_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*\?>\s*")
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+
+
+def serialize(root, original: bytes) -> bytes:
+    """The part's tree as UTF-8, behind the original's own XML declaration when it had a UTF-8 one."""
+    from lxml import etree
+
+    tree = root.getroottree()
+    head = _DECLARATION.match(original)
+    encoding = _ENCODING.search(head.group(0)) if head else None
+    if head and (encoding is None or encoding.group(1).lower().replace(b"_", b"-") in (b"utf-8", b"utf8")):
+        return head.group(0) + etree.tostring(tree, xml_declaration=False, encoding="UTF-8")
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=tree.docinfo.standalone)
 
 
 def write_package(z: zipfile.ZipFile, new: dict[str, bytes], mimetype: Optional[bytes] = None) -> bytes:
