@@ -93,6 +93,12 @@ def _usage(message: str) -> None:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               help="With --guard (implied): write every suspect segment (file, segment, source, output, reason) "
                    "to this JSON Lines file.")
+@click.option("--glossary", "glossary_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Terms to translate one fixed way: a TSV file of SOURCE<TAB>TARGET[<TAB>case|nocase] lines "
+                   "(# comments); every source term comes out as its target term. --dry-run counts its uses.")
+@click.option("--no-protect", is_flag=True,
+              help="Let the model translate URLs, e-mail addresses, paths, code, entities, format placeholders "
+                   "and numbers with units (by default they come back exactly as they were).")
 @click.option("--dry-run", is_flag=True, help="Read and segment everything and report; load no model, write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
@@ -100,7 +106,7 @@ def _usage(message: str) -> None:
 def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, engine, batch_size,
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
         quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None,
-        use_ray=False, ray_actors=None):
+        use_ray=False, ray_actors=None, glossary_path=None, no_protect=False):
     """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
 
     \b
@@ -115,6 +121,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     setup_logging(debug, quiet, interactive)
     output_text, output = output, (Path(output) if output is not None else None)
     limits = _check_options(encoding, quantize, device, max_input_size)
+    glossary = _load_glossary(glossary_path)
     if tgt not in LANGUAGES:
         _usage(f"--to {tgt!r}: unknown language (choose ko or en)")
     if src not in ("auto",) + LANGUAGES:
@@ -129,7 +136,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
 
     load_options = dict(model=model, device=device, dtype=dtype, quantize=quantize, batch_size=batch_size,
                         batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens, engine=engine,
-                        guard=guard or report_path is not None)
+                        guard=guard or report_path is not None, protect=not no_protect, glossary=glossary)
     try:
         from .formats import FormatOptions
 
@@ -192,6 +199,21 @@ def _check_options(encoding, quantize, device, max_input_size):
         _usage(f"--max-input-size {e}")
 
 
+def _load_glossary(path):
+    """The --glossary file, read before anything else (a bad file is a usage error naming its line)."""
+    if path is None:
+        return None
+    from .glossary import GlossaryError, load
+
+    try:
+        glossary = load(path)
+    except GlossaryError as e:
+        _usage(str(e))
+    if not glossary:
+        log.warning("glossary %s has no terms", path)
+    return glossary or None
+
+
 def _handle_sigterm():
     """Turn SIGTERM into the Ctrl-C path; the handler it replaced (None where signals cannot be set here)."""
     try:
@@ -233,6 +255,11 @@ def _run(inputs, src, output, overwrite, include, exclude, load_options, options
     if dry_run:
         job.look_up(tasks, tgt, key, cache, summary)
         console.report_dry_run(summary, len(tasks))
+        if load_options.get("glossary") is not None:
+            from .protect import count_terms
+
+            texts = (seg.text for task in tasks for plan in task.plans for seg in plan.segments)
+            console.report_glossary(count_terms(load_options["glossary"], texts, load_options.get("protect", True)))
         cache.close()
         return EXIT_FAILED if summary.failed else EXIT_OK
 

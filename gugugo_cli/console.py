@@ -36,6 +36,12 @@ def report_dry_run(summary, files: int) -> None:
     click.echo(f"estimated source tokens: {summary.est_tokens}")
 
 
+def report_glossary(counts: dict) -> None:
+    """--dry-run with --glossary: a line per term with the number of segments it is found in."""
+    for term, segments in counts.items():
+        click.echo(f"glossary: {term.source} -> {term.target}: {segments} segment{'' if segments == 1 else 's'}")
+
+
 def log_above(bar) -> list:
     """Log lines printed above a rich progress bar instead of through it; returns the handlers to put back."""
     handlers = log.handlers[:]

@@ -140,11 +140,3 @@ def of(value) -> Optional[Glossary]:
         return load(value)
     raise GlossaryError(f"glossary: expected a file path, a mapping or a Glossary, not {type(value).__name__}")
 
-
-def count_segments(glossary: Glossary, texts: Iterable[str]) -> dict[Term, int]:
-    """How many of these segments each term touches (a segment counted once per term)."""
-    counts = {t: 0 for t in glossary.terms}
-    for text in texts:
-        for term in {term for _, _, term in glossary.find(text)}:
-            counts[term] += 1
-    return counts

@@ -240,3 +240,13 @@ class ProtectingTranslator:
                 else:
                     pieces.append(piece)
             yield i, _join(pieces, m.replacements)
+
+
+def count_terms(glossary: Glossary, texts, protect: bool = True) -> dict[Term, int]:
+    """How many of these segments each glossary term is found in (outside protected spans), in file order."""
+    counts = {t: 0 for t in glossary.terms}
+    for text in texts:
+        m = mask(text, glossary, protect)
+        for term in {t for t in (m.terms if m else ()) if t is not None}:
+            counts[term] += 1
+    return counts
