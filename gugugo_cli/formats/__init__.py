@@ -34,6 +34,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".epub": ("epub", "EpubDocument"),
     ".xlsx": ("xlsx", "XlsxDocument"),
     ".pptx": ("pptx", "PptxDocument"),
+    ".hwpx": ("hwpx", "HwpxDocument"),
 }
 
 # zip-based formats: extension -> what the package is called in messages. Each is checked by
@@ -43,6 +44,7 @@ ZIP_BASED: dict[str, str] = {
     ".epub": "EPUB book",
     ".xlsx": "Excel workbook",
     ".pptx": "PowerPoint presentation",
+    ".hwpx": "HWPX document",
 }
 
 

@@ -1,0 +1,168 @@
+import io
+import re
+import zipfile
+
+import pytest
+from lxml import etree
+
+from conftest import DATA, IdentityTranslator, MarkTranslator
+from gugugo_cli.api import translate_documents
+from gugugo_cli.errors import InputError
+from gugugo_cli.formats import FormatOptions, read_document
+from gugugo_cli.formats.hwpx import HwpxDocument
+
+HP = "{http://www.hancom.co.kr/hwpml/2011/paragraph}"
+SAFE = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
+HANGUL = re.compile(r"[가-힣]")
+MARK = re.compile(r"«[^«»]*»")
+REAL = {p.name: p.read_bytes() for p in sorted((DATA / "realworld").glob("hwpxlib_*.hwpx"))}
+
+
+def translate_bytes(data: bytes, translator, tgt="en") -> bytes:
+    return translate_documents([HwpxDocument(data, "doc.hwpx", FormatOptions(tgt=tgt))], tgt, "auto", translator)[0]
+
+
+def members(data: bytes) -> dict:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {i.filename: (z.read(i), i.compress_type, i.date_time) for i in z.infolist()}
+
+
+def pieces(p) -> list:
+    """The text of a paragraph's own runs, cut at line breaks and tabs, deleted text left out."""
+    out, current, deleted = [], [], False
+    for t in p.findall(f"{HP}run/{HP}t"):
+        if not deleted:
+            current.append(t.text or "")
+        for child in t:
+            if child.tag == f"{HP}deleteBegin":
+                deleted = True
+            elif child.tag == f"{HP}deleteEnd":
+                deleted = False
+            elif child.tag in (f"{HP}lineBreak", f"{HP}tab"):
+                out.append("".join(current))
+                current = []
+            if not deleted:
+                current.append(child.tail or "")
+    out.append("".join(current))
+    return out
+
+
+def paragraphs(data: bytes) -> dict:
+    """section part -> [(paragraph pieces, has its line layout)] for every hp:p, nested ones included."""
+    found = {}
+    for name, (content, _, _) in members(data).items():
+        if re.match(r"Contents/section\d+\.xml$", name):
+            root = etree.fromstring(content, SAFE)
+            found[name] = [(pieces(p), p.find(f"{HP}linesegarray") is not None) for p in root.iter(f"{HP}p")]
+    return found
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_identity_gives_back_the_same_bytes(name):
+    assert translate_bytes(REAL[name], IdentityTranslator()) == REAL[name]
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_marking_reaches_every_paragraph_and_keeps_the_package(name):
+    data = REAL[name]
+    out = translate_bytes(data, MarkTranslator())
+    before, after = members(data), members(out)
+    assert list(after) == list(before)  # same members, same order
+    for member in before:
+        assert after[member][1:] == before[member][1:], member  # compression method and date kept
+    changed = {n for n in before if after[n][0] != before[n][0]}
+    assert changed and all(re.match(r"Contents/section\d+\.xml$", n) for n in changed)
+    with zipfile.ZipFile(io.BytesIO(out)) as z:
+        first = z.infolist()[0]
+        assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+        assert z.read("mimetype") == b"application/hwp+zip" and z.testzip() is None
+    for member in changed:  # the part's own declaration, then well-formed XML with the same elements but layouts
+        assert after[member][0].startswith(b'<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>')
+        old, new = etree.fromstring(before[member][0], SAFE), etree.fromstring(after[member][0], SAFE)
+        assert [e.tag for e in new.iter() if "lineseg" not in e.tag] == \
+               [e.tag for e in old.iter() if "lineseg" not in e.tag]
+    seen = 0
+    for member, old_paragraphs in paragraphs(data).items():
+        new_paragraphs = paragraphs(out)[member]
+        assert len(new_paragraphs) == len(old_paragraphs)
+        for (old_pieces, old_layout), (new_pieces, new_layout) in zip(old_paragraphs, new_paragraphs):
+            assert len(new_pieces) == len(old_pieces)
+            for o, n in zip(old_pieces, new_pieces):
+                if HANGUL.search(o):
+                    # every sentence marked; list markers ("1.", "가.") are kept outside by the segmenter
+                    left = re.sub(r"^\s*(\d+|[가-하])\.\s", " ", MARK.sub(" ", n))
+                    assert "«" in n and not re.search(r"[^\W\d_]", left), (o, n)
+                    seen += 1
+            if new_pieces == old_pieces:
+                assert new_layout == old_layout  # an untouched paragraph keeps its line layout
+            else:
+                assert not new_layout  # Hangul lays a changed paragraph out again
+    assert seen
+
+
+def texts_of(data: bytes) -> list:
+    return [" | ".join(pc) for ps in paragraphs(data).values() for pc, _ in ps if "".join(pc).strip()]
+
+
+def test_places_a_reader_sees():
+    header = texts_of(translate_bytes(REAL["hwpxlib_HeaderFooter.hwpx"], MarkTranslator()))
+    assert "«꼬리말»" in header and "«머리말 테스트»" in header  # footer and header
+    table = texts_of(translate_bytes(REAL["hwpxlib_Table.hwpx"], MarkTranslator()))
+    assert "«C반 기말고사»" in table and "«개똥이»" in table and "89" in table  # cells; numbers stay
+    boxes = texts_of(translate_bytes(REAL["hwpxlib_RectInPara.hwpx"], MarkTranslator()))
+    assert "«오각형이 아니에요»" in boxes and "«2번째 사각형»" in boxes  # text boxes inside a paragraph
+    notice = translate_bytes(REAL["hwpxlib_notice-20230413.hwpx"], MarkTranslator())
+    # a paragraph whose words are split over runs is translated whole, into its first run
+    section = members(notice)["Contents/section0.xml"][0].decode()
+    assert "«  「서울특별시 강남구 공무직 관리 규정」을 개정함에 있어" not in section
+    assert "  «「서울특별시 강남구 공무직 관리 규정」을 개정함에 있어 그 입법취지와 주요내용을 구민에게 알려 의견을 구하고자" \
+           "「서울특별시 강남구 법제 사무처리 규칙」에 따라 다음과 같이 입법예고합니다.»" in texts_of(notice)
+
+
+def test_change_tracking_deleted_text_kept():
+    out = members(translate_bytes(REAL["hwpxlib_ChangeTrack.hwpx"], MarkTranslator()))
+    section = out["Contents/section0.xml"][0].decode()
+    assert re.search(r'<hp:t>«변경» <hp:deleteBegin Id="2" TcId="2"/> 추적<hp:deleteEnd [^>]*/><hp:tab [^>]*/>'
+                     r'<hp:insertBegin [^>]*/>«인간은»<hp:insertEnd [^>]*/></hp:t>', section), section[:3000]
+
+
+def test_registered_and_bad_documents_refused_in_one_line(tmp_path):
+    good = REAL["hwpxlib_Table.hwpx"]
+    path = tmp_path / "doc.hwpx"
+    path.write_bytes(good)
+    assert "C반 기말고사" in read_document(path).texts()
+
+    def zipped(entries):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, content in entries.items():
+                z.writestr(name, content)
+        return out.getvalue()
+
+    parts = {n: v[0] for n, v in members(good).items()}
+    bad = {
+        "empty": b"",
+        "not a zip": "한글 문서가 아닙니다".encode(),
+        "truncated": good[: len(good) // 2],
+        "old hwp": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
+        "wrong mimetype": zipped({**parts, "mimetype": "application/zip"}),
+        "no sections": zipped({"mimetype": "application/hwp+zip", "version.xml": parts["version.xml"]}),
+        "a workbook": (DATA / "realworld" / "python-pptx_cht-charts-embedded.xlsx").read_bytes(),
+        "password": zipped({**parts, "META-INF/manifest.xml":
+                            '<odf:manifest xmlns:odf="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+                            '<odf:file-entry odf:full-path="Contents/section0.xml"><odf:encryption-data/>'
+                            '</odf:file-entry></odf:manifest>'}),
+        "entity bomb": zipped({**parts, "Contents/section0.xml":
+                               '<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;">]>'
+                               '<hs:sec xmlns:hs="http://www.hancom.co.kr/hwpml/2011/section">&b;</hs:sec>'}),
+        "broken xml": zipped({**parts, "Contents/section0.xml": "<hs:sec><hp:p>"}),
+        "bomb": zipped({**parts, "Contents/section0.xml": b"<hs:sec>" + b" " * (20 << 20)}),
+    }
+    for what, data in bad.items():
+        p = tmp_path / "bad.hwpx"
+        p.write_bytes(data)
+        with pytest.raises(InputError) as e:
+            read_document(p)
+        message = str(e.value)
+        assert "\n" not in message and message.startswith(str(p)), (what, message)
+    assert ".hwp)" in str(pytest.raises(InputError, HwpxDocument, bad["old hwp"], "b.hwpx", FormatOptions()).value)
