@@ -233,3 +233,19 @@ def test_registered_and_bad_workbooks_refused_in_one_line(tmp_path):
             XlsxDocument(data, "bad.xlsx", FormatOptions())
     assert re.search(r"\.xls\b", str(pytest.raises(InputError, XlsxDocument, bad["old xls"], "b.xlsx",
                                                     FormatOptions()).value))
+
+
+def test_note_keeps_the_authors_name_excel_writes_before_it():
+    parts = {n: v[0] for n, v in members(BOOKS["built"]).items()}
+    parts["xl/comments/comment1.xml"] = (
+        b'<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>Ann Lee'
+        b'</author></authors><commentList><comment ref="A1" authorId="0" shapeId="0"><text><r><rPr><b/></rPr>'
+        b'<t>Ann Lee:</t></r><r><t xml:space="preserve">\nCheck these numbers before Friday.</t></r></text>'
+        b'</comment></commentList></comments>')
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in parts.items():
+            z.writestr(name, content)
+    out = translate_bytes(data.getvalue(), MarkTranslator())
+    comment = openpyxl.load_workbook(io.BytesIO(out))["Report"]["A1"].comment
+    assert comment.text == "Ann Lee:\n«Check these numbers before Friday.»"
