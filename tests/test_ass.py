@@ -304,3 +304,16 @@ def test_aegisub_format_tests_keep_positions_and_leave_the_drawing_and_karaoke(p
     assert "«This line is pushed left by adding\\Nsome hard spaces to the right»" + "\\h" * 20 in out
     assert ("{By the way, this is a common abuse, \"inline-comments\" in override tag groups. They should not be "
             "rendered and not generate errors, just be ignored.}") in out
+
+
+def test_echo_model_through_the_cli_writes_the_script_back_as_it_was(tmp_path):
+    from conftest import read_lines
+
+    en = read_lines("echo_sentences.en")
+    text = ass(f"{{\\an8}}{en[0]}", f"{en[1]}{{\\i0}}").replace("\n", "\r\n")
+    path = tmp_path / "a.ass"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(DATA.parent / "models" / "echo"),
+                                      "--line-width", "200"])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "a.ko.ass").read_bytes() == path.read_bytes()
