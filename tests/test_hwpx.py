@@ -166,3 +166,28 @@ def test_registered_and_bad_documents_refused_in_one_line(tmp_path):
         message = str(e.value)
         assert "\n" not in message and message.startswith(str(p)), (what, message)
     assert ".hwp)" in str(pytest.raises(InputError, HwpxDocument, bad["old hwp"], "b.hwpx", FormatOptions()).value)
+
+
+def test_footnotes_and_endnotes_are_paragraphs_of_their_own():
+    parts = {n: v[0] for n, v in members(REAL["hwpxlib_HeaderFooter.hwpx"]).items()}
+    section = parts["Contents/section0.xml"].decode()
+    note = ('<hp:run charPrIDRef="0"><hp:t>본문 문장입니다.</hp:t><hp:ctrl><hp:{kind} number="1" instId="1">'
+            '<hp:subList id="" textDirection="HORIZONTAL" lineWrap="BREAK" vertAlign="TOP"><hp:p id="0" '
+            'paraPrIDRef="0" styleIDRef="0" pageBreak="0" columnBreak="0" merged="0"><hp:run charPrIDRef="0">'
+            '<hp:t>{text}</hp:t></hp:run></hp:p></hp:subList></hp:{kind}></hp:ctrl><hp:t> 뒤의 문장입니다.</hp:t>'
+            '</hp:run>')
+    marker = "<hp:run charPrIDRef=\"2\"><hp:t>꼬리말</hp:t></hp:run>"
+    assert marker in section
+    section = section.replace(marker, marker + note.format(kind="footNote", text="각주 내용입니다.")
+                              + note.format(kind="endNote", text="미주 내용입니다."), 1)
+    parts["Contents/section0.xml"] = section.encode()
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as z:
+        for name, content in parts.items():
+            z.writestr(zipfile.ZipInfo(name), content)
+    doc = HwpxDocument(data.getvalue(), "notes.hwpx", FormatOptions(tgt="en"))
+    assert "각주 내용입니다." in doc.texts() and "미주 내용입니다." in doc.texts()
+    texts = texts_of(translate_bytes(data.getvalue(), MarkTranslator()))
+    assert "«각주 내용입니다.»" in texts and "«미주 내용입니다.»" in texts
+    outer = next(t for t in texts if t.startswith("«꼬리말"))  # the paragraph holding the notes, without them
+    assert "각주" not in outer and "미주" not in outer and not HANGUL.search(MARK.sub("", outer))
