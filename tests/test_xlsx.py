@@ -249,3 +249,20 @@ def test_note_keeps_the_authors_name_excel_writes_before_it():
     out = translate_bytes(data.getvalue(), MarkTranslator())
     comment = openpyxl.load_workbook(io.BytesIO(out))["Report"]["A1"].comment
     assert comment.text == "Ann Lee:\n«Check these numbers before Friday.»"
+
+
+def test_pivot_table_field_names_stay():
+    parts = {n: v[0] for n, v in members(BOOKS["built"]).items()}
+    parts["xl/pivotCache/pivotCacheDefinition1.xml"] = (
+        b'<pivotCacheDefinition xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cacheSource '
+        b'type="worksheet"><worksheetSource ref="A1:A4" sheet="Report"/></cacheSource><cacheFields count="1">'
+        b'<cacheField name="Quarterly sales were good." numFmtId="0"/></cacheFields></pivotCacheDefinition>')
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/pivotCache/pivotCacheDefinition1.xml" ContentType="application/vnd.'
+                     b'openxmlformats-officedocument.spreadsheetml.pivotCacheDefinition+xml"/></Types>')
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in parts.items():
+            z.writestr(name, content)
+    texts = XlsxDocument(data.getvalue(), "pivot.xlsx", FormatOptions()).texts()
+    assert "Quarterly sales were good." not in texts and "Green apple" in texts

@@ -9,7 +9,8 @@ translated in the package's XML parts; everything else stays as it was.
 - Text boxes and shapes drawn on the sheets (xl/drawings): DrawingML paragraphs, as in PowerPoint.
 - Left alone: formulas and their cached results, numbers, dates, booleans, styles, sheet names, defined names,
   headers and footers, data validation messages, charts, images, pivot tables. A string that names a column of
-  a table (a structured reference such as Table1[Price] depends on it) is not translated.
+  a table (a structured reference such as Table1[Price] depends on it) or a field of a pivot table (refreshing
+  it looks the name up in the source's header row) is not translated.
 
 No part is read with openpyxl (which drops charts and images on save): the package is rewritten with only the
 changed parts serialized again (formats/xmlzip.py).
@@ -47,6 +48,8 @@ class XlsxDocument(XmlZipDocument):
         for member, ct in types.items():
             if ct == _CT + "table+xml":
                 columns.update(c.get("name") for c in self.read_part(member).iter(f"{S}tableColumn"))
+            elif ct == _CT + "pivotCacheDefinition+xml":
+                columns.update(c.get("name") for c in self.read_part(member).iter(f"{S}cacheField"))
 
         def wanted(paragraph):
             return paragraph is not None and paragraph.text not in columns
