@@ -58,9 +58,13 @@ def _usage(message: str) -> None:
               help="auto: bf16/fp16 on GPU; bf16 on CPUs with native BF16, else float32.")
 @click.option("--quantize", type=click.Choice(["4bit", "8bit", "int8"]),
               help="4bit/8bit: bitsandbytes on GPU (extra [quant]); int8: dynamic int8 on CPU.")
-@click.option("--engine", default="auto", show_default=True, type=click.Choice(["auto", "slots", "continuous"]),
+@click.option("--engine", default="auto", show_default=True,
+              type=click.Choice(["auto", "hf", "slots", "continuous", "vllm"]),
               help="Greedy decoding loop: slots (static slots, CUDA graphs on a GPU) or continuous (continuous "
-                   "batching); auto: slots on a GPU, continuous on CPU.")
+                   "batching); auto or hf: slots on a GPU, continuous on CPU; vllm: vLLM (extra [vllm]).")
+@click.option("--engine-option", "engine_option_texts", multiple=True, metavar="KEY=VALUE",
+              help="With --engine vllm: an argument for vllm.LLM, e.g. tensor_parallel_size=2, "
+                   "gpu_memory_utilization=0.85, quantization=awq (repeatable).")
 @click.option("--batch-size", type=click.IntRange(1), help="Sentences per generate call (default: 64 CPU, 256 GPU).")
 @click.option("--batch-tokens", type=click.IntRange(16), help="Token budget (prompt + new) per generate call.")
 @click.option("--num-beams", default=1, show_default=True, type=click.IntRange(1),
@@ -106,7 +110,7 @@ def _usage(message: str) -> None:
 def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, engine, batch_size,
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
         quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None,
-        use_ray=False, ray_actors=None, glossary_path=None, no_protect=False):
+        use_ray=False, ray_actors=None, glossary_path=None, no_protect=False, engine_option_texts=()):
     """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
 
     \b
@@ -122,6 +126,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     output_text, output = output, (Path(output) if output is not None else None)
     limits = _check_options(encoding, quantize, device, max_input_size)
     glossary = _load_glossary(glossary_path)
+    engine_options = _engine_options(engine_option_texts, engine)
     if tgt not in LANGUAGES:
         _usage(f"--to {tgt!r}: unknown language (choose ko or en)")
     if src not in ("auto",) + LANGUAGES:
@@ -137,6 +142,8 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     load_options = dict(model=model, device=device, dtype=dtype, quantize=quantize, batch_size=batch_size,
                         batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens, engine=engine,
                         guard=guard or report_path is not None, protect=not no_protect, glossary=glossary)
+    if engine_options:
+        load_options["engine_options"] = engine_options
     try:
         from .formats import FormatOptions
 
@@ -197,6 +204,22 @@ def _check_options(encoding, quantize, device, max_input_size):
         return Limits(max_input=parse_size(max_input_size))
     except ValueError as e:
         _usage(f"--max-input-size {e}")
+
+
+def _engine_options(texts, engine) -> dict:
+    """--engine-option KEY=VALUE..., for vllm.LLM; a bad one, or one without --engine vllm, is a usage error."""
+    from .engines.loading import parse_engine_option
+
+    if texts and engine != "vllm":
+        _usage("--engine-option is passed to vLLM: it needs --engine vllm")
+    options = {}
+    for text in texts:
+        try:
+            key, value = parse_engine_option(text)
+        except ValueError as e:
+            _usage(f"--engine-option {e}")
+        options[key] = value
+    return options
 
 
 def _load_glossary(path):

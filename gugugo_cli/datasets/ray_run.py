@@ -357,6 +357,8 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     context.enable_progress_bars = False
 
     gpus = 1 if resolved.device_kind == "cuda" else 0
+    if gpus:  # --engine vllm with tensor_parallel_size=N: each actor holds the N GPUs its model is spread over
+        gpus = int(dict(resolved.decode.engine_options).get("tensor_parallel_size") or 1)
     if kind == "jsonl":
         ds = ray.data.read_datasource(_jsonl_datasource(str(path.resolve()), batch_rows))
     else:

