@@ -224,3 +224,27 @@ def test_registered_and_bad_decks_refused_in_one_line(tmp_path):
         message = str(e.value)
         assert "\n" not in message and message.startswith(str(p)), (what, message)
     assert ".ppt" in str(pytest.raises(InputError, PptxDocument, bad["old ppt"], "b.pptx", FormatOptions()).value)
+
+
+def test_comments_old_and_modern():
+    parts = {n: v[0] for n, v in members(DECKS["built"]).items()}
+    parts["ppt/comments/comment1.xml"] = (
+        b'<p:cmLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cm authorId="0" '
+        b'dt="2024-01-01T10:00:00.000" idx="1"><p:pos x="10" y="10"/><p:text>Please check the figures.</p:text>'
+        b'</p:cm></p:cmLst>')
+    parts["ppt/comments/modernComment_1.xml"] = (
+        b'<p188:cmLst xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+        b'xmlns:p188="http://schemas.microsoft.com/office/powerpoint/2018/8/main"><p188:cm id="{1}" authorId="{2}" '
+        b'created="2024-01-01T10:00:00.000"><p188:txBody><a:bodyPr/><a:p><a:r><a:t>Is this up to date?</a:t></a:r>'
+        b'</a:p></p188:txBody></p188:cm></p188:cmLst>')
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/ppt/comments/comment1.xml" ContentType="application/vnd.openxmlformats-'
+                     b'officedocument.presentationml.comments+xml"/><Override PartName="/ppt/comments/modernComment_1'
+                     b'.xml" ContentType="application/vnd.ms-powerpoint.comments+xml"/></Types>')
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in parts.items():
+            z.writestr(name, content)
+    out = members(translate_bytes(data.getvalue(), MarkTranslator()))
+    assert b"<p:text>\xc2\xabPlease check the figures.\xc2\xbb</p:text>" in out["ppt/comments/comment1.xml"][0]
+    assert "<a:t>«Is this up to date?»</a:t>" in out["ppt/comments/modernComment_1.xml"][0].decode()
