@@ -167,11 +167,20 @@ class ProtectingTranslator:
         self.cache_key = getattr(inner, "cache_key", "")
         self.fallbacks = 0
 
+    _OWN = ("inner", "glossary", "protect", "cache_key", "fallbacks")
+
     def __getattr__(self, name):
         # everything else (stats, model, tokenizer, options...) is the wrapped translator's
         if name == "inner":
             raise AttributeError(name)
         return getattr(self.inner, name)
+
+    def __setattr__(self, name, value):
+        # a setting made on the wrapper (e.g. an engine's prefill_tokens) is the wrapped translator's too
+        if name in self._OWN:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.inner, name, value)
 
     @property
     def variant(self):

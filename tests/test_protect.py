@@ -196,3 +196,9 @@ def test_protection_and_glossary_are_part_of_the_cache_key(tmp_path):
     assert key(glossary=a) == key(glossary=str(b)) != key(glossary=c)
     assert key(glossary=a) != key()
     assert key(glossary={"Frodo": "프로도"}) == key(glossary=a)
+
+
+def test_settings_made_on_the_wrapper_reach_the_engine(marker):
+    protected = ProtectingTranslator(marker)
+    protected.prefill_tokens = 60
+    assert marker.prefill_tokens == 60 and protected.prefill_tokens == 60
