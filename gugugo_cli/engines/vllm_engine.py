@@ -45,6 +45,7 @@ def load_vllm(resolved) -> "VLLMTranslator":
     except TypeError as e:  # an option vllm.LLM does not take
         raise ModelError(f"model {resolved.model_id}: vLLM refused the options ({first_line(e)})") from None
     except Exception as e:  # noqa: BLE001 - out of memory, no room for the KV cache, unknown architecture...
+        log.debug("vllm.LLM failed", exc_info=True)
         raise ModelError(f"model {resolved.model_id}: vLLM cannot load it ({first_line(e)}); try "
                          "--engine-option gpu_memory_utilization=0.9, tensor_parallel_size=N, a quantized "
                          "build, or --engine auto") from None
