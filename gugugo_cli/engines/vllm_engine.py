@@ -144,10 +144,11 @@ class VLLMTranslator:
                 engine.add_request(request_id, {"prompt_token_ids": ids}, self._params(limit))
                 pending[request_id] = k
             while pending:
-                for out in engine.step():
+                outputs = engine.step()
+                self.stats.event("step")
+                for out in outputs:
                     if out.finished and out.request_id in pending:
                         completion = out.outputs[0]
-                        self.stats.event("step")
                         yield pending.pop(out.request_id), list(completion.token_ids), completion.finish_reason
         finally:
             if pending:  # the caller stopped early (Ctrl-C, an error): leave nothing running in the engine
