@@ -7,7 +7,8 @@ import srt
 from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions, read_document
-from gugugo_cli.formats.subtitles import LINE_WIDTH, display_width, parse_cue, spread, wrap
+from gugugo_cli.formats.cue_markup import parse_cue
+from gugugo_cli.formats.subtitles import LINE_WIDTH, display_width, spread, wrap
 from gugugo_cli.api import translate_documents
 from click.testing import CliRunner
 

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
 from .base import FormatOptions
-from .subtitles import _DASH, Cue, CueTranslation, Line, SubtitleDocument, Syntax, split_lines
+from .cue_markup import _DASH, Line, Syntax
+from .subtitles import Cue, CueTranslation, SubtitleDocument, split_lines
 
 _SECTION = re.compile(r"^\s*\[([^\]]*)\]\s*$")
 _EVENT = re.compile(r"^\s*(Dialogue|Comment|Picture|Sound|Movie|Command)\s*:")

@@ -21,7 +21,8 @@ from typing import Optional
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
 from .base import FormatOptions
-from .subtitles import SMI, Cue, CueTranslation, SubtitleDocument
+from .cue_markup import SMI
+from .subtitles import Cue, CueTranslation, SubtitleDocument
 
 # The language class a paragraph gets in the output, and its style rule.
 CLASSES = {

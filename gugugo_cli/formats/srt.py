@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
 from .base import FormatOptions
-from .subtitles import SRT, Cue, CueTranslation, SubtitleDocument, replace_lines, split_lines
+from .cue_markup import SRT
+from .subtitles import Cue, CueTranslation, SubtitleDocument, replace_lines, split_lines
 
 _TIMESTAMP = r"(?:(\d{1,3})\s*:\s*)?(\d{1,2})\s*[:.]\s*(\d{1,2})(?:\s*[,.:，．。：]\s*(\d{1,3})\d*)?"
 _ARROW = r"\s*(?:-+\s*-*>|=+>|[–—]+>?|→)\s*"

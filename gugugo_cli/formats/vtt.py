@@ -18,7 +18,8 @@ from typing import Optional
 from ..errors import InputError
 from ..textio import decode_bytes, encode_like
 from .base import FormatOptions
-from .subtitles import VTT, Cue, CueTranslation, SubtitleDocument, replace_lines, split_lines
+from .cue_markup import VTT
+from .subtitles import Cue, CueTranslation, SubtitleDocument, replace_lines, split_lines
 
 _SIGNATURE = re.compile(r"WEBVTT(?:[ \t]|$)")
 
