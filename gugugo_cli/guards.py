@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence
 
-from .engines.base import Translator, translate_stream
+from .engines.base import StreamingTranslator, Translator, translate_stream
 from .languages import hangul_share
 from .segment import approx_tokens, split_long
 
@@ -89,7 +89,7 @@ def _badness(reason: Optional[str]) -> int:
     return 6
 
 
-class GuardedTranslator:
+class GuardedTranslator(StreamingTranslator):
     """Wraps a translator: checks every result, repairs what it can, and records what stayed suspect.
 
     `suspects` lists the segments of the current (or last) call that failed a check, repaired or not, each
@@ -107,12 +107,6 @@ class GuardedTranslator:
         if name == "inner":
             raise AttributeError(name)
         return getattr(self.inner, name)
-
-    def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
-        out: list[Optional[str]] = [None] * len(texts)
-        for i, t in self.translate_stream(texts, src, tgt):
-            out[i] = t
-        return out
 
     def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
         texts = list(texts)

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence
 
-from .engines.base import Translator, translate_stream
+from .engines.base import StreamingTranslator, Translator, translate_stream
 from .glossary import Glossary, Term
 
 log = logging.getLogger("gugugo_cli")
@@ -154,7 +154,7 @@ def mask(text: str, glossary: Optional[Glossary] = None, protect: bool = True) -
     return Masked(text, pieces, originals, replacements, terms, collides=any(c in text for c in _MASK_CHARS))
 
 
-class ProtectingTranslator:
+class ProtectingTranslator(StreamingTranslator):
     """Wraps a translator: protected spans and glossary terms are masked on the way in and put back (glossary
     terms as their targets) on the way out, with the piecewise fallback where the model mishandles a mask.
 
@@ -189,12 +189,6 @@ class ProtectingTranslator:
         if inner_variant is None:
             return None
         return lambda **changes: ProtectingTranslator(inner_variant(**changes), self.glossary, self.protect)
-
-    def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
-        out: list[Optional[str]] = [None] * len(texts)
-        for i, t in self.translate_stream(texts, src, tgt):
-            out[i] = t
-        return out
 
     def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
         texts = list(texts)

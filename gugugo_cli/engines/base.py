@@ -7,6 +7,7 @@ An engine that can give results as they are done also has `translate_stream(text
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Protocol, Sequence
 
@@ -36,6 +37,17 @@ def translate_stream(translator: Translator, texts: Sequence[str], src: str, tgt
         yield index, translation
     if not all(seen):
         raise GugugoError(f"translator left {seen.count(False)} of {len(texts)} segments untranslated")
+
+
+class StreamingTranslator:
+    """`translate_batch` for a translator whose work is done in `translate_stream`."""
+
+    def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
+        texts = list(texts)
+        results: list[Optional[str]] = [None] * len(texts)
+        for i, out in self.translate_stream(texts, src, tgt):
+            results[i] = out
+        return results
 
 
 @dataclass(frozen=True)
@@ -82,3 +94,45 @@ class EngineStats:
             self.shifts += 1
         if self.observer is not None:
             self.observer(name, **details)
+
+
+class PromptedTranslator(StreamingTranslator):
+    """What every engine over a Gugugo model shares: each distinct text once, its prompt, and its new-token
+    limit within the model's context. A subclass has `tokenizer`, `options` and `context`."""
+
+    options: DecodeOptions
+    tokenizer: object
+    context: Optional[int] = None  # positions the model attends over (prompt + output)
+
+    def new_token_limit(self, text: str, source_tokens: int) -> int:
+        """New tokens allowed for one source text: in proportion to its length, never above the cap."""
+        limit = math.ceil(config.NEW_TOKENS_FACTOR * source_tokens) + config.NEW_TOKENS_EXTRA
+        return min(limit, self.options.max_new_tokens)
+
+    def _fitting_limit(self, prompt_ids: list[int], limit: int) -> int:
+        """The row's new-token limit within the model's context; a prompt that leaves no room is refused
+        (segmentation keeps segments far below this, so it means a bug or a hostile caller, not a long text)."""
+        context = self.context
+        if context is None:
+            return limit
+        room = context - len(prompt_ids)
+        if room < 1:
+            raise GugugoError(f"a segment of {len(prompt_ids)} prompt tokens does not fit the model's context "
+                              f"of {context} positions")
+        return min(limit, room)
+
+    def _requests(self, texts: Sequence[str], src: str, tgt: str):
+        """(distinct texts, where each stands in `texts`, their prompts' token ids, their new-token limits)."""
+        from ..prompt import build_prompt
+
+        positions: dict[str, list[int]] = {}
+        for i, t in enumerate(texts):
+            positions.setdefault(t, []).append(i)
+        unique = list(positions)
+        if not unique:
+            return [], positions, [], []
+        prompt_ids = self.tokenizer([build_prompt(t, src, tgt) for t in unique], add_special_tokens=False)["input_ids"]
+        source_lens = [len(ids) for ids in self.tokenizer(unique, add_special_tokens=False)["input_ids"]]
+        limits = [self._fitting_limit(ids, self.new_token_limit(t, n))
+                  for t, ids, n in zip(unique, prompt_ids, source_lens)]
+        return unique, positions, prompt_ids, limits

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from typing import Iterator, Optional, Sequence
 
 from .. import config
-from ..errors import GugugoError, ModelError
-from ..prompt import END_MARKER, build_prompt, extract_translation
+from ..errors import ModelError
+from ..prompt import END_MARKER, extract_translation
 from . import batching
-from .base import DecodeOptions, EngineStats
+from .base import DecodeOptions, EngineStats, PromptedTranslator
 from .batching import Row
 from .continuous import ContinuousDecoder, left_padded
 from .slots import SlotDecoder
@@ -24,7 +23,7 @@ from .slots import SlotDecoder
 log = logging.getLogger("gugugo_cli")
 
 
-class HFTranslator:
+class HFTranslator(PromptedTranslator):
     """Batched greedy/beam translation with per-row stopping at the end marker."""
 
     cache_key = ""
@@ -57,26 +56,10 @@ class HFTranslator:
     def eos_token_id(self) -> Optional[int]:
         return self.tokenizer.eos_token_id
 
-    def new_token_limit(self, text: str, source_tokens: int) -> int:
-        """New tokens allowed for one source text: in proportion to its length, never above the cap."""
-        limit = math.ceil(config.NEW_TOKENS_FACTOR * source_tokens) + config.NEW_TOKENS_EXTRA
-        return min(limit, self.options.max_new_tokens)
-
     @property
     def context(self) -> Optional[int]:
         """Positions the model can attend over (prompt + output)."""
         return getattr(self.model.config, "max_position_embeddings", None)
-
-    def _fitting_limit(self, prompt_ids: list[int], limit: int) -> int:
-        """The row's new-token limit within the model's context; a prompt that leaves no room is refused
-        (segmentation keeps segments far below this, so it means a bug or a hostile caller, not a long text)."""
-        if self.context is None:
-            return limit
-        room = self.context - len(prompt_ids)
-        if room < 1:
-            raise GugugoError(f"a segment of {len(prompt_ids)} prompt tokens does not fit the model's context "
-                              f"of {self.context} positions")
-        return min(limit, room)
 
     def variant(self, **changes) -> "HFTranslator":
         """The same model with other decoding options (e.g. repetition_penalty for a retry)."""
@@ -85,25 +68,12 @@ class HFTranslator:
         other.stats = self.stats
         return other
 
-    def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
-        texts = list(texts)
-        results: list[Optional[str]] = [None] * len(texts)
-        for i, out in self.translate_stream(texts, src, tgt):
-            results[i] = out
-        return results
-
     def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
         """(index, translation) as each row finishes; a text given several times is translated once."""
-        positions: dict[str, list[int]] = {}
-        for i, t in enumerate(texts):
-            positions.setdefault(t, []).append(i)
-        unique = list(positions)
+        unique, positions, prompt_ids, limits = self._requests(texts, src, tgt)
         if not unique:
             return
-        prompt_ids = self.tokenizer([build_prompt(t, src, tgt) for t in unique], add_special_tokens=False)["input_ids"]
-        source_lens = [len(ids) for ids in self.tokenizer(unique, add_special_tokens=False)["input_ids"]]
-        rows = [Row(i, ids, self._fitting_limit(ids, self.new_token_limit(text, n)))
-                for i, (text, ids, n) in enumerate(zip(unique, prompt_ids, source_lens))]
+        rows = [Row(i, ids, limit) for i, (ids, limit) in enumerate(zip(prompt_ids, limits))]
         # Longest first: similar lengths share a batch (little padding), and memory trouble shows early.
         rows.sort(key=lambda r: len(r.ids), reverse=True)
         for row, translation in self._decode(rows):

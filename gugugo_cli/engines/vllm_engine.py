@@ -12,13 +12,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
-import math
 from typing import Iterator, Optional, Sequence
 
-from .. import config
-from ..errors import GugugoError, ModelError, first_line
-from ..prompt import END_MARKER, build_prompt, extract_translation
-from .base import DecodeOptions, EngineStats
+from ..errors import ModelError, first_line
+from ..prompt import END_MARKER, extract_translation
+from .base import DecodeOptions, EngineStats, PromptedTranslator
 
 log = logging.getLogger("gugugo_cli")
 
@@ -54,7 +52,7 @@ def load_vllm(resolved) -> "VLLMTranslator":
     return translator
 
 
-class VLLMTranslator:
+class VLLMTranslator(PromptedTranslator):
     """Greedy translation with vLLM; `translate_stream` gives (index, translation) as requests finish."""
 
     cache_key = ""
@@ -79,49 +77,20 @@ class VLLMTranslator:
         except AttributeError:
             return None
 
-    def new_token_limit(self, text: str, source_tokens: int) -> int:
-        """As HFTranslator.new_token_limit: in proportion to the source's tokens, never above the cap."""
-        limit = math.ceil(config.NEW_TOKENS_FACTOR * source_tokens) + config.NEW_TOKENS_EXTRA
-        return min(limit, self.options.max_new_tokens)
-
     def variant(self, **changes) -> "VLLMTranslator":
         """The same loaded model with other decoding options (repetition_penalty for a guard's retry)."""
         other = VLLMTranslator(self.llm, self.model_id, dataclasses.replace(self.options, **changes))
         other.stats, other._ids, other.cache_key = self.stats, self._ids, self.cache_key
         return other
 
-    def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
-        texts = list(texts)
-        results: list[Optional[str]] = [None] * len(texts)
-        for i, out in self.translate_stream(texts, src, tgt):
-            results[i] = out
-        return results
-
     def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
-        positions: dict[str, list[int]] = {}
-        for i, t in enumerate(texts):
-            positions.setdefault(t, []).append(i)
-        unique = list(positions)
+        unique, positions, prompt_ids, limits = self._requests(texts, src, tgt)
         if not unique:
             return
-        prompt_ids = self.tokenizer([build_prompt(t, src, tgt) for t in unique], add_special_tokens=False)["input_ids"]
-        source_lens = [len(ids) for ids in self.tokenizer(unique, add_special_tokens=False)["input_ids"]]
-        limits = [self._fitting_limit(ids, self.new_token_limit(t, n))
-                  for t, ids, n in zip(unique, prompt_ids, source_lens)]
         for k, token_ids, reason in self._generate(prompt_ids, limits):
             translation = self._extract(unique[k], token_ids, reason, limits[k])
             for i in positions[unique[k]]:
                 yield i, translation
-
-    def _fitting_limit(self, prompt_ids: list[int], limit: int) -> int:
-        context = self.context
-        if context is None:
-            return limit
-        room = context - len(prompt_ids)
-        if room < 1:
-            raise GugugoError(f"a segment of {len(prompt_ids)} prompt tokens does not fit the model's context "
-                              f"of {context} positions")
-        return min(limit, room)
 
     def _params(self, max_tokens: int):
         from vllm import SamplingParams
