@@ -112,8 +112,10 @@ class GuardedTranslator(StreamingTranslator):
         texts = list(texts)
         self.suspects = []
         failed: dict[int, tuple[str, str]] = {}  # index -> (output, reason)
+        capped = getattr(self.inner, "capped_sources", None)
+        capped = capped if isinstance(capped, set) else set()
         for i, output in translate_stream(self.inner, texts, src, tgt):
-            reason = check(texts[i], output, src, tgt)
+            reason = check(texts[i], output, src, tgt, capped=texts[i] in capped)
             if reason is None:
                 yield i, output
             else:

@@ -166,8 +166,9 @@ class ProtectingTranslator(StreamingTranslator):
         self.protect = protect
         self.cache_key = getattr(inner, "cache_key", "")
         self.fallbacks = 0
+        self.capped_sources: set[str] = set()  # sources (unmasked) whose translation hit its token limit
 
-    _OWN = ("inner", "glossary", "protect", "cache_key", "fallbacks")
+    _OWN = ("inner", "glossary", "protect", "cache_key", "fallbacks", "capped_sources")
 
     def __getattr__(self, name):
         # everything else (stats, model, tokenizer, options...) is the wrapped translator's
@@ -207,8 +208,11 @@ class ProtectingTranslator(StreamingTranslator):
                 send.append(m.text)
                 owners.append(i)
         if send:
+            inner_capped = getattr(self.inner, "capped_sources", None)
             for j, output in translate_stream(self.inner, send, src, tgt):
                 i = owners[j]
+                if isinstance(inner_capped, set) and send[j] in inner_capped:
+                    self.capped_sources.add(texts[i])
                 if masked[i] is None:
                     yield i, output
                     continue

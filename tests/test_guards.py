@@ -129,3 +129,15 @@ def test_cli_guard_report_lists_what_stayed_suspect(tmp_path):
     assert [(r["file"], r["segment"], r["source"]) for r in rows] == [(str(path), i, s) for i, s in enumerate(en)]
     assert all("target language" in r["reason"] and not r["repaired"] for r in rows)
     assert "3 segments looked wrong: 0 repaired" in result.stderr
+
+
+def test_a_translation_that_stops_at_its_token_limit_is_caught_through_protection(tiny_model_dir):
+    from gugugo_cli import load_translator
+
+    # random weights never write the end marker: every row stops at its limit, URL masked or not
+    guarded = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", max_new_tokens=6, guard=True)
+    texts = ["Hello there.", "See https://example.com/a for more."]
+    guarded.translate_batch(texts, "en", "ko")
+    reasons = {s.source: s.reason for s in guarded.suspects}
+    assert set(reasons) == set(texts)
+    assert all("token limit" in r for r in reasons.values())

@@ -78,8 +78,11 @@ class EngineStats:
     capped_examples: list[str] = field(default_factory=list)  # the first few of their sources
     observer: Optional[object] = None
 
+    capped_sources: set = field(default_factory=set)  # every source whose translation hit its limit
+
     def note_capped(self, source: str, keep: int = 3) -> None:
         self.capped += 1
+        self.capped_sources.add(source)
         if len(self.capped_examples) < keep:
             self.capped_examples.append(source)
 

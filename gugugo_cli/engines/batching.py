@@ -16,6 +16,7 @@ class Row:
     ids: list[int]  # prompt tokens
     max_new: int  # new tokens this row may take
     generated: list[int] = field(default_factory=list)
+    text: str = ""  # the source text (for reports)
 
     @property
     def to_come(self) -> int:

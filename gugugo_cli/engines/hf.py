@@ -48,6 +48,11 @@ class HFTranslator(PromptedTranslator):
         self.stats = EngineStats()
 
     @property
+    def capped_sources(self) -> set:
+        """Sources whose translation reached its new-token limit without the end marker."""
+        return self.stats.capped_sources
+
+    @property
     def capped(self) -> int:
         """Translations that reached their new-token limit without an end marker (likely cut or repetitive)."""
         return self.stats.capped
@@ -73,7 +78,7 @@ class HFTranslator(PromptedTranslator):
         unique, positions, prompt_ids, limits = self._requests(texts, src, tgt)
         if not unique:
             return
-        rows = [Row(i, ids, limit) for i, (ids, limit) in enumerate(zip(prompt_ids, limits))]
+        rows = [Row(i, ids, limit, text=text) for i, (text, ids, limit) in enumerate(zip(unique, prompt_ids, limits))]
         # Longest first: similar lengths share a batch (little padding), and memory trouble shows early.
         rows.sort(key=lambda r: len(r.ids), reverse=True)
         for row, translation in self._decode(rows):
@@ -181,7 +186,7 @@ class HFTranslator(PromptedTranslator):
             ids = ids[: ids.index(eos)]
         text, finished = extract_translation(self.tokenizer.decode(ids, skip_special_tokens=True))
         if not finished and not ended_by_eos and len(ids) >= row.max_new:
-            self.stats.note_capped(self._source_of(row))
+            self.stats.note_capped(row.text or self._source_of(row))
             log.debug("a translation reached its limit of %d new tokens: %r", row.max_new, self._source_of(row))
         return text
 

@@ -66,6 +66,11 @@ class VLLMTranslator(PromptedTranslator):
         self._ids = itertools.count()
 
     @property
+    def capped_sources(self) -> set:
+        """Sources whose translation reached its new-token limit without the end marker."""
+        return self.stats.capped_sources
+
+    @property
     def capped(self) -> int:
         return self.stats.capped
 
