@@ -320,3 +320,18 @@ def test_list_fields_of_first_rows(tmp_path):
     found = list_fields(src)
     assert list(found) == ["instruction", "output", "meta.title", "messages[*].role", "messages[*].content"]
     assert found["instruction"] == (2, "Say hello. Then wave.")
+
+
+def test_rows_whose_translation_stops_at_the_token_limit_fail_without_guards(tmp_path, tiny_model_dir):
+    from gugugo_cli import load_translator
+
+    src = tmp_path / "data.jsonl"
+    write_jsonl(src, [{"q": "Hello there."}, {"q": "1 2 3"}])
+    # random weights never finish a translation: the engine reports each row as stopped at its limit
+    tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", max_new_tokens=6)
+    summary = translate_dataset(src, ["q"], "ko", tr)
+    out = [json.loads(l) for l in (tmp_path / "data.ko.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert out == [{"q": "Hello there."}, {"q": "1 2 3"}]  # kept as it was
+    assert summary.rows_failed == 1
+    failed = json.loads((tmp_path / "data.ko.failed.jsonl").read_text(encoding="utf-8"))
+    assert failed["row"] == 0 and "token limit" in failed["reason"]

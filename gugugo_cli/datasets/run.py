@@ -276,6 +276,8 @@ def _translate(remaining, tgt, get_translator, state, translator_key, cache, sum
 
     capped_before = stats.capped if stats else 0
     try:
+        # without guards, a translation the engine reports as stopped at its token limit fails its row
+        capped = getattr(translator, "capped_sources", None)
         for s, texts in pool.by_source(remaining).items():
             reported: dict[int, str] = {}
             seen = 0
@@ -289,6 +291,8 @@ def _translate(remaining, tgt, get_translator, state, translator_key, cache, sum
                         if not getattr(suspect, "repaired", False):
                             reported[suspect.index] = suspect.reason
                     seen = len(suspects)
+                if i not in reported and suspects is None and isinstance(capped, set) and texts[i] in capped:
+                    reported[i] = "the translation stopped at its token limit without finishing"
                 if i in reported:
                     bad[key] = reported[i]
                     progress.advance(segments=1)
