@@ -277,3 +277,26 @@ def test_a_safe_lxml_is_required():
     bound = re.search(r'"lxml>=(\d+)', pyproject)
     assert bound and int(bound.group(1)) >= 5  # 5.0: no external entities by default (LP#1742885)
     assert int(lxml.__version__.split(".")[0]) >= 5
+
+
+def test_every_zip_format_checks_its_package_against_the_limits_it_is_given(tmp_path):
+    import io
+    import zipfile
+
+    from gugugo_cli.formats import FormatOptions, read_document
+    from gugugo_cli.safety import Limits
+
+    # a small, valid-looking package of each kind, unpacking to ~200 KiB: within the default limits,
+    # over a limit of 64 KiB, whichever format reads it
+    for suffix in (".docx", ".xlsx", ".pptx", ".hwpx", ".epub"):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("mimetype", "application/octet-stream")
+            z.writestr("filler.bin", b"x" * 200_000)
+        small = Limits(max_input=64 * 1024)
+        with pytest.raises(InputError, match="more than 64 KiB"):
+            read_document(f"f{suffix}", buf.getvalue(), limits=small)
+        with pytest.raises(InputError, match="more than 64 KiB"):
+            from gugugo_cli.formats import _format_class
+
+            _format_class(suffix)(buf.getvalue(), f"f{suffix}", FormatOptions(limits=small))

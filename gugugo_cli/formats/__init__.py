@@ -7,6 +7,7 @@ Every format class is built as `Class(data: bytes, name: str, options: FormatOpt
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -37,17 +38,6 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".hwpx": ("hwpx", "HwpxDocument"),
 }
 
-# zip-based formats: extension -> what the package is called in messages. Each is checked by
-# formats/package.py (sizes, compression ratio, bounded reads, no DOCTYPE) before its class sees it.
-ZIP_BASED: dict[str, str] = {
-    ".docx": "Word document",
-    ".epub": "EPUB book",
-    ".xlsx": "Excel workbook",
-    ".pptx": "PowerPoint presentation",
-    ".hwpx": "HWPX document",
-}
-
-
 def supported(path: str | Path) -> bool:
     return Path(path).suffix.lower() in FORMATS
 
@@ -72,9 +62,6 @@ def read_document(path: str | Path, data: bytes | None = None, options: FormatOp
         suffix = ".txt"
     if data is None:
         data = read_file(p, limits)
-    if suffix in ZIP_BASED:
-        from .package import check_package, is_zip
-
-        if is_zip(data):  # anything else: the format's class says what the file is instead
-            check_package(data, str(path), limits, ZIP_BASED[suffix])
-    return _format_class(suffix)(data, str(path), options or FormatOptions())
+    # a zip-based format's class checks its package against options.limits before parsing it
+    options = replace(options or FormatOptions(), limits=limits)
+    return _format_class(suffix)(data, str(path), options)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
+from ..safety import Limits
+
 
 @dataclass(frozen=True)
 class FormatOptions:
@@ -19,6 +21,7 @@ class FormatOptions:
     line_width: Optional[int] = None  # subtitle line limit in display columns; None: by target language
     bilingual: bool = False  # subtitles: translation above the original
     merge: bool = True  # subtitles: translate a sentence that runs over several cues as one
+    limits: Limits = Limits()  # zip packages: checked against these before they are parsed (--max-input-size)
 
 
 class Document(Protocol):

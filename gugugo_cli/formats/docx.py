@@ -75,7 +75,7 @@ def _own_texts(p) -> list:
 class DocxDocument:
     def __init__(self, data: bytes, name: str, options: FormatOptions):
         self.options = options
-        self.document = _open(data, name)
+        self.document = _open(data, name, options.limits)
         self._reserialize = []  # (part, root) for parts python-docx keeps as bytes
         self.paragraphs: list[_Paragraph] = []
         from docx.opc.part import XmlPart
@@ -114,7 +114,7 @@ class DocxDocument:
         return out.getvalue()
 
 
-def _open(data: bytes, name: str):
+def _open(data: bytes, name: str, limits):
     """python-docx Document, or an InputError saying what the file is instead."""
     if not data:
         raise InputError(name, "empty file, not a Word document")
@@ -124,6 +124,9 @@ def _open(data: bytes, name: str):
         raise InputError(name, "old binary Word format (.doc): save it as .docx first")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise InputError(name, "not a Word document (not a zip package)")
+    from .package import check_package
+
+    check_package(data, name, limits, "Word document")
     import docx
 
     try:

@@ -63,16 +63,12 @@ def _parse_xml(data: bytes, name: str, member: str):
         raise InputError(name, f"damaged EPUB: {member} is not well-formed XML ({str(e)[:100]})") from None
 
 
-def _check(data: bytes, name: str) -> None:
-    try:
-        from ..safety import Limits
-        from .package import check_package
-    except ImportError:  # pragma: no cover - the package checks are part of the tool
-        check_package = None
+def _check(data: bytes, name: str, limits) -> None:
+    from .package import check_package
+
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise InputError(name, "not an EPUB book (not a zip package)")
-    if check_package is not None:
-        check_package(data, name, Limits(), "EPUB book", xml_suffixes=(".xml", ".opf"))
+    check_package(data, name, limits, "EPUB book", xml_suffixes=(".xml", ".opf"))
 
 
 class EpubDocument:
@@ -80,7 +76,7 @@ class EpubDocument:
         self.options, self.name, self.data = options, name, data
         if not data:
             raise InputError(name, "empty file, not an EPUB book")
-        _check(data, name)
+        _check(data, name, options.limits)
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             self._read()

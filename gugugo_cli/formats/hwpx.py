@@ -91,7 +91,7 @@ class HwpxDocument(XmlZipDocument):
 
     def __init__(self, data: bytes, name: str, options: FormatOptions):
         zip_file = open_package(data, name, self.kind, "old binary Hangul format (.hwp): save it as .hwpx first",
-                                xml_suffixes=(".xml", ".hpf", ".rels"))
+                                xml_suffixes=(".xml", ".hpf", ".rels"), limits=options.limits)
         super().__init__(data, name, zip_file)
         self.options = options
         names = self.zip.namelist()

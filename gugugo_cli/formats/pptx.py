@@ -56,7 +56,8 @@ class PptxDocument(XmlZipDocument):
     kind = "PowerPoint presentation"
 
     def __init__(self, data: bytes, name: str, options: FormatOptions):
-        zip_file = open_package(data, name, self.kind, "old binary PowerPoint format (.ppt): save it as .pptx first")
+        zip_file = open_package(data, name, self.kind, "old binary PowerPoint format (.ppt): save it as .pptx first",
+                                limits=options.limits)
         super().__init__(data, name, zip_file)
         self.options = options
         types = content_types(self.zip, name, self.kind)

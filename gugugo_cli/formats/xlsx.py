@@ -38,7 +38,8 @@ class XlsxDocument(XmlZipDocument):
     kind = "Excel workbook"
 
     def __init__(self, data: bytes, name: str, options: FormatOptions):
-        zip_file = open_package(data, name, self.kind, "old binary Excel format (.xls): save it as .xlsx first")
+        zip_file = open_package(data, name, self.kind, "old binary Excel format (.xls): save it as .xlsx first",
+                                limits=options.limits)
         super().__init__(data, name, zip_file)
         self.options = options
         types = content_types(self.zip, name, self.kind)

@@ -50,7 +50,7 @@ def parse_part(data: bytes, name: str, member: str, kind: str):
 
 
 def open_package(data: bytes, name: str, kind: str, old_format: Optional[str] = None,
-                 xml_suffixes: tuple[str, ...] = (".xml", ".rels")) -> zipfile.ZipFile:
+                 xml_suffixes: tuple[str, ...] = (".xml", ".rels"), limits=None) -> zipfile.ZipFile:
     """The checked zip package, or an InputError saying in one line what the file is instead."""
     if not data:
         raise InputError(name, f"empty file, not a {kind}")
@@ -63,7 +63,7 @@ def open_package(data: bytes, name: str, kind: str, old_format: Optional[str] = 
     from ..safety import Limits
     from .package import check_package
 
-    check_package(data, name, Limits(), kind, xml_suffixes=xml_suffixes)
+    check_package(data, name, limits or Limits(), kind, xml_suffixes=xml_suffixes)
     try:
         return zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as e:
