@@ -25,6 +25,7 @@ from urllib.parse import unquote
 from ..errors import InputError
 from .base import FormatOptions
 from .html import HtmlText, decode_html, encode_html
+from .xmlzip import parser, write_package
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +48,11 @@ class _Member:
     opf: bool = False
 
 
-def _xml_parser():
-    from lxml import etree
-
-    return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, dtd_validation=False,
-                           huge_tree=False)
-
-
 def _parse_xml(data: bytes, name: str, member: str):
     from lxml import etree
 
     try:
-        return etree.fromstring(data, _xml_parser())
+        return etree.fromstring(data, parser())
     except etree.XMLSyntaxError as e:
         raise InputError(name, f"damaged EPUB: {member} is not well-formed XML ({str(e)[:100]})") from None
 
@@ -175,27 +169,4 @@ class EpubDocument:
             new[member.name] = data
         if not new:
             return self.data
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w") as target:
-            stored = zipfile.ZipInfo("mimetype", self._date("mimetype"))
-            stored.compress_type = zipfile.ZIP_STORED
-            target.writestr(stored, MIMETYPE)
-            for info in self.zip.infolist():
-                if info.filename == "mimetype":
-                    continue
-                copy = zipfile.ZipInfo(info.filename, info.date_time)
-                copy.compress_type = info.compress_type
-                copy.external_attr = info.external_attr
-                copy.create_system = info.create_system
-                copy.comment = info.comment
-                if info.is_dir():
-                    target.writestr(copy, b"")
-                else:
-                    target.writestr(copy, new.get(info.filename) or self.zip.read(info))
-        return out.getvalue()
-
-    def _date(self, member: str):
-        try:
-            return self.zip.getinfo(member).date_time
-        except KeyError:
-            return (1980, 1, 1, 0, 0, 0)
+        return write_package(self.zip, new, MIMETYPE)

@@ -174,7 +174,8 @@ def serialize(root, original: bytes) -> bytes:
 
 
 def write_package(z: zipfile.ZipFile, new: dict[str, bytes], mimetype: Optional[bytes] = None) -> bytes:
-    """The package again with the members in `new` replaced: same members, order, dates and methods."""
+    """The package again with the members in `new` replaced: same members, order, dates and methods; with a
+    `mimetype` (.epub, .hwpx), that member first and stored with it. Also writes .epub books back."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         if mimetype is not None:
