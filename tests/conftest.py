@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.register_assert_rewrite("package_helpers")  # its checks fail with the values compared
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 ECHO_MODEL = HERE / "models" / "echo"

@@ -6,10 +6,10 @@ import pytest
 from lxml import etree
 
 from conftest import DATA, IdentityTranslator, MarkTranslator
-from gugugo_cli.api import translate_documents
 from gugugo_cli.errors import InputError
 from gugugo_cli.formats import FormatOptions, read_document
 from gugugo_cli.formats.epub import EpubDocument
+from package_helpers import SAFE, assert_mimetype_first, changed_members, contents, translate_package, zipped
 
 WASTELAND = DATA / "realworld" / "epub3-samples_wasteland.epub"
 OPF = "{http://www.idpf.org/2007/opf}"
@@ -17,16 +17,10 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 NCX = "{http://www.daisy.org/z3986/2005/ncx/}"
 MARK = re.compile(r"«[^«»]*»")
-SAFE = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
 
 
 def translate_bytes(data: bytes, translator, tgt="ko") -> bytes:
-    return translate_documents([EpubDocument(data, "book.epub", FormatOptions(tgt=tgt))], tgt, "auto", translator)[0]
-
-
-def members(data: bytes) -> dict:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return {i.filename: (z.read(i), i.compress_type, i.date_time) for i in z.infolist()}
+    return translate_package(EpubDocument, "book.epub", data, translator, tgt)
 
 
 def build_epub2() -> bytes:
@@ -94,19 +88,13 @@ def visible(el, out=None) -> str:
 def test_marking_reaches_every_text_and_the_package_stays_valid(book):
     data = BOOKS[book]
     out = translate_bytes(data, MarkTranslator())
-    before, after = members(data), members(out)
-    with zipfile.ZipFile(io.BytesIO(out)) as z:
-        first = z.infolist()[0]
-        assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
-        assert z.read("mimetype") == b"application/epub+zip" and z.testzip() is None
-        assert out[30:38] == b"mimetype" and out[38:58] == b"application/epub+zip"  # readable at a fixed offset
-    assert list(after) == list(before)  # same members, same order
-    changed = {n for n in before if after[n][0] != before[n][0]}
-    for name in before:
-        assert after[name][1:] == before[name][1:], name  # compression method and date kept
+    assert_mimetype_first(out, b"application/epub+zip")
+    assert out[30:38] == b"mimetype" and out[38:58] == b"application/epub+zip"  # readable at a fixed offset
+    changed = changed_members(data, out)  # same members, same order, compression methods and dates
     assert all(n.endswith((".xhtml", ".ncx", ".opf")) for n in changed) and changed
+    before, after = contents(data), contents(out)
     for name in changed:
-        old, new = etree.fromstring(before[name][0], SAFE), etree.fromstring(after[name][0], SAFE)
+        old, new = etree.fromstring(before[name], SAFE), etree.fromstring(after[name], SAFE)
         assert [e.tag for e in new.iter()] == [e.tag for e in old.iter()], name
         if name.endswith(".xhtml"):
             assert new.get("{http://www.w3.org/XML/1998/namespace}lang", new.get("lang")) == "ko"
@@ -128,14 +116,14 @@ def test_marking_reaches_every_text_and_the_package_stays_valid(book):
 
 
 def test_epub2_details():
-    out = members(translate_bytes(BOOKS["epub2"], MarkTranslator()))
-    chapter = out["OEBPS/chapter 1.xhtml"][0].decode()
+    out = contents(translate_bytes(BOOKS["epub2"], MarkTranslator()))
+    chapter = out["OEBPS/chapter 1.xhtml"].decode()
     assert '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.1//EN"' in chapter
     assert '<html lang="ko" xml:lang="ko" xmlns="http://www.w3.org/1999/xhtml">' in chapter
     assert '<p>«It was a <em>dark</em> night &amp; the <a href="#n1">rain</a> fell.»</p>' in chapter
     assert "<!-- editor note -->" in chapter and "<code>rm -rf</code>" in chapter
-    assert out["OEBPS/font.otf"][0] == bytes(range(256)) * 4
-    assert "<navLabel><text>«Chapter One»</text></navLabel>" in out["OEBPS/toc.ncx"][0].decode()
+    assert out["OEBPS/font.otf"] == bytes(range(256)) * 4
+    assert "<navLabel><text>«Chapter One»</text></navLabel>" in out["OEBPS/toc.ncx"].decode()
 
 
 def test_registered_and_bad_books_refused_in_one_line(tmp_path):
@@ -143,14 +131,7 @@ def test_registered_and_bad_books_refused_in_one_line(tmp_path):
     path.write_bytes(BOOKS["epub2"])
     assert "Chapter One" in read_document(path).texts()
 
-    def zipped(entries):
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, content in entries.items():
-                z.writestr(name, content)
-        return out.getvalue()
-
-    container = members(BOOKS["epub2"])["META-INF/container.xml"][0]
+    container = contents(BOOKS["epub2"])["META-INF/container.xml"]
     bad = {
         "empty": b"",
         "not a zip": b"This is plain text, not a book.",

@@ -1,4 +1,3 @@
-import io
 import re
 import zipfile
 
@@ -6,25 +5,20 @@ import pytest
 from lxml import etree
 
 from conftest import DATA, IdentityTranslator, MarkTranslator
-from gugugo_cli.api import translate_documents
 from gugugo_cli.errors import InputError
 from gugugo_cli.formats import FormatOptions, read_document
 from gugugo_cli.formats.hwpx import HwpxDocument
+from package_helpers import (SAFE, assert_mimetype_first, assert_refused_in_one_line, changed_members, contents,
+                             translate_package, zipped)
 
 HP = "{http://www.hancom.co.kr/hwpml/2011/paragraph}"
-SAFE = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
 HANGUL = re.compile(r"[가-힣]")
 MARK = re.compile(r"«[^«»]*»")
 REAL = {p.name: p.read_bytes() for p in sorted((DATA / "realworld").glob("hwpxlib_*.hwpx"))}
 
 
 def translate_bytes(data: bytes, translator, tgt="en") -> bytes:
-    return translate_documents([HwpxDocument(data, "doc.hwpx", FormatOptions(tgt=tgt))], tgt, "auto", translator)[0]
-
-
-def members(data: bytes) -> dict:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return {i.filename: (z.read(i), i.compress_type, i.date_time) for i in z.infolist()}
+    return translate_package(HwpxDocument, "doc.hwpx", data, translator, tgt)
 
 
 def pieces(p) -> list:
@@ -50,7 +44,7 @@ def pieces(p) -> list:
 def paragraphs(data: bytes) -> dict:
     """section part -> [(paragraph pieces, has its line layout)] for every hp:p, nested ones included."""
     found = {}
-    for name, (content, _, _) in members(data).items():
+    for name, content in contents(data).items():
         if re.match(r"Contents/section\d+\.xml$", name):
             root = etree.fromstring(content, SAFE)
             found[name] = [(pieces(p), p.find(f"{HP}linesegarray") is not None) for p in root.iter(f"{HP}p")]
@@ -66,19 +60,13 @@ def test_identity_gives_back_the_same_bytes(name):
 def test_marking_reaches_every_paragraph_and_keeps_the_package(name):
     data = REAL[name]
     out = translate_bytes(data, MarkTranslator())
-    before, after = members(data), members(out)
-    assert list(after) == list(before)  # same members, same order
-    for member in before:
-        assert after[member][1:] == before[member][1:], member  # compression method and date kept
-    changed = {n for n in before if after[n][0] != before[n][0]}
+    changed = changed_members(data, out)  # same members, same order, compression methods and dates
     assert changed and all(re.match(r"Contents/section\d+\.xml$", n) for n in changed)
-    with zipfile.ZipFile(io.BytesIO(out)) as z:
-        first = z.infolist()[0]
-        assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
-        assert z.read("mimetype") == b"application/hwp+zip" and z.testzip() is None
+    assert_mimetype_first(out, b"application/hwp+zip")
+    before, after = contents(data), contents(out)
     for member in changed:  # the part's own declaration, then well-formed XML with the same elements but layouts
-        assert after[member][0].startswith(b'<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>')
-        old, new = etree.fromstring(before[member][0], SAFE), etree.fromstring(after[member][0], SAFE)
+        assert after[member].startswith(b'<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>')
+        old, new = etree.fromstring(before[member], SAFE), etree.fromstring(after[member], SAFE)
         assert [e.tag for e in new.iter() if "lineseg" not in e.tag] == \
                [e.tag for e in old.iter() if "lineseg" not in e.tag]
     seen = 0
@@ -113,15 +101,15 @@ def test_places_a_reader_sees():
     assert "«오각형이 아니에요»" in boxes and "«2번째 사각형»" in boxes  # text boxes inside a paragraph
     notice = translate_bytes(REAL["hwpxlib_notice-20230413.hwpx"], MarkTranslator())
     # a paragraph whose words are split over runs is translated whole, into its first run
-    section = members(notice)["Contents/section0.xml"][0].decode()
+    section = contents(notice)["Contents/section0.xml"].decode()
     assert "«  「서울특별시 강남구 공무직 관리 규정」을 개정함에 있어" not in section
     assert "  «「서울특별시 강남구 공무직 관리 규정」을 개정함에 있어 그 입법취지와 주요내용을 구민에게 알려 의견을 구하고자" \
            "「서울특별시 강남구 법제 사무처리 규칙」에 따라 다음과 같이 입법예고합니다.»" in texts_of(notice)
 
 
 def test_change_tracking_deleted_text_kept():
-    out = members(translate_bytes(REAL["hwpxlib_ChangeTrack.hwpx"], MarkTranslator()))
-    section = out["Contents/section0.xml"][0].decode()
+    out = contents(translate_bytes(REAL["hwpxlib_ChangeTrack.hwpx"], MarkTranslator()))
+    section = out["Contents/section0.xml"].decode()
     assert re.search(r'<hp:t>«변경» <hp:deleteBegin Id="2" TcId="2"/> 추적<hp:deleteEnd [^>]*/><hp:tab [^>]*/>'
                      r'<hp:insertBegin [^>]*/>«인간은»<hp:insertEnd [^>]*/></hp:t>', section), section[:3000]
 
@@ -132,14 +120,7 @@ def test_registered_and_bad_documents_refused_in_one_line(tmp_path):
     path.write_bytes(good)
     assert "C반 기말고사" in read_document(path).texts()
 
-    def zipped(entries):
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, content in entries.items():
-                z.writestr(name, content)
-        return out.getvalue()
-
-    parts = {n: v[0] for n, v in members(good).items()}
+    parts = contents(good)
     bad = {
         "empty": b"",
         "not a zip": "한글 문서가 아닙니다".encode(),
@@ -158,18 +139,12 @@ def test_registered_and_bad_documents_refused_in_one_line(tmp_path):
         "broken xml": zipped({**parts, "Contents/section0.xml": "<hs:sec><hp:p>"}),
         "bomb": zipped({**parts, "Contents/section0.xml": b"<hs:sec>" + b" " * (20 << 20)}),
     }
-    for what, data in bad.items():
-        p = tmp_path / "bad.hwpx"
-        p.write_bytes(data)
-        with pytest.raises(InputError) as e:
-            read_document(p)
-        message = str(e.value)
-        assert "\n" not in message and message.startswith(str(p)), (what, message)
+    assert_refused_in_one_line(tmp_path, ".hwpx", bad)
     assert ".hwp)" in str(pytest.raises(InputError, HwpxDocument, bad["old hwp"], "b.hwpx", FormatOptions()).value)
 
 
 def test_footnotes_and_endnotes_are_paragraphs_of_their_own():
-    parts = {n: v[0] for n, v in members(REAL["hwpxlib_HeaderFooter.hwpx"]).items()}
+    parts = contents(REAL["hwpxlib_HeaderFooter.hwpx"])
     section = parts["Contents/section0.xml"].decode()
     note = ('<hp:run charPrIDRef="0"><hp:t>본문 문장입니다.</hp:t><hp:ctrl><hp:{kind} number="1" instId="1">'
             '<hp:subList id="" textDirection="HORIZONTAL" lineWrap="BREAK" vertAlign="TOP"><hp:p id="0" '
@@ -181,13 +156,10 @@ def test_footnotes_and_endnotes_are_paragraphs_of_their_own():
     section = section.replace(marker, marker + note.format(kind="footNote", text="각주 내용입니다.")
                               + note.format(kind="endNote", text="미주 내용입니다."), 1)
     parts["Contents/section0.xml"] = section.encode()
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, "w") as z:
-        for name, content in parts.items():
-            z.writestr(zipfile.ZipInfo(name), content)
-    doc = HwpxDocument(data.getvalue(), "notes.hwpx", FormatOptions(tgt="en"))
+    data = zipped(parts, zipfile.ZIP_STORED)
+    doc = HwpxDocument(data, "notes.hwpx", FormatOptions(tgt="en"))
     assert "각주 내용입니다." in doc.texts() and "미주 내용입니다." in doc.texts()
-    texts = texts_of(translate_bytes(data.getvalue(), MarkTranslator()))
+    texts = texts_of(translate_bytes(data, MarkTranslator()))
     assert "«각주 내용입니다.»" in texts and "«미주 내용입니다.»" in texts
     outer = next(t for t in texts if t.startswith("«꼬리말"))  # the paragraph holding the notes, without them
     assert "각주" not in outer and "미주" not in outer and not HANGUL.search(MARK.sub("", outer))

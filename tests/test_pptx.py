@@ -1,32 +1,26 @@
 import io
 import re
-import zipfile
 
 import pytest
 from lxml import etree
 
 from conftest import DATA, IdentityTranslator, MarkTranslator
-from gugugo_cli.api import translate_documents
 from gugugo_cli.errors import InputError
 from gugugo_cli.formats import FormatOptions, read_document
 from gugugo_cli.formats.pptx import PptxDocument
+from package_helpers import (SAFE, assert_refused_in_one_line, changed_members, contents,
+                             members, translate_package, zipped)
 
 pptx = pytest.importorskip("pptx")
 
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 MARK = re.compile(r"\s*«[^«»]*»\s*")
 LETTER = re.compile(r"[^\W\d_]")
-SAFE = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
 REAL = sorted((DATA / "realworld").glob("python-pptx_*.pptx"))
 
 
 def translate_bytes(data: bytes, translator, tgt="ko") -> bytes:
-    return translate_documents([PptxDocument(data, "deck.pptx", FormatOptions(tgt=tgt))], tgt, "auto", translator)[0]
-
-
-def members(data: bytes) -> dict:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return {i.filename: (z.read(i), i.compress_type, i.date_time) for i in z.infolist()}
+    return translate_package(PptxDocument, "deck.pptx", data, translator, tgt)
 
 
 def build_deck() -> bytes:
@@ -128,11 +122,7 @@ def run_texts(frame):
 def test_marking_reaches_every_visible_text(deck):
     data = DECKS[deck]
     out = translate_bytes(data, MarkTranslator())
-    before, after = members(data), members(out)
-    assert list(after) == list(before)
-    for name in before:
-        assert after[name][1:] == before[name][1:], name
-    changed = {n for n in before if after[n][0] != before[n][0]}
+    changed = changed_members(data, out)
     assert all(re.match(r"ppt/(slides|notesSlides|charts|diagrams|slideMasters)/[^/]+\.xml$", n) for n in changed)
     old, new = pptx.Presentation(io.BytesIO(data)), pptx.Presentation(io.BytesIO(out))
     seen = 0
@@ -165,27 +155,27 @@ def test_built_deck_details():
     assert chart.chart_title.text_frame.text == "«Revenue by region»"
     assert list(chart.plots[0].categories) == ["East", "West"]  # the embedded workbook's cells: left alone
     assert chart.series[0].name == "Sales"
-    slide_xml = members(out)["ppt/slides/slide2.xml"][0].decode()
+    before, after = members(data), members(out)
+    slide_xml = after["ppt/slides/slide2.xml"][0].decode()
     # the slide number stays a field, after the translated text
     assert '<a:r><a:t>«Page» </a:t></a:r><a:fld id="{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}" type="slidenum">' \
            '<a:t>2</a:t></a:fld>' in slide_xml
-    master = members(out)["ppt/slideMasters/slideMaster1.xml"][0].decode()
+    master = after["ppt/slideMasters/slideMaster1.xml"][0].decode()
     assert "«Company confidential»" in master
     assert "Click to edit Master title style" in master  # a placeholder's prompt, not content
-    assert not any(n.startswith("ppt/slideLayouts/") and members(out)[n][0] != members(data)[n][0]
-                   for n in members(data))
-    assert members(out)["ppt/embeddings/Microsoft_Excel_Sheet1.xlsx"] == members(data)[
-        "ppt/embeddings/Microsoft_Excel_Sheet1.xlsx"]
+    assert not any(n.startswith("ppt/slideLayouts/") and after[n][0] != before[n][0] for n in before)
+    embedded = "ppt/embeddings/Microsoft_Excel_Sheet1.xlsx"
+    assert after[embedded] == before[embedded]
 
 
 def test_smartart_data_and_drawing_translated_alike():
     data = (DATA / "realworld" / "python-pptx_shp-shapes.pptx").read_bytes()
-    out = members(translate_bytes(data, MarkTranslator()))
+    out = contents(translate_bytes(data, MarkTranslator()))
     for part in ("ppt/diagrams/data1.xml", "ppt/diagrams/drawing1.xml"):
         texts = ["".join(t.text or "" for t in p.iter(f"{A}t"))
-                 for p in etree.fromstring(out[part][0], SAFE).iter(f"{A}p")]
+                 for p in etree.fromstring(out[part], SAFE).iter(f"{A}p")]
         assert " «Smart Art»" in texts, part
-    chart = etree.fromstring(out["ppt/charts/chart1.xml"][0], SAFE)
+    chart = etree.fromstring(out["ppt/charts/chart1.xml"], SAFE)
     assert "«shapes[4]»" in "".join(chart.itertext())  # the chart's title
 
 
@@ -194,14 +184,7 @@ def test_registered_and_bad_decks_refused_in_one_line(tmp_path):
     path.write_bytes(DECKS["built"])
     assert "Annual review" in read_document(path).texts()
 
-    def zipped(entries):
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, content in entries.items():
-                z.writestr(name, content)
-        return out.getvalue()
-
-    parts = {n: v[0] for n, v in members(DECKS["built"]).items()}
+    parts = contents(DECKS["built"])
     bad = {
         "empty": b"",
         "not a zip": b"Slide 1: hello\n",
@@ -216,18 +199,12 @@ def test_registered_and_bad_decks_refused_in_one_line(tmp_path):
         "broken xml": zipped({**parts, "ppt/slides/slide1.xml": "<p:sld><a:p>"}),
         "bomb": zipped({**parts, "ppt/slides/slide1.xml": b"<p:sld>" + b" " * (20 << 20)}),
     }
-    for what, data in bad.items():
-        p = tmp_path / "bad.pptx"
-        p.write_bytes(data)
-        with pytest.raises(InputError) as e:
-            read_document(p)
-        message = str(e.value)
-        assert "\n" not in message and message.startswith(str(p)), (what, message)
+    assert_refused_in_one_line(tmp_path, ".pptx", bad)
     assert ".ppt" in str(pytest.raises(InputError, PptxDocument, bad["old ppt"], "b.pptx", FormatOptions()).value)
 
 
 def test_comments_old_and_modern():
-    parts = {n: v[0] for n, v in members(DECKS["built"]).items()}
+    parts = contents(DECKS["built"])
     parts["ppt/comments/comment1.xml"] = (
         b'<p:cmLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cm authorId="0" '
         b'dt="2024-01-01T10:00:00.000" idx="1"><p:pos x="10" y="10"/><p:text>Please check the figures.</p:text>'
@@ -241,10 +218,6 @@ def test_comments_old_and_modern():
         b"</Types>", b'<Override PartName="/ppt/comments/comment1.xml" ContentType="application/vnd.openxmlformats-'
                      b'officedocument.presentationml.comments+xml"/><Override PartName="/ppt/comments/modernComment_1'
                      b'.xml" ContentType="application/vnd.ms-powerpoint.comments+xml"/></Types>')
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, content in parts.items():
-            z.writestr(name, content)
-    out = members(translate_bytes(data.getvalue(), MarkTranslator()))
-    assert b"<p:text>\xc2\xabPlease check the figures.\xc2\xbb</p:text>" in out["ppt/comments/comment1.xml"][0]
-    assert "<a:t>«Is this up to date?»</a:t>" in out["ppt/comments/modernComment_1.xml"][0].decode()
+    out = contents(translate_bytes(zipped(parts), MarkTranslator()))
+    assert b"<p:text>\xc2\xabPlease check the figures.\xc2\xbb</p:text>" in out["ppt/comments/comment1.xml"]
+    assert "<a:t>«Is this up to date?»</a:t>" in out["ppt/comments/modernComment_1.xml"].decode()

@@ -1,32 +1,26 @@
 import datetime
 import io
 import re
-import zipfile
 
 import pytest
 from lxml import etree
 
 from conftest import DATA, IdentityTranslator, MarkTranslator
-from gugugo_cli.api import translate_documents
 from gugugo_cli.errors import InputError
 from gugugo_cli.formats import FormatOptions, read_document
 from gugugo_cli.formats.xlsx import XlsxDocument
+from package_helpers import (SAFE, assert_refused_in_one_line, changed_members, contents,
+                             translate_package, zipped)
 
 openpyxl = pytest.importorskip("openpyxl")
 pytestmark = pytest.mark.filterwarnings("ignore:Unknown extension")
 
 EMBEDDED = DATA / "realworld" / "python-pptx_cht-charts-embedded.xlsx"
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-SAFE = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
 
 
 def translate_bytes(data: bytes, translator, tgt="ko") -> bytes:
-    return translate_documents([XlsxDocument(data, "book.xlsx", FormatOptions(tgt=tgt))], tgt, "auto", translator)[0]
-
-
-def members(data: bytes) -> dict:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return {i.filename: (z.read(i), i.compress_type, i.date_time) for i in z.infolist()}
+    return translate_package(XlsxDocument, "book.xlsx", data, translator, tgt)
 
 
 def _png() -> bytes:
@@ -77,7 +71,7 @@ def build_workbook() -> bytes:
     wb.save(out)
     # openpyxl writes every string inline: sheet 1's become shared strings, as Excel writes them; sheet 2 keeps
     # an inline rich-text string; a text box is drawn on sheet 1
-    parts = {n: v[0] for n, v in members(out.getvalue()).items()}
+    parts = contents(out.getvalue())
     sheet1 = etree.fromstring(parts["xl/worksheets/sheet1.xml"], SAFE)
     sst = etree.Element(f"{S}sst", nsmap={None: S[1:-1]})
     index = {}
@@ -113,11 +107,7 @@ def build_workbook() -> bytes:
            '<a:r><a:rPr b="1"/><a:t>in a box.</a:t></a:r></a:p></txBody></sp><clientData/></oneCellAnchor></wsDr>')
     assert parts["xl/drawings/drawing1.xml"].endswith(b"</wsDr>")
     parts["xl/drawings/drawing1.xml"] = parts["xl/drawings/drawing1.xml"].replace(b"</wsDr>", box.encode())
-    result = io.BytesIO()
-    with zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, content in parts.items():
-            z.writestr(name, content)
-    return result.getvalue()
+    return zipped(parts)
 
 
 BOOKS = {"built": build_workbook(), "embedded": EMBEDDED.read_bytes()}
@@ -139,13 +129,9 @@ def test_marking_reaches_every_text_and_keeps_the_rest():
     data = BOOKS["built"]
     marker = MarkTranslator()
     out = translate_bytes(data, marker)
-    before, after = members(data), members(out)
-    assert list(after) == list(before)
-    changed = {n for n in before if after[n][0] != before[n][0]}
-    assert changed == {"xl/sharedStrings.xml", "xl/worksheets/sheet2.xml", "xl/comments/comment1.xml",
-                       "xl/drawings/drawing1.xml"}
-    for name in before:
-        assert after[name][1:] == before[name][1:], name
+    before, after = contents(data), contents(out)
+    assert changed_members(data, out) == {"xl/sharedStrings.xml", "xl/worksheets/sheet2.xml",
+                                          "xl/comments/comment1.xml", "xl/drawings/drawing1.xml"}
     # the chart, the image, styles, the workbook (defined names) and the table are the same bytes
     assert any(n.startswith("xl/charts/") for n in before) and any(n.startswith("xl/media/") for n in before)
 
@@ -169,23 +155,23 @@ def test_marking_reaches_every_text_and_keeps_the_rest():
     assert wb.defined_names["Total"].attr_text == "Report!$C$1"
     assert wb["Items"].tables["Prices"].ref == "A1:B3"
 
-    sst = etree.fromstring(after["xl/sharedStrings.xml"][0], SAFE)
+    sst = etree.fromstring(after["xl/sharedStrings.xml"], SAFE)
     rich = [si for si in sst.iter(f"{S}si") if si.find(f"{S}r") is not None][0]
     runs = rich.findall(f"{S}r")
     assert len(runs) == 2 and runs[0].find(f"{S}rPr/{S}b") is not None  # bold run kept, holding the text
     assert runs[0].find(f"{S}t").text == "«Bold words and plain words.»" and not runs[1].find(f"{S}t").text
-    drawing = after["xl/drawings/drawing1.xml"][0].decode()
+    drawing = after["xl/drawings/drawing1.xml"].decode()
     assert "«A note drawn in a box.»" in drawing and '<a:rPr b="1"/><a:t></a:t>' in drawing
 
 
 def test_real_workbook_from_excel():
     data = BOOKS["embedded"]
     out = translate_bytes(data, MarkTranslator())
-    before, after = members(data), members(out)
-    assert {n for n in before if after[n][0] != before[n][0]} == {"xl/sharedStrings.xml"}
+    assert changed_members(data, out) == {"xl/sharedStrings.xml"}
+    before, after = contents(data), contents(out)
     declaration = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<sst '
-    assert before["xl/sharedStrings.xml"][0].startswith(declaration)
-    assert after["xl/sharedStrings.xml"][0].startswith(declaration)  # the part's own declaration kept
+    assert before["xl/sharedStrings.xml"].startswith(declaration)
+    assert after["xl/sharedStrings.xml"].startswith(declaration)  # the part's own declaration kept
     new = cell_texts(out)
     assert new["Sheet1", "A2"] == "«Category 1»"
     assert new["Sheet1", "B1"] == "Series 1"  # a table column's name: structured references depend on it
@@ -198,14 +184,7 @@ def test_registered_and_bad_workbooks_refused_in_one_line(tmp_path):
     path.write_bytes(BOOKS["built"])
     assert "Green apple" in read_document(path).texts()
 
-    def zipped(entries):
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, content in entries.items():
-                z.writestr(name, content)
-        return out.getvalue()
-
-    parts = {n: v[0] for n, v in members(BOOKS["built"]).items()}
+    parts = contents(BOOKS["built"])
     bad = {
         "empty": b"",
         "not a zip": b"Name,Price\napple,3\n",
@@ -222,13 +201,8 @@ def test_registered_and_bad_workbooks_refused_in_one_line(tmp_path):
         "broken xml": zipped({**parts, "xl/sharedStrings.xml": "<sst><si><t>open"}),
         "bomb": zipped({**parts, "xl/worksheets/sheet1.xml": b"<worksheet>" + b" " * (20 << 20)}),
     }
-    for what, data in bad.items():
-        p = tmp_path / "bad.xlsx"
-        p.write_bytes(data)
-        with pytest.raises(InputError) as e:
-            read_document(p)
-        message = str(e.value)
-        assert "\n" not in message and message.startswith(str(p)), (what, message)
+    assert_refused_in_one_line(tmp_path, ".xlsx", bad)
+    for data in bad.values():
         with pytest.raises(InputError):
             XlsxDocument(data, "bad.xlsx", FormatOptions())
     assert re.search(r"\.xls\b", str(pytest.raises(InputError, XlsxDocument, bad["old xls"], "b.xlsx",
@@ -236,23 +210,19 @@ def test_registered_and_bad_workbooks_refused_in_one_line(tmp_path):
 
 
 def test_note_keeps_the_authors_name_excel_writes_before_it():
-    parts = {n: v[0] for n, v in members(BOOKS["built"]).items()}
+    parts = contents(BOOKS["built"])
     parts["xl/comments/comment1.xml"] = (
         b'<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>Ann Lee'
         b'</author></authors><commentList><comment ref="A1" authorId="0" shapeId="0"><text><r><rPr><b/></rPr>'
         b'<t>Ann Lee:</t></r><r><t xml:space="preserve">\nCheck these numbers before Friday.</t></r></text>'
         b'</comment></commentList></comments>')
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, content in parts.items():
-            z.writestr(name, content)
-    out = translate_bytes(data.getvalue(), MarkTranslator())
+    out = translate_bytes(zipped(parts), MarkTranslator())
     comment = openpyxl.load_workbook(io.BytesIO(out))["Report"]["A1"].comment
     assert comment.text == "Ann Lee:\n«Check these numbers before Friday.»"
 
 
 def test_pivot_table_field_names_stay():
-    parts = {n: v[0] for n, v in members(BOOKS["built"]).items()}
+    parts = contents(BOOKS["built"])
     parts["xl/pivotCache/pivotCacheDefinition1.xml"] = (
         b'<pivotCacheDefinition xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cacheSource '
         b'type="worksheet"><worksheetSource ref="A1:A4" sheet="Report"/></cacheSource><cacheFields count="1">'
@@ -260,9 +230,5 @@ def test_pivot_table_field_names_stay():
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
         b"</Types>", b'<Override PartName="/xl/pivotCache/pivotCacheDefinition1.xml" ContentType="application/vnd.'
                      b'openxmlformats-officedocument.spreadsheetml.pivotCacheDefinition+xml"/></Types>')
-    data = io.BytesIO()
-    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, content in parts.items():
-            z.writestr(name, content)
-    texts = XlsxDocument(data.getvalue(), "pivot.xlsx", FormatOptions()).texts()
+    texts = XlsxDocument(zipped(parts), "pivot.xlsx", FormatOptions()).texts()
     assert "Quarterly sales were good." not in texts and "Green apple" in texts
