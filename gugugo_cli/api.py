@@ -103,7 +103,7 @@ def translate_file(
 ) -> Path:
     """Translate one file and write NAME.<to>.EXT beside it (or to `output`); returns the path written.
 
-    encoding: output encoding (default UTF-8); line_width, bilingual: for subtitles.
+    encoding: output encoding (default UTF-8); line_width: for subtitles; bilingual: for subtitles and .docx.
     load_options: passed to load_translator when no translator is given (and only if one is needed);
     glossary= applies to a given translator too.
     Raises GugugoError (InputError for a bad file) and writes nothing when the file cannot be translated.

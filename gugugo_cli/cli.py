@@ -74,7 +74,7 @@ def _usage(message: str) -> None:
 @click.option("--encoding", help="Output text encoding (default UTF-8).")
 @click.option("--line-width", type=click.IntRange(8),
               help="Subtitles: line limit in columns, a full-width character counting 2 (default 32 for ko, 42 for en).")
-@click.option("--bilingual", is_flag=True, help="Subtitles: show the translation above the original in each cue.")
+@click.option("--bilingual", is_flag=True, help="Subtitles: show the translation above the original in each cue. Word (.docx): keep each original paragraph and put its translation under it.")
 @click.option("--cache", "cache_path", type=click.Path(path_type=Path), envvar="GUGUGO_CACHE",
               help="Segment cache file (default: in the user cache folder) [env: GUGUGO_CACHE].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the segment cache.")

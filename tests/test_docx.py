@@ -1,8 +1,12 @@
+import copy
 import io
 import time
 import zipfile
 
 import docx
+import docx.enum.section
+import docx.enum.style
+import docx.enum.text
 from docx.shared import Pt, RGBColor
 import pytest
 from click.testing import CliRunner
@@ -11,7 +15,7 @@ from lxml import etree
 from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator, read_lines
 from docx_builder import build
 from gugugo_cli.cli import cli
-from gugugo_cli.formats import read_document
+from gugugo_cli.formats import FormatOptions, read_document
 from gugugo_cli.formats.docx import W
 from gugugo_cli.api import translate_documents
 
@@ -76,7 +80,7 @@ def hyperlink_targets(data: bytes):
 
 
 def translate(path, translator, tgt="ko"):
-    doc = read_document(path)
+    doc = read_document(path, options=FormatOptions(tgt=tgt))
     return translate_documents([doc], tgt, "auto", translator)[0]
 
 
@@ -221,3 +225,193 @@ def test_damaged_part_in_a_word_document(tmp_path, built):
     result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
     assert result.exit_code == 1 and "damaged.docx" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# Korean-ready output: language tags, a font with Hangul, and --bilingual
+
+RPR_ORDER = ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline",
+             "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing", "w",
+             "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign",
+             "rtl", "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath", "rPrChange"]
+
+
+class KoreanTranslator:
+    """A Korean 'translation' that keeps the source findable: 번역 «source»."""
+
+    def translate_batch(self, texts, src, tgt):
+        return [f"번역 «{t}»" for t in texts]
+
+
+def w_(name):
+    return f"{{{W}}}{name}"
+
+
+def translated_runs(data: bytes):
+    """(part, run) of every run holding a translation of KoreanTranslator."""
+    for name, root in parts(data).items():
+        for t in root.iter(w_("t")):
+            if (t.text or "").lstrip().startswith("번역 «"):
+                yield name, t.getparent()
+
+
+def with_letters(data: bytes) -> int:
+    return sum(any(ch.isalpha() for ch in t) for root in parts(data).values() for t in paragraph_texts(root))
+
+
+def east_asian_font(run):
+    fonts = run.find("w:rPr/w:rFonts", NS)
+    return None if fonts is None else fonts.get(w_("eastAsia"))
+
+
+def assert_schema_order(run):
+    rpr = run.find("w:rPr", NS)
+    names = [e.tag.rsplit("}", 1)[-1] for e in rpr if e.tag.startswith(f"{{{W}}}")]
+    assert names == sorted(names, key=RPR_ORDER.index), names
+    assert run[0] is rpr
+
+
+def with_theme_font(path, out, typeface):
+    """A copy of a .docx whose theme's Hangul font (a:font script="Hang") is typeface."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "word/theme/theme1.xml":
+                data = data.replace('script="Hang" typeface="맑은 고딕"'.encode(), f'script="Hang" typeface="{typeface}"'.encode())
+            dst.writestr(item, data)
+    return out
+
+
+def test_korean_runs_get_language_and_a_font_with_hangul(built):
+    for path in docs_to_check(built):
+        data = path.read_bytes()
+        out = translate(path, KoreanTranslator())
+        docx.Document(io.BytesIO(out))  # still opens
+        assert counts(out) == counts(data), path.name
+        runs = list(translated_runs(out))
+        assert len(runs) == with_letters(data), path.name
+        for name, run in runs:
+            lang = run.find("w:rPr/w:lang", NS)
+            assert (lang.get(w_("val")), lang.get(w_("eastAsia"))) == ("ko-KR", "ko-KR"), (path.name, name)
+            # none of these documents names an East Asian font with Hangul; their theme's Hangul font is 맑은 고딕
+            assert east_asian_font(run) == "맑은 고딕", (path.name, name)
+            assert run.find("w:rPr/w:rFonts", NS).get(w_("eastAsiaTheme")) is None
+            assert_schema_order(run)
+
+
+def test_the_themes_hangul_font_is_used_and_a_font_with_hangul_is_kept(tmp_path, built):
+    path = with_theme_font(built, tmp_path / "themed.docx", "HCR Batang")
+    for _, run in translated_runs(translate(path, KoreanTranslator())):
+        assert east_asian_font(run) == "HCR Batang"
+
+    d = docx.Document()
+    d.add_paragraph().add_run("Direct font with Hangul.")._r.get_or_add_rPr().get_or_add_rFonts().set(
+        w_("eastAsia"), "Batang")
+    d.add_paragraph().add_run("Direct font without Hangul.")._r.get_or_add_rPr().get_or_add_rFonts().set(
+        w_("eastAsia"), "SimSun")
+    style = d.styles.add_style("Korean body", docx.enum.style.WD_STYLE_TYPE.PARAGRAPH)
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(w_("eastAsia"), "나눔고딕")
+    d.add_paragraph("Style with a Hangul font.", style="Korean body")
+    d.save(tmp_path / "fonts.docx")
+    fonts = {run.find("w:t", NS).text: east_asian_font(run)
+             for _, run in translated_runs(translate(tmp_path / "fonts.docx", KoreanTranslator()))}
+    assert fonts == {"번역 «Direct font with Hangul.»": "Batang",
+                     "번역 «Direct font without Hangul.»": "맑은 고딕",
+                     "번역 «Style with a Hangul font.»": None}
+
+
+def test_english_output_is_tagged_english_and_fonts_are_left_alone(tmp_path):
+    ko = read_lines("korean-english-park.dev.ko")[:3]
+    d = docx.Document()
+    for line in ko:
+        d.add_paragraph(line)
+    d.save(tmp_path / "ko.docx")
+    out = translate(tmp_path / "ko.docx", MarkTranslator(), tgt="en")
+    runs = [r for r in parts(out)["word/document.xml"].iter(w_("r")) if "«" in "".join(r.itertext())]
+    assert len(runs) == 3
+    for run in runs:
+        assert run.find("w:rPr/w:lang", NS).get(w_("val")) == "en-US"
+        assert run.find("w:rPr/w:rFonts", NS) is None
+        assert_schema_order(run)
+
+
+def bilingual(path, translator=None):
+    doc = read_document(path, options=FormatOptions(tgt="ko", bilingual=True))
+    return translate_documents([doc], "ko", "auto", translator or KoreanTranslator())[0]
+
+
+def test_bilingual_puts_each_translation_under_its_original(built):
+    for path in docs_to_check(built):
+        data = path.read_bytes()
+        out = bilingual(path)
+        d = docx.Document(io.BytesIO(out))  # still opens
+        assert len(d.sections) == len(docx.Document(io.BytesIO(data)).sections), path.name
+        before, after = parts(data), parts(out)
+        added = 0
+        for name in before:
+            old = paragraph_texts(before[name])
+            new = paragraph_texts(after[name])
+            # the originals, in order, unchanged, each translation right under its original
+            assert [t for t in new if not t.startswith("번역 «")] == old, (path.name, name)
+            for i, text in enumerate(new):
+                if text.startswith("번역 «"):
+                    source = text.replace("번역 «", "").replace("»", "")  # sentence by sentence
+                    assert source.split() == new[i - 1].split() and text == text.strip(), (path.name, name, text)
+                    added += 1
+        c_before, c_after = counts(data), counts(out)
+        assert c_after["p"] == c_before["p"] + added == c_before["p"] + with_letters(data), path.name
+        for key in ("hyperlink", "tbl", "drawing", "sectPr", "txbxContent", "delText", "instrText"):
+            assert c_after[key] == c_before[key], (path.name, key)
+        for name, run in translated_runs(out):
+            assert east_asian_font(run) == "맑은 고딕"
+            assert_schema_order(run)
+
+
+def test_bilingual_copy_keeps_the_style_and_is_not_numbered_again(tmp_path):
+    d = docx.Document()
+    d.add_heading("Quarterly report", level=1)
+    centered = d.add_paragraph("Centered line.")
+    centered.alignment = docx.enum.text.WD_ALIGN_PARAGRAPH.CENTER
+    d.add_paragraph("First item.", style="List Number")
+    d.add_paragraph("Second item.", style="List Number")
+    d.add_paragraph("2024")
+    d.save(tmp_path / "styled.docx")
+    out = docx.Document(io.BytesIO(bilingual(tmp_path / "styled.docx")))
+    rows = [(p.style.name, p.alignment, p.text) for p in out.paragraphs]
+    assert [r[2] for r in rows] == ["Quarterly report", "번역 «Quarterly report»", "Centered line.",
+                                    "번역 «Centered line.»", "First item.", "번역 «First item.»", "Second item.",
+                                    "번역 «Second item.»", "2024"]
+    assert rows[1][:2] == rows[0][:2] and rows[3][:2] == rows[2][:2]
+    items = out.paragraphs[4:8]
+    assert all(p.style.name == "List Number" for p in items)
+    # the originals keep their numbers 1 and 2: the copies switch numbering off (numId 0), indented to the text
+    assert [p._p.pPr.find("w:numPr/w:numId", NS) for p in items[::2]] == [None, None]
+    for copy_ in items[1::2]:
+        assert copy_._p.pPr.find("w:numPr/w:numId", NS).get(w_("val")) == "0"
+        assert copy_._p.pPr.find("w:ind", NS).get(w_("left")) is not None
+
+
+def test_bilingual_keeps_a_section_break_after_the_translation(tmp_path):
+    d = docx.Document()
+    first = d.add_paragraph("Page one.")
+    first._p.get_or_add_pPr().append(copy.deepcopy(d.element.body.sectPr))  # the first section ends here
+    d.add_paragraph("Page two.")
+    d.save(tmp_path / "sections.docx")
+    out = docx.Document(io.BytesIO(bilingual(tmp_path / "sections.docx")))
+    body = [(p.text, p._p.pPr is not None and p._p.pPr.find("w:sectPr", NS) is not None) for p in out.paragraphs]
+    breaks = [text for text, ends_section in body if ends_section]
+    assert len(out.sections) == 2 and breaks == ["번역 «Page one.»"]
+
+
+def test_bilingual_through_the_command_line(tmp_path, monkeypatch):
+    from gugugo_cli.engines import loading
+
+    monkeypatch.setattr(loading, "load", lambda resolved: KoreanTranslator())
+    d = docx.Document()
+    d.add_paragraph("The museum is closed on Mondays.")
+    d.save(tmp_path / "note.docx")
+    result = CliRunner().invoke(cli, [str(tmp_path / "note.docx"), "--to", "ko", "--bilingual", "--no-cache",
+                                      "--model", str(ECHO)])
+    assert result.exit_code == 0, result.stderr
+    out = docx.Document(tmp_path / "note.ko.docx")
+    assert [p.text for p in out.paragraphs] == ["The museum is closed on Mondays.",
+                                                "번역 «The museum is closed on Mondays.»"]

@@ -19,7 +19,7 @@ class FormatOptions:
     tgt: str = "ko"
     encoding: Optional[str] = None  # output encoding; None: UTF-8
     line_width: Optional[int] = None  # subtitle line limit in display columns; None: by target language
-    bilingual: bool = False  # subtitles: translation above the original
+    bilingual: bool = False  # subtitles: translation above the original; .docx: a paragraph under it
     merge: bool = True  # subtitles: translate a sentence that runs over several cues as one
     limits: Limits = Limits()  # zip packages: checked against these before they are parsed (--max-input-size)
 

@@ -6,6 +6,9 @@ footnotes, endnotes and comments. A paragraph is translated whole (runs split wo
 its translation goes into the paragraph's first text of its own runs; the other texts are emptied. No run,
 hyperlink, bookmark, drawing, break or tab is removed, so formatting and links stay where they were.
 Field codes (w:instrText) and deleted text (w:delText) are not w:t elements and are never touched.
+A translated run is tagged with its language (w:lang), and Korean text gets a font that has Hangul where the
+run's own has none (formats/wordml.py). With options.bilingual the originals stay as they are and each
+translation is a new paragraph right under its original, in the same style.
 
 Parsing is hardened: read_document checks the package first (formats/package.py: sizes, bounded reads, no
 DOCTYPE in any XML part); python-docx parses its parts with resolve_entities=False (and lxml's defaults of
@@ -20,10 +23,9 @@ import zipfile
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..languages import has_hangul
 from .base import FormatOptions
-
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+from .wordml import W, XML_SPACE, WordStyles, bilingual_copy, mark_language
 _TEXT_PARTS = ("document.main+xml", "header+xml", "footer+xml", "footnotes+xml", "endnotes+xml",
                "comments+xml")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -44,6 +46,7 @@ def _refuse_doctype(root, name, partname) -> None:
 
 @dataclass
 class _Paragraph:
+    element: object  # the w:p
     texts: list  # the w:t elements of the paragraph's own runs, in order
 
     @property
@@ -96,22 +99,53 @@ class DocxDocument:
             for p in root.iter(f"{{{W}}}p"):
                 texts = _own_texts(p)
                 if texts:
-                    self.paragraphs.append(_Paragraph(texts))
+                    self.paragraphs.append(_Paragraph(p, texts))
 
     def texts(self) -> list[str]:
         return [p.text for p in self.paragraphs]
 
     def render(self, translated: list[str]) -> bytes:
+        """Each translation in place of its paragraph's text, or with options.bilingual as a new paragraph under
+        it; translated runs are tagged with the target language (and, into Korean, get a font with Hangul)."""
         from lxml import etree
 
+        styles = self._styles()
         for paragraph, new in zip(self.paragraphs, translated):
-            if new != paragraph.text:
+            if new == paragraph.text:
+                continue
+            run = paragraph.texts[0].getparent()
+            if self.options.bilingual:
+                numbered, indent = styles.list_item(paragraph.element)
+                # the copy stands alone: no space that joined the text to a footnote mark or a tab
+                element, run = bilingual_copy(paragraph.element, run, new.strip(), numbered, indent)
+            else:
                 paragraph.set_text(new)
+                element = paragraph.element
+            if self.options.tgt != "ko" or has_hangul(new):
+                mark_language(run, element, self.options.tgt, styles)
         for part, root in self._reserialize:
             part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
         out = io.BytesIO()
         self.document.save(out)
         return out.getvalue()
+
+    def _styles(self) -> WordStyles:
+        """The document's styles, theme and numbering definitions, as far as the package has them."""
+        from docx.opc.constants import RELATIONSHIP_TYPE as RT
+        from docx.opc.part import XmlPart
+        from lxml import etree
+
+        roots = {}
+        for rel in self.document.part.rels.values():
+            if rel.is_external or rel.reltype not in (RT.STYLES, RT.THEME, RT.NUMBERING):
+                continue
+            part = rel.target_part
+            try:
+                roots[rel.reltype] = part.element if isinstance(part, XmlPart) else etree.fromstring(
+                    part.blob, _parser())
+            except etree.XMLSyntaxError:
+                continue  # a damaged theme only costs the theme's font choice
+        return WordStyles(roots.get(RT.STYLES), roots.get(RT.THEME), roots.get(RT.NUMBERING))
 
 
 def _open(data: bytes, name: str, limits):
