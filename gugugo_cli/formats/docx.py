@@ -19,23 +19,15 @@ entity, loads no DTD and reaches no network, and a part that still has a DOCTYPE
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass
 
 from ..errors import InputError
 from ..languages import has_hangul
 from .base import FormatOptions
 from .wordml import W, XML_SPACE, WordStyles, bilingual_copy, mark_language
+from .xmlzip import open_package, parser
 _TEXT_PARTS = ("document.main+xml", "header+xml", "footer+xml", "footnotes+xml", "endnotes+xml",
                "comments+xml")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def _parser():
-    from lxml import etree
-
-    return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, dtd_validation=False,
-                           huge_tree=False)
 
 
 def _refuse_doctype(root, name, partname) -> None:
@@ -91,7 +83,7 @@ class DocxDocument:
                 root = part.element
             else:
                 try:
-                    root = etree.fromstring(part.blob, _parser())
+                    root = etree.fromstring(part.blob, parser())
                 except etree.XMLSyntaxError as e:
                     raise InputError(name, f"damaged Word document: {part.partname} is not valid XML ({e})") from None
                 self._reserialize.append((part, root))
@@ -142,7 +134,7 @@ class DocxDocument:
             part = rel.target_part
             try:
                 roots[rel.reltype] = part.element if isinstance(part, XmlPart) else etree.fromstring(
-                    part.blob, _parser())
+                    part.blob, parser())
             except etree.XMLSyntaxError:
                 continue  # a damaged theme only costs the theme's font choice
         return WordStyles(roots.get(RT.STYLES), roots.get(RT.THEME), roots.get(RT.NUMBERING))
@@ -150,27 +142,13 @@ class DocxDocument:
 
 def _open(data: bytes, name: str, limits):
     """python-docx Document, or an InputError saying what the file is instead."""
-    if not data:
-        raise InputError(name, "empty file, not a Word document")
-    if data.startswith(_OLE_MAGIC):
-        if "EncryptedPackage".encode("utf-16-le") in data:
-            raise InputError(name, "password-protected Word document: remove the password and try again")
-        raise InputError(name, "old binary Word format (.doc): save it as .docx first")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise InputError(name, "not a Word document (not a zip package)")
-    from .package import check_package
-
-    check_package(data, name, limits, "Word document")
+    package = open_package(data, name, "Word document", limits=limits,
+                           old_format="old binary Word format (.doc): save it as .docx first")
+    package.close()
     import docx
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            bad = z.testzip()
-        if bad:
-            raise InputError(name, f"damaged Word document ({bad} is corrupt)")
         return docx.Document(io.BytesIO(data))
-    except InputError:
-        raise
     except (KeyError, ValueError) as e:
         raise InputError(name, f"a zip file that is not a Word document ({_reason(e)})") from None
     except Exception as e:  # zlib, lxml and zipfile errors of a damaged package
