@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 
@@ -167,6 +168,18 @@ def test_folder_that_is_not_a_model(notes, tmp_path):
     result = run(path, "--to", "ko", "--model", folder)
     assert result.exit_code == 1
     one_error_line(result, folder, "not a model folder")
+
+
+def test_damaged_model_weights_are_one_line_naming_the_folder(notes, tmp_path):
+    path, _ = notes
+    folder = tmp_path / "damaged-model"
+    shutil.copytree(ECHO_MODEL, folder)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    result = run(path, "--to", "ko", "--model", folder, "--device", "cpu")
+    assert result.exit_code == 1
+    one_error_line(result, folder, "cannot be loaded")
+    assert not path.with_name("notes.ko.txt").exists()
 
 
 def test_model_from_environment_variable(notes):

@@ -241,9 +241,11 @@ def load(resolved: Resolved):
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_id)
         lm = AutoModelForCausalLM.from_pretrained(model_id, **kwargs)
-    except (OSError, ValueError) as e:
+    except Exception as e:  # noqa: BLE001 - damaged weights raise the loader's own errors (e.g. SafetensorError)
         if Path(model_id).exists():
             raise ModelError(f"model folder {model_id}: cannot be loaded ({first_line(e)})") from None
+        if not isinstance(e, (OSError, ValueError)):
+            raise
         raise ModelError(
             f"model {model_id}: cannot be downloaded (no network, or HF_HUB_OFFLINE=1). Download it where "
             f"there is a network (`hf download {model_id} --local-dir DIR`) and pass --model DIR"
