@@ -3,6 +3,7 @@ read in order, equal the single-process output exactly (bytes for JSONL, table a
 
 import json
 import os
+import shutil
 import sys
 
 import pytest
@@ -156,6 +157,22 @@ def test_ray_through_the_command_line(local_ray, tmp_path):
     csv.write_text("a\nb\n")
     wrong = CliRunner().invoke(cli, [str(csv), "--to", "ko", "--field", "a", "--ray"])
     assert wrong.exit_code == 2 and "without --ray" in wrong.output
+
+
+def test_a_model_an_actor_cannot_load_is_one_line(local_ray, tmp_path):
+    """The model is loaded in the actors, not in the driver: its error still comes back as one line."""
+    folder = tmp_path / "damaged-model"
+    shutil.copytree(ECHO_MODEL, folder)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    src = tmp_path / "data.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _rows(4)), encoding="utf-8")
+    result = CliRunner().invoke(cli, [str(src), "--to", "ko", "--model", str(folder), "--device", "cpu",
+                                      "--no-cache", "--field", "instruction", "--ray", "--ray-actors", "1"])
+    assert result.exit_code == 1
+    ours = [line for line in result.stderr.splitlines() if line.startswith("gugugo-translate:")]
+    assert len(ours) == 1 and f"model folder {folder}: cannot be loaded" in ours[0], result.stderr
+    assert "Traceback" not in result.stderr and "RayTaskError" not in result.stderr
 
 
 def test_ray_missing_is_one_line(monkeypatch):

@@ -24,11 +24,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..errors import InputError, UsageError
+from ..errors import GugugoError, InputError, ModelError, UsageError
 from .run import DatasetSummary, failed_path_for
 
 log = logging.getLogger("gugugo_cli")
@@ -370,7 +371,13 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
                                    kind=kind, cache_path=str(cache_path) if cache_path else None,
                                    torch_threads=None if gpus else max(1, int(num_cpus))))
     sink = _datasink(str(dest.resolve()), kind)
-    ds.write_datasink(sink)
+    try:
+        ds.write_datasink(sink)
+    except Exception as e:  # noqa: BLE001 - a Ray task that failed: one line when it was the project's own error
+        own = _own_error(e)
+        if own is None:
+            raise
+        raise own from None
 
     summary = DatasetSummary(str(path), dest)
     failed = []
@@ -389,6 +396,17 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
         failed_file.unlink()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _own_error(e: Exception) -> GugugoError | None:
+    """The project's error (a model that cannot be loaded, say) that failed a Ray task, or None. Ray Data keeps
+    an exception raised in an actor only as the text of its traceback, so the error is read back from there."""
+    text = getattr(e, "traceback_str", None) or str(e)
+    found = re.findall(r"^gugugo_cli\.errors\.(\w+): (.+)$", text, re.M)
+    if not found:
+        return None
+    name, message = found[-1]
+    return ModelError(message) if name == "ModelError" else GugugoError(message)
 
 
 def parts(folder) -> list[Path]:
