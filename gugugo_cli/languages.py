@@ -10,6 +10,9 @@ LANGUAGES = ("ko", "en")
 # The labels of a Gugugo prompt (`### 영어: …`); the koja models use 일본어 for Japanese.
 LABELS = {"ko": "한국어", "en": "영어", "ja": "일본어"}
 
+# The language tags office documents mark text with (BCP 47, as Word and PowerPoint write them).
+LANGUAGE_TAGS = {"ko": "ko-KR", "en": "en-US"}
+
 # Hangul syllables, jamo and compatibility jamo.
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 

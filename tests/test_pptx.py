@@ -221,3 +221,44 @@ def test_comments_old_and_modern():
     out = contents(translate_bytes(zipped(parts), MarkTranslator()))
     assert b"<p:text>\xc2\xabPlease check the figures.\xc2\xbb</p:text>" in out["ppt/comments/comment1.xml"]
     assert "<a:t>«Is this up to date?»</a:t>" in out["ppt/comments/modernComment_1.xml"].decode()
+
+
+class KoreanTranslator:
+    def translate_batch(self, texts, src, tgt):
+        return [f"번역 «{t}»" for t in texts]
+
+
+def tagged_runs(data: bytes, marker: str) -> list:
+    """The runs (a:r) whose text starts with marker."""
+    return [t.getparent() for xml in contents(data).values() if xml.lstrip().startswith(b"<")
+            for t in etree.fromstring(xml, SAFE).iter(f"{A}t")
+            if (t.text or "").lstrip().startswith(marker) and t.getparent().tag == f"{A}r"]
+
+
+@pytest.mark.parametrize("deck", DECKS)
+def test_runs_translated_into_korean_are_tagged_korean(deck):
+    data = DECKS[deck]
+    out = translate_bytes(data, KoreanTranslator())
+    pptx.Presentation(io.BytesIO(out))  # still opens
+    runs = tagged_runs(out, "번역 «")
+    assert runs
+    for run in runs:  # a:rPr first in its run, with the language
+        assert run[0].tag == f"{A}rPr" and run[0].get("lang") == "ko-KR", etree.tostring(run)
+    # a translation without Hangul (a name kept as it was) is not tagged Korean
+    unchanged = translate_bytes(data, MarkTranslator())
+    assert all(r[0].tag != f"{A}rPr" or r[0].get("lang") != "ko-KR" for r in tagged_runs(unchanged, "«"))
+
+
+def test_runs_translated_into_english_are_tagged_english():
+    from pptx import Presentation
+
+    prs = Presentation()
+    slide = prs.slides.add_slide(prs.slide_layouts[1])
+    slide.shapes.title.text_frame.text = "연간 보고서"
+    run = slide.placeholders[1].text_frame.paragraphs[0].add_run()
+    run.text = "매출이 크게 늘었습니다."
+    run.font._rPr.set("lang", "ko-KR")
+    out = io.BytesIO()
+    prs.save(out)
+    runs = tagged_runs(translate_bytes(out.getvalue(), MarkTranslator(), "en"), "«")
+    assert len(runs) == 2 and all(r[0].get("lang") == "en-US" for r in runs)

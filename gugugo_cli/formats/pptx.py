@@ -19,6 +19,8 @@ Paragraphs are found wherever a reader sees them:
 - comments (the old p:cm text and modern comments).
 
 Field runs (a:fld: slide number, date) and equations are not part of a paragraph's text and stay as they are.
+A run that receives a translation is tagged with its language (a:rPr/@lang ko-KR or en-US), so PowerPoint
+checks its spelling as that language and, for Korean, draws it with the theme's Hangul font.
 Nothing is read with python-pptx: the package is rewritten with only the changed parts serialized again
 (formats/xmlzip.py), after the package checks and with a hardened XML parser.
 """
@@ -26,8 +28,9 @@ Nothing is read with python-pptx: the package is rewritten with only the changed
 from __future__ import annotations
 
 from ..errors import InputError
+from ..languages import LANGUAGE_TAGS, has_hangul
 from .base import FormatOptions
-from .xmlzip import Paragraph, Part, XmlZipDocument, content_types, drawing_paragraphs, open_package
+from .xmlzip import A, Paragraph, Part, XmlZipDocument, content_types, drawing_paragraphs, open_package
 
 P = "{http://schemas.openxmlformats.org/presentationml/2006/main}"
 _PML = "application/vnd.openxmlformats-officedocument.presentationml."
@@ -77,3 +80,14 @@ class PptxDocument(XmlZipDocument):
                 continue
             if paragraphs:
                 self.parts.append(Part(member, root, paragraphs))
+
+    def translated(self, paragraph: Paragraph, text: str) -> None:
+        run = paragraph.texts[0].getparent()
+        tag = LANGUAGE_TAGS.get(self.options.tgt)
+        if tag is None or run.tag != f"{{{A}}}r" or (self.options.tgt == "ko" and not has_hangul(text)):
+            return
+        properties = run.find(f"{{{A}}}rPr")
+        if properties is None:  # a:rPr comes first in a run
+            properties = run.makeelement(f"{{{A}}}rPr", {})
+            run.insert(0, properties)
+        properties.set("lang", tag)

@@ -14,13 +14,12 @@ from __future__ import annotations
 import copy
 import re
 
-from ..languages import HANGUL
+from ..languages import HANGUL, LANGUAGE_TAGS
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 DEFAULT_KOREAN_FONT = "맑은 고딕"
-LANGUAGE_TAGS = {"ko": "ko-KR", "en": "en-US"}
 
 
 def w(name: str) -> str:

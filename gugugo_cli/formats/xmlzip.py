@@ -139,6 +139,9 @@ class XmlZipDocument:
     def texts(self) -> list[str]:
         return [p.text for part in self.parts for p in part.paragraphs]
 
+    def translated(self, paragraph: Paragraph, text: str) -> None:
+        """Called after a paragraph got its translation: a format marks its language here, where it has one."""
+
     def render(self, translated: list[str]) -> bytes:
         new: dict[str, bytes] = {}
         cursor = 0
@@ -149,6 +152,7 @@ class XmlZipDocument:
                 cursor += 1
                 if text != paragraph.text:
                     paragraph.set_text(text)
+                    self.translated(paragraph, text)
                     changed = True
             if changed:
                 new[part.member] = serialize(part.root, self.zip.read(part.member))
