@@ -57,7 +57,7 @@ def output_folder(path: Path, to: str) -> Path:
 
 def _output_schema(pa, schema, keep_source: bool, paths, tgt: str):
     """The output's Arrow schema and the columns whose values come from the rows (as ParquetWriter makes them)."""
-    from .formats import _with_source_keys
+    from .formats.parquet import _with_source_keys
     from .paths import source_key
 
     changed = list(dict.fromkeys(p.column for p in paths))
@@ -198,7 +198,7 @@ class BatchTranslator:
         stats += [""] * (len(records) - 1)
 
         if self.kind == "jsonl":
-            from .formats import _dumps, _line_end
+            from .formats.jsonl import _dumps, _line_end
 
             out = []
             for i, r in enumerate(records):

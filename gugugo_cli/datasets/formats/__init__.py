@@ -1,0 +1,36 @@
+"""Dataset files read in windows of rows and written back the same way, each in its own format.
+
+Every reader yields `Record`s; a writer gets them back in order, each either unchanged (written as it was
+read, byte for byte where the format allows) or changed (its `value` re-serialized). Memory holds one
+window of rows, never the whole file.
+
+One module a format: jsonl.py (.jsonl, .ndjson), json_array.py (.json), csv_table.py (.csv, .tsv) and
+parquet.py (.parquet); base.py holds what they share. open_dataset picks the reader by the file's extension.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...errors import InputError
+from .base import DatasetFile, Record
+from .csv_table import CsvFile, CsvWriter
+from .json_array import JsonArray, JsonArrayWriter
+from .jsonl import JsonLines, JsonLinesWriter
+from .parquet import ParquetFile, ParquetWriter
+
+SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "csv",
+            ".parquet": "parquet"}
+
+
+def open_dataset(path: Path) -> DatasetFile:
+    kind = SUFFIXES.get(Path(path).suffix.lower())
+    if kind is None:
+        raise InputError(path, f"not a dataset file (expected one of {', '.join(sorted(SUFFIXES))})")
+    if not Path(path).is_file():
+        raise InputError(path, "no such file")
+    return {"jsonl": JsonLines, "json": JsonArray, "csv": CsvFile, "parquet": ParquetFile}[kind](path)
+
+
+__all__ = ["SUFFIXES", "Record", "DatasetFile", "open_dataset", "JsonLines", "JsonLinesWriter", "JsonArray",
+           "JsonArrayWriter", "CsvFile", "CsvWriter", "ParquetFile", "ParquetWriter"]

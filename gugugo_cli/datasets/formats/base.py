@@ -1,0 +1,52 @@
+"""What every dataset format shares: a row as read (`Record`) and a file read in windows of rows (`DatasetFile`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from ..paths import FieldPath, column_path, parse
+
+
+@dataclass
+class Record:
+    index: int  # row number in the file, from 0
+    value: Any  # the row (a dict for JSON rows and tables); None for a blank line
+    raw: Any = None  # what was read, to write back when unchanged
+    problem: Optional[str] = None  # why the row cannot be used at all (e.g. invalid JSON)
+    changed: bool = False
+    extra: Any = None  # format-specific
+
+
+class DatasetFile:
+    """Reads one dataset in windows; `open_writer` writes the translated rows to a file."""
+
+    is_table = False  # fields are column names, not paths
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.size = self.path.stat().st_size
+
+    def field_path(self, text: str) -> FieldPath:
+        return column_path(text) if self.is_table else parse(text)
+
+    def windows(self, rows: int) -> Iterator[list[Record]]:
+        window = []
+        for record in self.records():
+            window.append(record)
+            if len(window) >= rows:
+                yield window
+                window = []
+        if window:
+            yield window
+
+    def records(self) -> Iterator[Record]:
+        raise NotImplementedError
+
+    def position(self) -> int:
+        """Bytes read so far (for progress)."""
+        return 0
+
+    def close(self) -> None:
+        pass
