@@ -14,6 +14,7 @@ from lxml import etree
 
 from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator, read_lines
 from docx_builder import build
+from package_helpers import changed_members
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions, read_document
 from gugugo_cli.formats.docx import W
@@ -100,6 +101,17 @@ def test_identity_changes_nothing_a_reader_sees(built):
         d1, d2 = docx.Document(io.BytesIO(data)), docx.Document(io.BytesIO(out))
         assert len(d2.sections) == len(d1.sections)
         assert len(d2.inline_shapes) == len(d1.inline_shapes)
+
+
+def test_only_parts_with_translated_text_change_and_nothing_else(built):
+    for path in docs_to_check(built):
+        data = path.read_bytes()
+        assert translate(path, IdentityTranslator()) == data, path.name  # nothing translated: the same bytes
+        for out in (translate(path, MarkTranslator()), translate(path, KoreanTranslator())):
+            # same members in the same order, dates and compression; only the parts with text are new
+            changed = changed_members(data, out)
+            assert changed <= set(parts(data)), (path.name, changed - set(parts(data)))
+            assert bool(changed) == bool(with_letters(data)), path.name
 
 
 def test_marking_reaches_every_paragraph_in_every_part(built):

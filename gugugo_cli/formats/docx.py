@@ -10,48 +10,26 @@ A translated run is tagged with its language (w:lang), and Korean text gets a fo
 run's own has none (formats/wordml.py). With options.bilingual the originals stay as they are and each
 translation is a new paragraph right under its original, in the same style.
 
-Parsing is hardened: read_document checks the package first (formats/package.py: sizes, bounded reads, no
-DOCTYPE in any XML part); python-docx parses its parts with resolve_entities=False (and lxml's defaults of
-no DTD loading and no network), the parts it keeps as bytes are parsed here with a parser that resolves no
-entity, loads no DTD and reaches no network, and a part that still has a DOCTYPE is refused.
+The package is edited as the other zip formats are (formats/xmlzip.py), not saved by python-docx, which would
+serialize every part again and reorder the members: the package is checked first (sizes, bounded reads, no
+DOCTYPE), the text parts are parsed with a parser that resolves no entity, loads no DTD and reaches no network,
+only the parts whose text changed are written again, and every other member comes back byte for byte.
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
+import posixpath
+from urllib.parse import unquote
 
 from ..errors import InputError
 from ..languages import has_hangul
 from .base import FormatOptions
-from .wordml import W, XML_SPACE, WordStyles, bilingual_copy, mark_language
-from .xmlzip import open_package, parser
-_TEXT_PARTS = ("document.main+xml", "header+xml", "footer+xml", "footnotes+xml", "endnotes+xml",
-               "comments+xml")
+from .wordml import W, WordStyles, bilingual_copy, mark_language
+from .xmlzip import Paragraph, Part, XmlZipDocument, content_types, open_package
 
-
-def _refuse_doctype(root, name, partname) -> None:
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise InputError(name, f"Word document part {partname} has a DOCTYPE (a DTD or entity declarations); refused")
-
-
-@dataclass
-class _Paragraph:
-    element: object  # the w:p
-    texts: list  # the w:t elements of the paragraph's own runs, in order
-
-    @property
-    def text(self) -> str:
-        return "".join(t.text or "" for t in self.texts)
-
-    def set_text(self, new: str) -> None:
-        first, *rest = self.texts
-        first.text = new
-        if new != new.strip():
-            first.set(XML_SPACE, "preserve")
-        for t in rest:
-            t.text = ""
+_MAIN = "document.main+xml"
+_TEXT_PARTS = (_MAIN, "header+xml", "footer+xml", "footnotes+xml", "endnotes+xml", "comments+xml")
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 
 
 def _own_texts(p) -> list:
@@ -67,94 +45,71 @@ def _own_texts(p) -> list:
     return found
 
 
-class DocxDocument:
-    def __init__(self, data: bytes, name: str, options: FormatOptions):
-        self.options = options
-        self.document = _open(data, name, options.limits)
-        self._reserialize = []  # (part, root) for parts python-docx keeps as bytes
-        self.paragraphs: list[_Paragraph] = []
-        from docx.opc.part import XmlPart
-        from lxml import etree
+class DocxDocument(XmlZipDocument):
+    kind = "Word document"
 
-        for part in self.document.part.package.iter_parts():
-            if not part.content_type.endswith(_TEXT_PARTS):
+    def __init__(self, data: bytes, name: str, options: FormatOptions):
+        zip_file = open_package(data, name, self.kind, "old binary Word format (.doc): save it as .docx first",
+                                limits=options.limits)
+        super().__init__(data, name, zip_file)
+        self.options = options
+        types = content_types(self.zip, name, self.kind)
+        main = [member for member, ct in types.items() if ct.endswith(_MAIN)]
+        if not main:
+            raise InputError(name, "a zip file that is not a Word document (no main document part)")
+        self.main = main[0]
+        self.element_of = {}  # id of a paragraph's first text -> its w:p
+        for member, ct in types.items():
+            if not ct.endswith(_TEXT_PARTS):
                 continue
-            if isinstance(part, XmlPart):
-                root = part.element
-            else:
-                try:
-                    root = etree.fromstring(part.blob, parser())
-                except etree.XMLSyntaxError as e:
-                    raise InputError(name, f"damaged Word document: {part.partname} is not valid XML ({e})") from None
-                self._reserialize.append((part, root))
-            _refuse_doctype(root, name, part.partname)
+            root = self.read_part(member)
+            paragraphs = []
             for p in root.iter(f"{{{W}}}p"):
                 texts = _own_texts(p)
                 if texts:
-                    self.paragraphs.append(_Paragraph(p, texts))
+                    paragraphs.append(Paragraph(texts, preserve_space=True))
+                    self.element_of[id(texts[0])] = p
+            if paragraphs:
+                self.parts.append(Part(member, root, paragraphs))
+        self._styles = None
 
-    def texts(self) -> list[str]:
-        return [p.text for p in self.paragraphs]
+    def place(self, paragraph: Paragraph, text: str) -> None:
+        """The translation in place of the paragraph's text, or with options.bilingual in a new paragraph under
+        it; its run tagged with the target language (and, into Korean, given a font with Hangul)."""
+        element = self.element_of[id(paragraph.texts[0])]
+        run = paragraph.texts[0].getparent()
+        styles = self.styles()
+        if self.options.bilingual:
+            numbered, indent = styles.list_item(element)
+            # the copy stands alone: no space that joined the text to a footnote mark or a tab
+            element, run = bilingual_copy(element, run, text.strip(), numbered, indent)
+        else:
+            paragraph.set_text(text)
+        if self.options.tgt != "ko" or has_hangul(text):
+            mark_language(run, element, self.options.tgt, styles)
 
-    def render(self, translated: list[str]) -> bytes:
-        """Each translation in place of its paragraph's text, or with options.bilingual as a new paragraph under
-        it; translated runs are tagged with the target language (and, into Korean, get a font with Hangul)."""
-        from lxml import etree
+    def styles(self) -> WordStyles:
+        """The main document's styles, theme and numbering definitions, as far as the package has them."""
+        if self._styles is None:
+            related = self._related(self.main)
+            roots = {kind: self.read_part(related[kind]) if kind in related else None
+                     for kind in ("styles", "theme", "numbering")}
+            self._styles = WordStyles(roots["styles"], roots["theme"], roots["numbering"])
+        return self._styles
 
-        styles = self._styles()
-        for paragraph, new in zip(self.paragraphs, translated):
-            if new == paragraph.text:
+    def _related(self, member: str) -> dict[str, str]:
+        """Relationship type (its last word: styles, theme…) -> the package member it points at."""
+        folder, base = posixpath.split(member)
+        rels = posixpath.join(folder, "_rels", base + ".rels")
+        if rels not in self.zip.namelist():
+            return {}
+        found = {}
+        for rel in self.read_part(rels).iter(_RELATIONSHIP):
+            target = rel.get("Target") or ""
+            if rel.get("TargetMode") == "External" or not target:
                 continue
-            run = paragraph.texts[0].getparent()
-            if self.options.bilingual:
-                numbered, indent = styles.list_item(paragraph.element)
-                # the copy stands alone: no space that joined the text to a footnote mark or a tab
-                element, run = bilingual_copy(paragraph.element, run, new.strip(), numbered, indent)
-            else:
-                paragraph.set_text(new)
-                element = paragraph.element
-            if self.options.tgt != "ko" or has_hangul(new):
-                mark_language(run, element, self.options.tgt, styles)
-        for part, root in self._reserialize:
-            part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-        out = io.BytesIO()
-        self.document.save(out)
-        return out.getvalue()
-
-    def _styles(self) -> WordStyles:
-        """The document's styles, theme and numbering definitions, as far as the package has them."""
-        from docx.opc.constants import RELATIONSHIP_TYPE as RT
-        from docx.opc.part import XmlPart
-        from lxml import etree
-
-        roots = {}
-        for rel in self.document.part.rels.values():
-            if rel.is_external or rel.reltype not in (RT.STYLES, RT.THEME, RT.NUMBERING):
-                continue
-            part = rel.target_part
-            try:
-                roots[rel.reltype] = part.element if isinstance(part, XmlPart) else etree.fromstring(
-                    part.blob, parser())
-            except etree.XMLSyntaxError:
-                continue  # a damaged theme only costs the theme's font choice
-        return WordStyles(roots.get(RT.STYLES), roots.get(RT.THEME), roots.get(RT.NUMBERING))
-
-
-def _open(data: bytes, name: str, limits):
-    """python-docx Document, or an InputError saying what the file is instead."""
-    package = open_package(data, name, "Word document", limits=limits,
-                           old_format="old binary Word format (.doc): save it as .docx first")
-    package.close()
-    import docx
-
-    try:
-        return docx.Document(io.BytesIO(data))
-    except (KeyError, ValueError) as e:
-        raise InputError(name, f"a zip file that is not a Word document ({_reason(e)})") from None
-    except Exception as e:  # zlib, lxml and zipfile errors of a damaged package
-        raise InputError(name, f"damaged Word document ({_reason(e)})") from None
-
-
-def _reason(e: Exception) -> str:
-    text = str(e).strip().strip("'\"")
-    return (text.splitlines()[0] if text else type(e).__name__)[:120]
+            target = unquote(target)
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            if path in self.zip.namelist():
+                found.setdefault((rel.get("Type") or "").rsplit("/", 1)[-1], path)
+        return found

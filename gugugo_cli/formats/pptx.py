@@ -81,7 +81,8 @@ class PptxDocument(XmlZipDocument):
             if paragraphs:
                 self.parts.append(Part(member, root, paragraphs))
 
-    def translated(self, paragraph: Paragraph, text: str) -> None:
+    def place(self, paragraph: Paragraph, text: str) -> None:
+        super().place(paragraph, text)
         run = paragraph.texts[0].getparent()
         tag = LANGUAGE_TAGS.get(self.options.tgt)
         if tag is None or run.tag != f"{{{A}}}r" or (self.options.tgt == "ko" and not has_hangul(text)):

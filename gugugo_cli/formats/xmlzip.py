@@ -1,6 +1,6 @@
-"""Zip packages whose text lives in XML parts (.xlsx, .pptx, .hwpx): the parts that hold text are parsed with a
-hardened parser, their text elements are changed in place paragraph by paragraph, and the package is written
-back with every other member copied as it was.
+"""Zip packages whose text lives in XML parts (.docx, .xlsx, .pptx, .hwpx): the parts that hold text are parsed
+with a hardened parser, their text elements are changed in place paragraph by paragraph, and the package is
+written back with every other member copied as it was.
 
 - The package is checked first (formats/package.py: member count, sizes, compression ratio, CRCs, no DOCTYPE).
 - XML is parsed without entities, DTD loading or network, and a part with a DOCTYPE is refused.
@@ -139,8 +139,9 @@ class XmlZipDocument:
     def texts(self) -> list[str]:
         return [p.text for part in self.parts for p in part.paragraphs]
 
-    def translated(self, paragraph: Paragraph, text: str) -> None:
-        """Called after a paragraph got its translation: a format marks its language here, where it has one."""
+    def place(self, paragraph: Paragraph, text: str) -> None:
+        """Put a paragraph's translation into the document (a format may also mark its language here)."""
+        paragraph.set_text(text)
 
     def render(self, translated: list[str]) -> bytes:
         new: dict[str, bytes] = {}
@@ -151,8 +152,7 @@ class XmlZipDocument:
                 text = translated[cursor]
                 cursor += 1
                 if text != paragraph.text:
-                    paragraph.set_text(text)
-                    self.translated(paragraph, text)
+                    self.place(paragraph, text)
                     changed = True
             if changed:
                 new[part.member] = serialize(part.root, self.zip.read(part.member))
