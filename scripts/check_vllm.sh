@@ -67,4 +67,24 @@ for i in 1 2; do
         "${VLLM_OPTS[@]}" --cache "$TMP/cache.sqlite" --device cpu --dtype float32 -q --overwrite -o "$TMP/rows.ko.jsonl"
 done
 cmp "$TMP/rows.ko.jsonl" "$TMP/rows.jsonl" && echo "jsonl: --engine vllm with the cache, rows as they were"
+
+# bench/throughput.py way v: the vLLM engine in a child process on the benchmark's random model, each row held to
+# its reference length; it must generate as many tokens as the built-in engine (way c). 2 layers: a check, not a
+# speed figure. Needs the sentence pairs (BENCH_DATA) and the benchmark's own environment ($PY: torch, transformers).
+BENCH_DATA=${BENCH_DATA:-$ROOT/../shared/data}
+if [ -f "$BENCH_DATA/korean-english-park.dev.en" ]; then
+    echo "== bench/throughput.py --ways cv (way v through $VENV/bin/python)"
+    "$PY" bench/throughput.py --data "$BENCH_DATA" --limit 2 --baseline-limit 1 --ways cv --layers "${BENCH_LAYERS:-2}" \
+        --vllm-python "$VENV/bin/python" 2>"$TMP/bench.err" | tail -n 1 > "$TMP/bench.json" \
+        || { tail -n 20 "$TMP/bench.err"; exit 1; }
+    "$PY" - "$TMP/bench.json" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+c, v = r["ways"][0], r["ways"][1]
+assert r["v_tokens_equal_c"] and v["output_tokens"] == v["held_tokens"], (c, v)
+print(f"way v: {v['output_tokens']} output tokens (= way c), {v['tokens_per_s']} tok/s; way c {c['tokens_per_s']} tok/s")
+PYEOF
+else
+    echo "== bench/throughput.py --ways cv skipped: no sentence pairs in $BENCH_DATA (set BENCH_DATA)"
+fi
 echo "== ok"
