@@ -13,10 +13,14 @@ from package_helpers import (SAFE, assert_refused_in_one_line, changed_members, 
                              translate_package, zipped)
 
 openpyxl = pytest.importorskip("openpyxl")
-pytestmark = pytest.mark.filterwarnings("ignore:Unknown extension")
+pytestmark = [pytest.mark.filterwarnings("ignore:Unknown extension"),  # openpyxl on Excel's newer parts and a
+               pytest.mark.filterwarnings("ignore:File contains an invalid specification"),  # Strict workbook
+               pytest.mark.filterwarnings("ignore:Defined names for sheet index")]
 
 EMBEDDED = DATA / "realworld" / "python-pptx_cht-charts-embedded.xlsx"
+REAL = sorted((DATA / "realworld").glob("*.xlsx"))  # workbooks from other projects' test suites (data/README.md)
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+STRICT = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
 
 
 def translate_bytes(data: bytes, translator, tgt="ko") -> bytes:
@@ -110,7 +114,7 @@ def build_workbook() -> bytes:
     return zipped(parts)
 
 
-BOOKS = {"built": build_workbook(), "embedded": EMBEDDED.read_bytes()}
+BOOKS = {"built": build_workbook(), **{path.name: path.read_bytes() for path in REAL}}
 
 
 @pytest.mark.parametrize("book", BOOKS)
@@ -165,7 +169,7 @@ def test_marking_reaches_every_text_and_keeps_the_rest():
 
 
 def test_real_workbook_from_excel():
-    data = BOOKS["embedded"]
+    data = BOOKS[EMBEDDED.name]
     out = translate_bytes(data, MarkTranslator())
     assert changed_members(data, out) == {"xl/sharedStrings.xml"}
     before, after = contents(data), contents(out)
@@ -177,6 +181,164 @@ def test_real_workbook_from_excel():
     assert new["Sheet1", "B1"] == "Series 1"  # a table column's name: structured references depend on it
     assert new["Sheet1", "B2"] == 4.3
     assert new["Sheet1", "B8"].startswith("«To update the chart")
+
+
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+TC = "{http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments}"
+
+
+def _string(item, ns) -> str:
+    """What a reader sees of a string item (si, is, a note's text): its t, or its runs' t; not phonetic guides."""
+    return "".join(t.text or "" for t in item.findall(f"{ns}t") + item.findall(f"{ns}r/{ns}t"))
+
+
+def visible(data: bytes) -> dict:
+    """Everything of a workbook a reader sees, read with lxml alone (openpyxl reads no Strict workbook):
+    (member, where) -> ("text", string) for cell strings, notes, threaded comments and the paragraphs of
+    shapes; ("value", type, formula, value) for every other cell."""
+    parts = {name: etree.fromstring(content, SAFE) for name, content in contents(data).items()
+             if name.endswith(".xml")}
+    local = {name: etree.QName(root).localname for name, root in parts.items()}
+    shared = []
+    for name, root in parts.items():
+        if local[name] == "sst":
+            ns = root.tag[: root.tag.index("}") + 1]
+            shared = [_string(si, ns) for si in root.iterchildren(f"{ns}si")]
+    seen = {}
+    for name, root in parts.items():
+        ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+        if local[name] == "worksheet":
+            for c in root.iter(f"{ns}c"):
+                v, f, t = c.findtext(f"{ns}v"), c.findtext(f"{ns}f"), c.get("t", "n")
+                if t == "s" and v is not None:
+                    seen[name, c.get("r")] = ("text", shared[int(v)])
+                elif t == "inlineStr" and c.find(f"{ns}is") is not None:
+                    seen[name, c.get("r")] = ("text", _string(c.find(f"{ns}is"), ns))
+                elif v is not None or f is not None:
+                    seen[name, c.get("r")] = ("value", t, f, v)
+        elif local[name] == "comments":
+            for comment in root.iter(f"{ns}comment"):
+                seen[name, comment.get("ref")] = ("text", _string(comment.find(f"{ns}text"), ns))
+        elif root.tag == f"{TC}ThreadedComments":
+            for comment in root.iter(f"{TC}threadedComment"):
+                seen[name, comment.get("id")] = ("text", comment.findtext(f"{TC}text"))
+        elif local[name] == "wsDr":
+            for i, paragraph in enumerate(root.iter(f"{A}p")):
+                seen[name, i] = ("text", "".join(t.text or "" for t in paragraph.iterfind(f"{A}r/{A}t")))
+    return seen
+
+
+def names_kept(data: bytes) -> set:
+    """Table column and pivot field names, which the workbook's references depend on."""
+    found = set()
+    for content in contents(data).values():
+        if b"tableColumn" in content or b"cacheField" in content:
+            root = etree.fromstring(content, SAFE)
+            found.update(e.get("name") for e in root.iter(f"{{*}}tableColumn", f"{{*}}cacheField"))
+    return found
+
+
+def translated(text: str, tgt: str) -> bool:
+    """Whether the pipeline translates some of text into tgt: a paragraph (lines between blank lines) with
+    letters that is not in tgt already."""
+    from gugugo_cli.languages import detect_language
+
+    return any(detect_language(block) not in (None, tgt) for block in re.split(r"\n[ \t]*\n", text))
+
+
+def unmarked(text: str) -> str:
+    return text.replace("«", "").replace("»", "")
+
+
+@pytest.mark.parametrize("tgt", ["ko", "en"])
+@pytest.mark.parametrize("book", [path.name for path in REAL])
+def test_real_workbooks_marked_everywhere_a_reader_looks(book, tgt):
+    """Every string a reader sees (cells on every sheet, notes, threaded comments, shapes) is marked when the
+    pipeline translates it, and only marked; formulas, numbers and dates, the workbook part (sheet and defined
+    names), styles, charts, tables and pivot tables keep their bytes; the output opens with openpyxl."""
+    data = BOOKS[book]
+    out = translate_bytes(data, MarkTranslator(), tgt)
+    document = XlsxDocument(data, book, FormatOptions(tgt=tgt))
+    changed = changed_members(data, out)
+    assert changed <= {part.member for part in document.parts}
+    assert not any(re.search(r"(workbook|styles|chart|table|pivot|theme)", name) for name in changed), changed
+
+    before, after, kept = visible(data), visible(out), names_kept(data)
+    assert set(after) == set(before)
+    marked = 0
+    for key, old in before.items():
+        new = after[key]
+        if old[0] == "value":
+            assert new == old, key
+            continue
+        assert unmarked(new[1]) == old[1], key  # the text is still there, only marked
+        wanted = translated(old[1], tgt) and old[1] not in kept
+        assert ("«" in new[1]) == wanted, (key, old[1], new[1])
+        marked += wanted
+    if tgt == "ko" or book == "poi_1_NoIden.xlsx":  # the Korean workbook's strings are translated into English
+        assert marked
+
+    wb = openpyxl.load_workbook(io.BytesIO(out))  # opens; where openpyxl reads the workbook, it sees the same
+    texts = sorted(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+                   if c.data_type == "s" and c.value is not None)
+    if texts:
+        cells = [v for (name, _), v in after.items() if name.startswith("xl/worksheets/") and v[0] == "text"]
+        assert texts == sorted(text for _, text in cells)
+        notes = sorted(c.comment.text for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.comment)
+        assert notes == sorted(v[1] for (name, _), v in after.items() if re.match(r"xl/comments", name))
+
+
+def test_real_workbooks_reach_every_kind_of_text():
+    """What the real files hold between them, so that the test above covers it."""
+    kinds = set()
+    for path in REAL:
+        data = path.read_bytes()
+        for (name, _), value in visible(data).items():
+            if value[0] == "text":
+                kinds.add(name.split("/")[1] if "/" in name else name)
+        kinds.update(k for k, needle in [("shared", b"<sst"), ("inline", b"inlineStr"), ("formula", b"<f>"),
+                                         ("strict", STRICT[1:-1].encode()), ("phonetic", b"<rPh"),
+                                         ("defined name", b"<definedName "), ("chart", b"drawingml/2006/chart")]
+                     if any(needle in content for content in contents(data).values()))
+        kinds.update(k for k, needle in [("hangul", "하천"), ("kana", "きく"), ("kanji", "図形")]
+                     if any(needle in v[1] for v in visible(data).values() if v[0] == "text"))
+    assert {"worksheets", "shared", "comments1.xml", "threadedComments", "drawings", "inline", "formula",
+            "strict", "phonetic", "defined name", "chart", "hangul", "kana", "kanji"} <= kinds, kinds
+
+
+def test_real_notes_keep_their_authors_and_threaded_comments_are_translated():
+    out = visible(translate_bytes(BOOKS["openpyxl_comments.xlsx"], MarkTranslator()))
+    assert out["xl/comments1.xml", "B9"] == ("text", "Not Cuke:\n«Because it has a different author»")
+    assert out["xl/comments2.xml", "A1"] == ("text", "«comment has one run»")  # no author before it
+    out = visible(translate_bytes(BOOKS["poi_64759.xlsx"], MarkTranslator()))
+    assert out["xl/comments1.xml", "B3"] == ("text", "Microsoft Office User:\n«Sample Notes»\n")
+    assert out["xl/threadedComments/threadedComment1.xml", "{9FE0EFFC-F649-7D41-B909-522703F4B7ED}"] == (
+        "text", "«testing»\n")
+    legacy = out["xl/comments1.xml", "C2"][1]  # what older Excel shows of the threaded comment
+    assert legacy.startswith("«[Threaded comment]»") and legacy.endswith("«testing»\n")
+
+
+def test_strict_workbook_translated_in_its_own_namespace():
+    data = BOOKS["calamine_strict_iso_paths.xlsx"]
+    out = translate_bytes(data, MarkTranslator())
+    assert changed_members(data, out) == {"xl/sharedStrings.xml"}
+    sst = etree.fromstring(contents(out)["xl/sharedStrings.xml"], SAFE)
+    assert sst.tag == f"{STRICT}sst" and S[1:-1].encode() not in contents(out)["xl/sharedStrings.xml"]
+    assert sst.findtext(f"{STRICT}si/{STRICT}t") == "«Thickness»"
+
+
+def test_phonetic_guides_go_with_the_text_they_read():
+    """A Japanese string's readings (rPh) name characters of the original: the translation drops them, keeps the
+    string's phonetic properties, and a string left as it was keeps its readings."""
+    data = BOOKS["calamine_rph.xlsx"]
+    out = translate_bytes(data, MarkTranslator())
+    si = etree.fromstring(contents(out)["xl/sharedStrings.xml"], SAFE).find(f"{S}si")
+    assert si.find(f"{S}rPh") is None and si.find(f"{S}phoneticPr") is not None
+    assert _string(si, S) == "«課きく\u3000毛こ»"
+    assert openpyxl.load_workbook(io.BytesIO(out)).active["A1"].value == "«課きく\u3000毛こ»"
+    before = etree.fromstring(contents(data)["xl/sharedStrings.xml"], SAFE).find(f"{S}si")
+    assert len(before.findall(f"{S}rPh")) == 2
+    assert translate_bytes(data, MarkTranslator(), tgt="en") == data  # not translated: readings kept
 
 
 def test_registered_and_bad_workbooks_refused_in_one_line(tmp_path):
@@ -200,6 +362,9 @@ def test_registered_and_bad_workbooks_refused_in_one_line(tmp_path):
                                '<si><t>&b;</t></si></sst>'}),
         "broken xml": zipped({**parts, "xl/sharedStrings.xml": "<sst><si><t>open"}),
         "bomb": zipped({**parts, "xl/worksheets/sheet1.xml": b"<worksheet>" + b" " * (20 << 20)}),
+        **{f"{path.name} cut short": BOOKS[path.name][: len(BOOKS[path.name]) * 2 // 3] for path in REAL},
+        "strict workbook, broken strings": zipped({**contents(BOOKS["calamine_strict_iso_paths.xlsx"]),
+                                                   "xl/sharedStrings.xml": "<sst><si><t>open"}),
     }
     assert_refused_in_one_line(tmp_path, ".xlsx", bad)
     for data in bad.values():

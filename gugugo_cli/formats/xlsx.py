@@ -3,10 +3,13 @@ translated in the package's XML parts; everything else stays as it was.
 
 - Shared strings (xl/sharedStrings.xml): each string is translated once, whatever the number of cells that
   show it; a rich-text string is one unit across its runs (the translation goes into the first run, the others
-  are emptied, so run formatting stays). Phonetic guides (rPh) are left alone.
+  are emptied, so run formatting stays). Phonetic guides (rPh: readings over characters of a Japanese string)
+  are not translated; a string that is translated loses them, as they would name characters it no longer has.
 - Inline strings of the worksheets (cells with t="inlineStr"), the same way.
 - Comments (notes) and threaded comments; the author's name Excel puts in bold before a note is kept.
 - Text boxes and shapes drawn on the sheets (xl/drawings): DrawingML paragraphs, as in PowerPoint.
+- Strict Open XML workbooks (Excel's "Strict Open XML Spreadsheet", namespace purl.oclc.org/ooxml) are read and
+  written like the usual (transitional) ones.
 - Left alone: formulas and their cached results, numbers, dates, booleans, styles, sheet names, defined names,
   headers and footers, data validation messages, charts, images, pivot tables. A string that names a column of
   a table (a structured reference such as Table1[Price] depends on it) or a field of a pivot table (refreshing
@@ -18,20 +21,43 @@ changed parts serialized again (formats/xmlzip.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import InputError
 from .base import FormatOptions
 from .xmlzip import Paragraph, Part, XmlZipDocument, content_types, drawing_paragraphs, open_package
 
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+STRICT = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
 _TC = "{http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments}"
 _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml."
 _WORKBOOK = (_CT + "sheet.main+xml", "application/vnd.ms-excel.sheet.macroEnabled.main+xml")
 
 
+def _ns(root) -> str:
+    """The SpreadsheetML namespace a part is written in: transitional or Strict."""
+    return STRICT if root.tag.startswith(STRICT) else S
+
+
+@dataclass
+class _StringItem(Paragraph):
+    """A string item (si, is, comment text) whose phonetic guides (rPh) go when its text is changed."""
+
+    item: object = None
+
+    def set_text(self, new: str) -> None:
+        super().set_text(new)
+        for guide in self.item.findall(f"{_ns(self.item)}rPh"):
+            self.item.remove(guide)
+
+
 def _rich_text(element, preserve=True):
     """The texts of a string item (si, is, comment text): its own t, or the t of each run; not rPh."""
-    texts = element.findall(f"{S}t") + element.findall(f"{S}r/{S}t")
-    return Paragraph(texts, preserve_space=preserve) if texts else None
+    ns = _ns(element)
+    texts = element.findall(f"{ns}t") + element.findall(f"{ns}r/{ns}t")
+    if not texts:
+        return None
+    return _StringItem(texts, preserve_space=preserve, item=element)
 
 
 class XlsxDocument(XmlZipDocument):
@@ -48,9 +74,11 @@ class XlsxDocument(XmlZipDocument):
         columns = set()
         for member, ct in types.items():
             if ct == _CT + "table+xml":
-                columns.update(c.get("name") for c in self.read_part(member).iter(f"{S}tableColumn"))
+                columns.update(c.get("name") for c in self.read_part(member).iter(f"{S}tableColumn",
+                                                                                   f"{STRICT}tableColumn"))
             elif ct == _CT + "pivotCacheDefinition+xml":
-                columns.update(c.get("name") for c in self.read_part(member).iter(f"{S}cacheField"))
+                columns.update(c.get("name") for c in self.read_part(member).iter(f"{S}cacheField",
+                                                                                   f"{STRICT}cacheField"))
 
         def wanted(paragraph):
             return paragraph is not None and paragraph.text not in columns
@@ -58,20 +86,23 @@ class XlsxDocument(XmlZipDocument):
         for member, ct in types.items():
             if ct == _CT + "sharedStrings+xml":
                 root = self.read_part(member)
-                self._add(member, root, [p for p in map(_rich_text, root.iterchildren(f"{S}si")) if wanted(p)])
+                ns = _ns(root)
+                self._add(member, root, [p for p in map(_rich_text, root.iterchildren(f"{ns}si")) if wanted(p)])
             elif ct == _CT + "worksheet+xml":
                 if b"inlineStr" not in self.zip.read(member):
                     continue
                 root = self.read_part(member)
-                cells = (c for c in root.iter(f"{S}c") if c.get("t") == "inlineStr" and c.find(f"{S}f") is None)
-                self._add(member, root, [p for p in (_rich_text(c.find(f"{S}is")) for c in cells
-                                                     if c.find(f"{S}is") is not None) if wanted(p)])
+                ns = _ns(root)
+                cells = (c for c in root.iter(f"{ns}c") if c.get("t") == "inlineStr" and c.find(f"{ns}f") is None)
+                self._add(member, root, [p for p in (_rich_text(c.find(f"{ns}is")) for c in cells
+                                                     if c.find(f"{ns}is") is not None) if wanted(p)])
             elif ct == _CT + "comments+xml":
                 root = self.read_part(member)
-                authors = [a.text or "" for a in root.iter(f"{S}author")]
+                ns = _ns(root)
+                authors = [a.text or "" for a in root.iter(f"{ns}author")]
                 paragraphs = []
-                for comment in root.iter(f"{S}comment"):
-                    p = _rich_text(comment.find(f"{S}text")) if comment.find(f"{S}text") is not None else None
+                for comment in root.iter(f"{ns}comment"):
+                    p = _rich_text(comment.find(f"{ns}text")) if comment.find(f"{ns}text") is not None else None
                     if p is None:
                         continue
                     author = _index(authors, comment.get("authorId"))
