@@ -245,7 +245,26 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
     if not spans:
         start = len(flat) - len(flat.lstrip())
         spans = [(start, start + len(stripped))]
-    return spans
+    return _keep_whole(flat, spans)
+
+
+# Addresses a sentence splitter may cut at their '?', '!' or '.': a URL (scheme:// or www.) and an e-mail address.
+_ADDRESS = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
+
+
+def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join two sentences where the cut between them falls inside an address."""
+    addresses = [m.span() for m in _ADDRESS.finditer(text)]
+    if not addresses or len(spans) < 2:
+        return spans
+    joined = [spans[0]]
+    for start, end in spans[1:]:
+        cut_end, cut_start = joined[-1][1], start
+        if any(a < cut_end < b or a < cut_start < b for a, b in addresses):
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
 
 
 # --- Cutting what is too long ------------------------------------------------------------------------------

@@ -54,6 +54,18 @@ def test_every_sentence_is_translated_in_place(marker):
     assert all(src == "en" and tgt == "ko" for _, src, tgt in marker.calls)
 
 
+@pytest.mark.parametrize("text, lang, sentences", [
+    ("Go to https://go.microsoft.com/fwlink/?linkid=870924 now. Mail a.b@c.com? Sure.", "en",
+     ["Go to https://go.microsoft.com/fwlink/?linkid=870924 now.", "Mail a.b@c.com?", "Sure."]),
+    ("Is it www.example.com/x?y=1 or not? See https://a.org/b. Then go.", "en",
+     ["Is it www.example.com/x?y=1 or not?", "See https://a.org/b.", "Then go."]),
+    ("주소는 https://example.com/faq?q=1!a 입니다. 감사합니다!", "ko",
+     ["주소는 https://example.com/faq?q=1!a 입니다.", "감사합니다!"]),
+])
+def test_an_address_is_never_cut_into_two_sentences(text, lang, sentences):
+    assert [text[a:b] for a, b in sentence_spans(text, lang)] == sentences
+
+
 def test_korean_sentences_split_with_kss(marker):
     text = "오늘은 날씨가 좋다. 우리는 공원에 갔다. 저녁에는 비가 왔다."
     out = translate_text(text, to="en", translator=marker)
