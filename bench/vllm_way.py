@@ -57,6 +57,17 @@ class HeldLengthVLLM(VLLMTranslator):
             yield k, token_ids, reason
 
 
+def peak_rss_gb() -> float:
+    """This process's peak RSS since it started (VmHWM: ru_maxrss would carry over the parent's from the fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 2**20, 2)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+
+
 def main(spec_path: str, result_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     logging.getLogger("gugugo_cli").setLevel(logging.ERROR)  # every held row "reaches its limit" by design
@@ -91,7 +102,7 @@ def main(spec_path: str, result_path: str) -> None:
                tokens_per_s=round(tr.generated_tokens / seconds, 2), first_output_s=round(first or 0, 2),
                held_tokens=tr.held_tokens, engine_steps=tr.stats.steps, vllm=vllm.__version__,
                vllm_options=options, vllm_load_s=round(load_s, 1),
-               child_peak_rss_gb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2))
+               child_peak_rss_gb=peak_rss_gb())
     Path(result_path).write_text(json.dumps(row), encoding="utf-8")
 
 
