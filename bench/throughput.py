@@ -187,8 +187,9 @@ def vllm_python(asked):
     py = candidates[0]
     if asked or py != sys.executable:
         if not Path(py).exists() and not shutil.which(py):
-            raise SystemExit(f"way v needs vllm: this interpreter cannot import it and {py} does not exist "
-                             "(build it with scripts/check_vllm.sh, or give --vllm-python PATH)")
+            why = f"{py} does not exist" if asked else f"this interpreter cannot import it and {py} does not exist"
+            raise SystemExit(f"way v needs vllm: {why} (build .venv-vllm with scripts/check_vllm.sh, or give "
+                             "--vllm-python PATH)")
         check = subprocess.run([py, "-c", "import vllm; print(vllm.__version__)"], capture_output=True, text=True,
                                env=vllm_env(py, "cpu"))
         if check.returncode != 0:
