@@ -159,6 +159,7 @@ def test_ray_through_the_command_line(local_ray, tmp_path):
     assert wrong.exit_code == 2 and "without --ray" in wrong.output
 
 
+@needs_ray
 def test_a_model_an_actor_cannot_load_is_one_line(local_ray, tmp_path):
     """The model is loaded in the actors, not in the driver: its error still comes back as one line."""
     folder = tmp_path / "damaged-model"
