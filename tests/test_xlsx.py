@@ -9,7 +9,7 @@ from conftest import DATA, IdentityTranslator, MarkTranslator
 from gugugo_cli.errors import InputError
 from gugugo_cli.formats import FormatOptions, read_document
 from gugugo_cli.formats.xlsx import XlsxDocument
-from package_helpers import (SAFE, assert_refused_in_one_line, changed_members, contents,
+from package_helpers import (SAFE, assert_refused_in_one_line, changed_members, contents, members,
                              translate_package, zipped)
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -18,7 +18,9 @@ pytestmark = [pytest.mark.filterwarnings("ignore:Unknown extension"),  # openpyx
                pytest.mark.filterwarnings("ignore:Defined names for sheet index")]
 
 EMBEDDED = DATA / "realworld" / "python-pptx_cht-charts-embedded.xlsx"
-REAL = sorted((DATA / "realworld").glob("*.xlsx"))  # workbooks from other projects' test suites (data/README.md)
+# workbooks from other projects' test suites (data/README.md); one more whose member names use '\\' (below)
+BACKSLASHES = DATA / "realworld" / "calamine_issue_530.xlsx"
+REAL = sorted(p for p in (DATA / "realworld").glob("*.xlsx") if p != BACKSLASHES)
 S = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 STRICT = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
 
@@ -397,3 +399,20 @@ def test_pivot_table_field_names_stay():
                      b'openxmlformats-officedocument.spreadsheetml.pivotCacheDefinition+xml"/></Types>')
     texts = XlsxDocument(zipped(parts), "pivot.xlsx", FormatOptions()).texts()
     assert "Quarterly sales were good." not in texts and "Green apple" in texts
+
+
+def test_member_names_written_with_backslashes_are_read_and_written_with_slashes():
+    """Some writers separate folders with '\\' (the zip format says '/'); openpyxl cannot open such a
+    workbook. They are translated, and written back with '/' and every member's content as it was."""
+    data = BACKSLASHES.read_bytes()
+    names = list(members(data))
+    assert "xl\\workbook.xml" in names
+    out = translate_bytes(data, MarkTranslator())
+    after, before = contents(out), contents(data)
+    assert list(after) == [n.replace("\\", "/") for n in names]
+    changed = {n for n in names if after[n.replace("\\", "/")] != before[n]}
+    assert changed and all(re.match(r"xl\\(sharedStrings|comments\d+|worksheets\\sheet\d+|drawings\\drawing\d+)\.xml$", n)
+                           for n in changed), changed
+    wb = openpyxl.load_workbook(io.BytesIO(out))
+    texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "«报表导出人：»" in texts and all(t.startswith("«") or not re.search(r"[^\W\d_]", t) for t in texts)

@@ -65,9 +65,16 @@ def open_package(data: bytes, name: str, kind: str, old_format: Optional[str] = 
 
     check_package(data, name, limits or Limits(), kind, xml_suffixes=xml_suffixes)
     try:
-        return zipfile.ZipFile(io.BytesIO(data))
+        z = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise InputError(name, f"damaged {kind} ({_reason(e)})") from None
+    if any("\\" in info.filename for info in z.infolist()):
+        # The zip format separates folders with '/' (APPNOTE 4.4.17); some writers use '\' (such packages
+        # are met in the wild). Read (and write back) the names with '/'; orig_filename still matches each local header.
+        for info in z.infolist():
+            info.filename = info.filename.replace("\\", "/")
+        z.NameToInfo = {info.filename: info for info in z.infolist()}
+    return z
 
 
 def content_types(z: zipfile.ZipFile, name: str, kind: str) -> dict[str, str]:
