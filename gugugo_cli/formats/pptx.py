@@ -20,7 +20,7 @@ Paragraphs are found wherever a reader sees them:
 
 Field runs (a:fld: slide number, date) and equations are not part of a paragraph's text and stay as they are.
 A run that receives a translation is tagged with its language (a:rPr/@lang ko-KR or en-US), so PowerPoint
-checks its spelling as that language and, for Korean, draws it with the theme's Hangul font.
+checks its spelling as that language (its East Asian font is left to the theme).
 Nothing is read with python-pptx: the package is rewritten with only the changed parts serialized again
 (formats/xmlzip.py), after the package checks and with a hardened XML parser.
 """
