@@ -416,3 +416,19 @@ def test_member_names_written_with_backslashes_are_read_and_written_with_slashes
     wb = openpyxl.load_workbook(io.BytesIO(out))
     texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert "«报表导出人：»" in texts and all(t.startswith("«") or not re.search(r"[^\W\d_]", t) for t in texts)
+
+
+def test_shapes_in_the_strict_drawingml_namespace_are_translated_too():
+    """A Strict Open XML package writes DrawingML in purl.oclc.org/ooxml/drawingml/main; its text boxes are found
+    as the transitional ones are."""
+    data = BOOKS["poi_50299.xlsx"]
+    transitional, strict = b"http://schemas.openxmlformats.org/drawingml/2006/main", b"http://purl.oclc.org/ooxml/drawingml/main"
+    drawings = {name: content.replace(transitional, strict) for name, content in contents(data).items()
+                if name.startswith("xl/drawings/drawing")}
+    assert all(strict in content for content in drawings.values())
+    rewritten = zipped({**contents(data), **drawings})
+    texts = XlsxDocument(rewritten, "strict.xlsx", FormatOptions()).texts()
+    assert texts == XlsxDocument(data, "book.xlsx", FormatOptions()).texts()
+    assert any(re.search("[\u3040-\u30ff\u4e00-\u9fff]", t) for t in texts)  # the shapes' Japanese text is among them
+    out = contents(translate_bytes(rewritten, MarkTranslator()))
+    assert any("«" in "".join(etree.fromstring(out[name], SAFE).itertext()) for name in drawings)

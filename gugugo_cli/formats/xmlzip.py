@@ -218,25 +218,28 @@ def _reason(e: Exception) -> str:
 
 
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+A_STRICT = "http://purl.oclc.org/ooxml/drawingml/main"  # the same elements in a Strict Open XML package
 
 
 def drawing_paragraphs(root, keep=None) -> list:
     """DrawingML paragraphs (a:p) under root whose runs (a:r/a:t) hold text; a line break (a:br) ends a unit, so
     each line of a paragraph is translated on its own and the break stays between them. Field runs (a:fld:
-    slide number, date) are not part of the text and stay as they are. keep(p) -> False leaves a paragraph out."""
+    slide number, date) are not part of the text and stay as they are. keep(p) -> False leaves a paragraph out.
+    Both the transitional and the Strict namespace are read."""
     found = []
-    run, br = f"{{{A}}}r", f"{{{A}}}br"
-    for p in root.iter(f"{{{A}}}p"):
-        if keep is not None and not keep(p):
-            continue
-        line = []
-        for child in p:
-            if child.tag == run:
-                line.extend(child.findall(f"{{{A}}}t"))
-            elif child.tag == br:
-                found.extend(_unit(line))
-                line = []
-        found.extend(_unit(line))
+    for ns in (A, A_STRICT):
+        run, br = f"{{{ns}}}r", f"{{{ns}}}br"
+        for p in root.iter(f"{{{ns}}}p"):
+            if keep is not None and not keep(p):
+                continue
+            line = []
+            for child in p:
+                if child.tag == run:
+                    line.extend(child.findall(f"{{{ns}}}t"))
+                elif child.tag == br:
+                    found.extend(_unit(line))
+                    line = []
+            found.extend(_unit(line))
     return found
 
 
