@@ -101,11 +101,22 @@ class EngineStats:
 
 class PromptedTranslator(StreamingTranslator):
     """What every engine over a Gugugo model shares: each distinct text once, its prompt, and its new-token
-    limit within the model's context. A subclass has `tokenizer`, `options` and `context`."""
+    limit within the model's context. A subclass has `tokenizer`, `options`, `stats` and `context`."""
 
     options: DecodeOptions
     tokenizer: object
+    stats: EngineStats
     context: Optional[int] = None  # positions the model attends over (prompt + output)
+
+    @property
+    def capped_sources(self) -> set:
+        """Sources whose translation reached its new-token limit without the end marker."""
+        return self.stats.capped_sources
+
+    @property
+    def capped(self) -> int:
+        """Translations that reached their new-token limit without an end marker (likely cut or repetitive)."""
+        return self.stats.capped
 
     def new_token_limit(self, text: str, source_tokens: int) -> int:
         """New tokens allowed for one source text: in proportion to its length, never above the cap."""

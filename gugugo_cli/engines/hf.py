@@ -48,16 +48,6 @@ class HFTranslator(PromptedTranslator):
         self.stats = EngineStats()
 
     @property
-    def capped_sources(self) -> set:
-        """Sources whose translation reached its new-token limit without the end marker."""
-        return self.stats.capped_sources
-
-    @property
-    def capped(self) -> int:
-        """Translations that reached their new-token limit without an end marker (likely cut or repetitive)."""
-        return self.stats.capped
-
-    @property
     def eos_token_id(self) -> Optional[int]:
         return self.tokenizer.eos_token_id
 

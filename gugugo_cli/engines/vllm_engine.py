@@ -66,15 +66,6 @@ class VLLMTranslator(PromptedTranslator):
         self._ids = itertools.count()
 
     @property
-    def capped_sources(self) -> set:
-        """Sources whose translation reached its new-token limit without the end marker."""
-        return self.stats.capped_sources
-
-    @property
-    def capped(self) -> int:
-        return self.stats.capped
-
-    @property
     def context(self) -> Optional[int]:
         """Positions the model attends over (prompt + output), as vLLM was configured."""
         try:
