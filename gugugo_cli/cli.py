@@ -296,10 +296,7 @@ def _run(inputs, src, output, overwrite, include, exclude, load_options, options
     finally:
         cache.close()
         report_failures()
-    if summary.capped:
-        examples = "; ".join(repr(s[:80]) for s in summary.capped_examples)
-        log.warning("%d translation%s reached the new-token limit and may be cut or repetitive (e.g. %s)",
-                    summary.capped, "" if summary.capped == 1 else "s", examples)
+    console.report_capped(summary.capped, summary.capped_examples)
     _report_suspects(summary.suspects, report_path)
     if interactive:
         console.print_summary(summary)

@@ -36,6 +36,14 @@ def report_dry_run(summary, files: int) -> None:
     click.echo(f"estimated source tokens: {summary.est_tokens}")
 
 
+def report_capped(count: int, examples) -> None:
+    """One warning for the translations that stopped at their new-token limit, naming a few of their sources."""
+    if count:
+        named = "; ".join(repr(s[:80]) for s in examples)
+        log.warning("%d translation%s reached the new-token limit and may be cut or repetitive (e.g. %s)",
+                    count, "" if count == 1 else "s", named)
+
+
 def report_glossary(counts: dict) -> None:
     """--dry-run with --glossary: a line per term with the number of segments it is found in."""
     for term, segments in counts.items():

@@ -236,3 +236,35 @@ def test_random_model_folder_through_the_cli(tiny_model_dir, tmp_path):
     assert len(limit_lines) == 1 and limit_lines[0].startswith("gugugo-translate: warning: 3 translations")
     assert "sentence here." in limit_lines[0] or "Another paragraph." in limit_lines[0] or "Second one!" in limit_lines[0]
     assert "###" not in limit_lines[0]  # the source, not the prompt template
+
+
+class CappingTranslator:
+    """Gives every text back; a text with LOOP in it is reported as stopped at its new-token limit."""
+
+    def __init__(self):
+        from gugugo_cli.engines.base import EngineStats
+
+        self.stats = EngineStats()
+
+    def translate_batch(self, texts, src, tgt):
+        for t in texts:
+            if "LOOP" in t:
+                self.stats.note_capped(t)
+        return [f"«{t}»" for t in texts]
+
+
+@pytest.mark.parametrize("name, content, args", [
+    ("notes.txt", "A fine line.\nIt goes LOOP again.\n", []),
+    ("rows.jsonl", '{"text": "A fine line."}\n{"text": "It goes LOOP again."}\n', ["--field", "text"]),
+])
+def test_translations_stopped_at_the_token_limit_are_one_warning(tmp_path, monkeypatch, name, content, args):
+    import gugugo_cli.engines.loading as loading
+
+    monkeypatch.setattr(loading, "load", lambda resolved: CappingTranslator())
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(ECHO_MODEL), "--device", "cpu",
+                                      "--no-cache", *args])
+    warnings = [line for line in result.stderr.splitlines() if "new-token limit" in line]
+    assert warnings == ["gugugo-translate: warning: 1 translation reached the new-token limit and may be cut or "
+                        "repetitive (e.g. 'It goes LOOP again.')"], result.stderr

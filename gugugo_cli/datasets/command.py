@@ -194,10 +194,9 @@ def _report(summary, dry_run: bool, interactive: bool) -> None:
         log.warning("%s: %d row%s failed and %s kept as %s (listed in %s)", summary.source, summary.rows_failed,
                     "" if summary.rows_failed == 1 else "s", "was" if summary.rows_failed == 1 else "were",
                     "it was" if summary.rows_failed == 1 else "they were", summary.failed_path)
-    if summary.capped:
-        examples = "; ".join(repr(s[:80]) for s in summary.capped_examples)
-        log.warning("%d translation%s reached the new-token limit and may be cut or repetitive (e.g. %s)",
-                    summary.capped, "" if summary.capped == 1 else "s", examples)
+    from ..console import report_capped
+
+    report_capped(summary.capped, summary.capped_examples)
 
 
 class RichDatasetProgress:
