@@ -58,7 +58,6 @@ class DocxDocument(XmlZipDocument):
         if not main:
             raise InputError(name, "a zip file that is not a Word document (no main document part)")
         self.main = main[0]
-        self.element_of = {}  # id of a paragraph's first text -> its w:p
         for member, ct in types.items():
             if not ct.endswith(_TEXT_PARTS):
                 continue
@@ -68,7 +67,6 @@ class DocxDocument(XmlZipDocument):
                 texts = _own_texts(p)
                 if texts:
                     paragraphs.append(Paragraph(texts, preserve_space=True))
-                    self.element_of[id(texts[0])] = p
             if paragraphs:
                 self.parts.append(Part(member, root, paragraphs))
         self._styles = None
@@ -76,8 +74,8 @@ class DocxDocument(XmlZipDocument):
     def place(self, paragraph: Paragraph, text: str) -> None:
         """The translation in place of the paragraph's text, or with options.bilingual in a new paragraph under
         it; its run tagged with the target language (and, into Korean, given a font with Hangul)."""
-        element = self.element_of[id(paragraph.texts[0])]
         run = paragraph.texts[0].getparent()
+        element = next(run.iterancestors(f"{{{W}}}p"))  # the paragraph's own w:p (_own_texts)
         styles = self.styles()
         if self.options.bilingual:
             numbered, indent = styles.list_item(element)
@@ -100,8 +98,8 @@ class DocxDocument(XmlZipDocument):
     def _related(self, member: str) -> dict[str, str]:
         """Relationship type (its last word: styles, theme…) -> the package member it points at."""
         folder, base = posixpath.split(member)
-        rels = posixpath.join(folder, "_rels", base + ".rels")
-        if rels not in self.zip.namelist():
+        rels, names = posixpath.join(folder, "_rels", base + ".rels"), set(self.zip.namelist())
+        if rels not in names:
             return {}
         found = {}
         for rel in self.read_part(rels).iter(_RELATIONSHIP):
@@ -110,6 +108,6 @@ class DocxDocument(XmlZipDocument):
                 continue
             target = unquote(target)
             path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-            if path in self.zip.namelist():
+            if path in names:
                 found.setdefault((rel.get("Type") or "").rsplit("/", 1)[-1], path)
         return found

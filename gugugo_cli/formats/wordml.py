@@ -116,11 +116,12 @@ class WordStyles:
                 self.theme[kind] = faces
 
     def _style_chain(self, style_id):
+        """The style and the styles it is based on, nearest first (a loop of basedOn ends the chain)."""
         seen = set()
         while style_id and style_id not in seen and style_id in self.styles:
             seen.add(style_id)
             style = self.styles[style_id]
-            yield style.find(w("rPr"))
+            yield style
             based = style.find(w("basedOn"))
             style_id = based.get(w("val")) if based is not None else None
 
@@ -133,12 +134,10 @@ class WordStyles:
         """(is it numbered or bulleted, the w:ind left/start where its text starts, when the definition says)."""
         ppr = paragraph.find(w("pPr"))
         num_pr = ppr.find(w("numPr")) if ppr is not None else None
-        style_id, seen = self._paragraph_style(paragraph), set()
-        while num_pr is None and style_id in self.styles and style_id not in seen:
-            seen.add(style_id)
-            num_pr = self.styles[style_id].find(f"{w('pPr')}/{w('numPr')}")
-            based = self.styles[style_id].find(w("basedOn"))
-            style_id = based.get(w("val")) if based is not None else None
+        for style in self._style_chain(self._paragraph_style(paragraph)) if num_pr is None else ():
+            num_pr = style.find(f"{w('pPr')}/{w('numPr')}")
+            if num_pr is not None:
+                break
         num_id = num_pr.find(w("numId")) if num_pr is not None else None
         if num_id is None or num_id.get(w("val")) in (None, "0"):
             return False, None
@@ -165,13 +164,11 @@ class WordStyles:
 
     def east_asian_font(self, run, paragraph) -> tuple[str, str]:
         """(typeface or "", theme kind "minor"/"major") that Word draws the run's East Asian text with."""
-        sources = [run.find(w("rPr"))]
-        rpr = sources[0]
+        rpr = run.find(w("rPr"))
         char_style = rpr.find(w("rStyle")) if rpr is not None else None
-        if char_style is not None:
-            sources += list(self._style_chain(char_style.get(w("val"))))
-        sources += list(self._style_chain(self._paragraph_style(paragraph)))
-        sources.append(self.defaults)
+        styles = list(self._style_chain(char_style.get(w("val")))) if char_style is not None else []
+        styles += self._style_chain(self._paragraph_style(paragraph))
+        sources = [rpr, *(style.find(w("rPr")) for style in styles), self.defaults]
         for props in sources:
             fonts = props.find(w("rFonts")) if props is not None else None
             if fonts is None:
