@@ -58,13 +58,12 @@ from gugugo_cli.engines.loading import parse_engine_option, resolve_device, reso
 from gugugo_cli.formats.txt import TextDocument  # noqa: E402
 from gugugo_cli.job import pool  # noqa: E402
 
-
-def plan_documents(docs, tgt, src):
-    return [pool.plan_document(doc, tgt, src) for doc in docs]
+from timing import plan_documents, time_way  # noqa: E402
 
 
 def translate_plans(plans, tgt, translator):
     return dict(pool.translate_keys(translator, pool.keys_of(plans), tgt))
+
 
 POLYGLOT_KO_1_3B = dict(
     vocab_size=30080,
@@ -112,22 +111,9 @@ def spread(items: list, n: int) -> list:
     return [items[int(i * step)] for i in range(n)]
 
 
-def run_way(name, make, jobs, first_output=None):
+def run_way(name, make, jobs):
     """jobs: list of (src, tgt, [sentences]); returns a result row (with the time to the first translation)."""
-    tr = make()
-    sentences = sum(len(texts) for _, _, texts in jobs)
-    start = time.perf_counter()
-    first = None
-    for src, tgt, texts in jobs:
-        docs = [TextDocument.of_text(t) for t in texts]
-        plans = [p for doc_plans in plan_documents(docs, tgt, src) for p in doc_plans]
-        for _ in pool.translate_keys(tr, pool.keys_of(plans), tgt):
-            first = first or time.perf_counter() - start
-    synchronize()
-    seconds = time.perf_counter() - start
-    row = dict(way=name, sentences=sentences, output_tokens=tr.generated_tokens, seconds=round(seconds, 2),
-               sentences_per_s=round(sentences / seconds, 3), tokens_per_s=round(tr.generated_tokens / seconds, 2),
-               first_output_s=round(first or 0, 2))
+    row = time_way(name, make(), jobs, synchronize)
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 
@@ -400,7 +386,6 @@ def main():
         "q": ("one sentence, greedy, int8", lambda: make(int8_model, batch_size=1), args.baseline_limit),
         "i": ("engine, int8", lambda: make(int8_model, **engine_opts), args.limit),
     }
-    first_output = {}
     for at, way in enumerate(args.ways):
         if way == "v":
             if not set(args.ways[at + 1:]) - {"v"}:  # no torch way after it: free the models for vLLM
@@ -416,7 +401,7 @@ def main():
             rows[way] = run_generate_batch(engine_model, tok, jobs(args.limit), lengths)
             continue
         name, maker, n = ways[way]
-        rows[way] = run_way(name, maker(), jobs(n), first_output)
+        rows[way] = run_way(name, maker(), jobs(n))
 
     # parts around the model: sentence splitting and the pipeline with a translator that does no work
     from gugugo_cli.segment import sentence_spans

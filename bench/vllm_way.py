@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gugugo_cli.engines.base import DecodeOptions  # noqa: E402
 from gugugo_cli.engines.vllm_engine import VLLMTranslator, load_vllm  # noqa: E402
-from gugugo_cli.formats.txt import TextDocument  # noqa: E402
-from gugugo_cli.job import pool  # noqa: E402
+
+from timing import time_way  # noqa: E402
 
 
 class HeldLengthVLLM(VLLMTranslator):
@@ -87,22 +87,9 @@ def main(spec_path: str, result_path: str) -> None:
     make().translate_batch(spec["warmup"], "en", "ko")
 
     tr = make()
-    jobs = spec["jobs"]
-    sentences = sum(len(texts) for _, _, texts in jobs)
-    start = time.perf_counter()
-    first = None
-    for src, tgt, texts in jobs:
-        docs = [TextDocument.of_text(t) for t in texts]
-        plans = [p for doc in docs for p in pool.plan_document(doc, tgt, src)]
-        for _ in pool.translate_keys(tr, pool.keys_of(plans), tgt):
-            first = first or time.perf_counter() - start
-    seconds = time.perf_counter() - start
-    row = dict(way=spec["name"], sentences=sentences, output_tokens=tr.generated_tokens, seconds=round(seconds, 2),
-               sentences_per_s=round(sentences / seconds, 3),
-               tokens_per_s=round(tr.generated_tokens / seconds, 2), first_output_s=round(first or 0, 2),
-               held_tokens=tr.held_tokens, engine_steps=tr.stats.steps, vllm=vllm.__version__,
-               vllm_options=options, vllm_load_s=round(load_s, 1),
-               child_peak_rss_gb=peak_rss_gb())
+    row = time_way(spec["name"], tr, spec["jobs"])  # vLLM's generate returns when its requests are done
+    row.update(held_tokens=tr.held_tokens, engine_steps=tr.stats.steps, vllm=vllm.__version__,
+               vllm_options=options, vllm_load_s=round(load_s, 1), child_peak_rss_gb=peak_rss_gb())
     Path(result_path).write_text(json.dumps(row), encoding="utf-8")
 
 
