@@ -12,6 +12,7 @@ from .formats import FormatOptions
 from .job import inputs, pool
 from .job.run import plan_tasks, run
 from .job.cache import SegmentCache
+from .job.stream import CachedStream
 
 
 def load_translator(model=None, device="auto", dtype="auto", quantize=None, **options):
@@ -63,6 +64,13 @@ def _translator(translator: Optional[Translator], load_options: dict) -> Transla
     return translator
 
 
+def _translated(keys, to: str, get_translator) -> dict:
+    """Every key's translation through the (here cacheless) translation stream; loads the translator only if a
+    key needs it."""
+    stream = CachedStream(SegmentCache(None), "", to, get_translator)
+    return {result.key: result.text for result in stream(keys)}
+
+
 def translate_text(text: str, to: str, translator: Optional[Translator] = None, src: str = "auto", **load_options) -> str:
     """Translate a text; paragraphs, blank lines and spacing are kept. glossary= applies to a given translator
     too."""
@@ -71,9 +79,8 @@ def translate_text(text: str, to: str, translator: Optional[Translator] = None, 
     doc = TextDocument.of_text(text)
     if not pool.needs_model([doc]):
         return text
-    translator = _translator(translator, load_options)
     plans = pool.plan_document(doc, to, src)
-    done = dict(pool.translate_keys(translator, pool.keys_of(plans), to))
+    done = _translated(pool.keys_of(plans), to, lambda: _translator(translator, load_options))
     return "".join(p.render(done) for p in plans)
 
 
@@ -82,9 +89,7 @@ def translate_documents(docs: list, to: str, src: str = "auto", translator: Opti
     """Documents read with formats.read_document, translated as one pool; each document's new bytes."""
     plans = [pool.plan_document(doc, to, src) for doc in docs]
     keys = pool.keys_of(p for doc_plans in plans for p in doc_plans)
-    done = {}
-    if keys:
-        done = dict(pool.translate_keys(_translator(translator, load_options), keys, to))
+    done = _translated(keys, to, lambda: _translator(translator, load_options))
     return [pool.render(doc, doc_plans, done) for doc, doc_plans in zip(docs, plans)]
 
 

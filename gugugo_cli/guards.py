@@ -4,8 +4,9 @@ A small local model fails in known ways: it loops on a phrase until its token li
 answers in the source language, or gives nothing. `check()` names such a failure; `GuardedTranslator` passes
 good results through as they come and, at the end, retries the suspect ones (all together): first with a
 repetition-limiting variant of the translator where it offers one, then cut at clause boundaries into parts
-translated separately; if nothing passes it keeps the best attempt and reports it. Results that passed are
-never touched by retries.
+translated separately; if nothing passes it keeps the best attempt. Every result comes out as a Translation
+saying why it was suspect and whether a retry repaired it; a retry that also stops at its token limit does not
+pass. Results that passed are never touched by retries.
 
 Length bounds, from the character-length ratio of translation to source on the news (1,000 pairs) and JHE
 (720 pairs) dev sets: en->ko ko/en p0.5 0.16-0.33, p99.5 1.00-1.60, max 2.36; ko->en en/ko p0.5 0.59-1.00,
@@ -15,10 +16,9 @@ p99.5 2.91-5.89, max 9.37. The bounds sit outside every observed pair (news pair
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence
 
-from .engines.base import StreamingTranslator, Translator, translate_stream
+from .engines.base import StreamingTranslator, Translation, Translator, as_streaming, translate_stream
 from .languages import hangul_share
 from .segment import approx_tokens, split_long
 
@@ -32,17 +32,6 @@ REPEATED_CHARS = 6
 _WORD_LOOP = re.compile(r"(?:^|\s)((?:\S+\s+){1,8}?)\1{%d,}" % (REPEATED_WORDS - 1))
 _CHAR_LOOP = re.compile(r"(.{2,12}?)\1{%d,}" % (REPEATED_CHARS - 1), re.S)
 _SAME_CHAR = re.compile(r"(\S)\1{19,}")
-
-
-@dataclass(frozen=True)
-class Suspect:
-    index: int  # position in the call's texts
-    source: str
-    output: str  # what was kept: the repaired translation, or the best attempt
-    reason: str  # what was wrong with the first translation
-    repaired: bool = False
-    src: str = ""
-    tgt: str = ""
 
 
 def _repeats(text: str) -> Optional[str]:
@@ -90,64 +79,60 @@ def _badness(reason: Optional[str]) -> int:
 
 
 class GuardedTranslator(StreamingTranslator):
-    """Wraps a translator: checks every result, repairs what it can, and records what stayed suspect.
-
-    `suspects` lists the segments of the current (or last) call that failed a check, repaired or not, each
-    added just before it is yielded; `log` keeps those of every call."""
+    """Wraps a translator: checks every result, repairs what it can, and marks what was suspect."""
 
     def __init__(self, inner: Translator):
-        self.inner = inner
-        self.cache_key = getattr(inner, "cache_key", "")
-        self.stats = getattr(inner, "stats", None)
-        self.suspects: list[Suspect] = []
-        self.log: list[Suspect] = []
+        self.inner = as_streaming(inner)
 
-    def __getattr__(self, name):
-        # everything else (model, tokenizer, options, capped, variant...) is the wrapped translator's
-        if name == "inner":
-            raise AttributeError(name)
-        return getattr(self.inner, name)
+    @property
+    def cache_key(self) -> str:
+        return self.inner.cache_key
 
-    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
+    @property
+    def stats(self):
+        return self.inner.stats
+
+    @property
+    def unwrapped(self) -> StreamingTranslator:
+        return self.inner.unwrapped
+
+    def variant(self, **changes) -> Optional["GuardedTranslator"]:
+        inner = self.inner.variant(**changes)
+        return GuardedTranslator(inner) if inner is not None else None
+
+    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[Translation]:
         texts = list(texts)
-        self.suspects = []
-        failed: dict[int, tuple[str, str]] = {}  # index -> (output, reason)
-        capped = getattr(self.inner, "capped_sources", None)
-        capped = capped if isinstance(capped, set) else set()
-        for i, output in translate_stream(self.inner, texts, src, tgt):
-            reason = check(texts[i], output, src, tgt, capped=texts[i] in capped)
+        failed: dict[int, tuple[Translation, str]] = {}  # index -> (first translation, why it is suspect)
+        for t in translate_stream(self.inner, texts, src, tgt):
+            reason = check(texts[t.index], t.text, src, tgt, capped=t.capped)
             if reason is None:
-                yield i, output
+                yield t
             else:
-                failed[i] = (output, reason)
+                failed[t.index] = (t, reason)
         if not failed:
             return
-        best = dict(failed)
+        best: dict[int, tuple[Translation, Optional[str]]] = dict(failed)  # the best attempt, why it fails or None
         for attempt in (self._retry_limiting_repetition, self._retry_in_parts):
             pending = [i for i in best if best[i][1] is not None]
             if not pending:
                 break
-            for i, output in attempt([texts[i] for i in pending], src, tgt, pending):
-                reason = check(texts[i], output, src, tgt)
+            for i, t in attempt([texts[i] for i in pending], src, tgt, pending):
+                reason = check(texts[i], t.text, src, tgt, capped=t.capped)
                 if _badness(reason) < _badness(best[i][1]):
-                    best[i] = (output, reason)
-        for i, (output, reason) in best.items():
-            suspect = Suspect(i, texts[i], output, failed[i][1], repaired=reason is None, src=src, tgt=tgt)
-            self.suspects.append(suspect)
-            self.log.append(suspect)
-            yield i, output
+                    best[i] = (t, reason)
+        for i, (t, reason) in best.items():
+            yield Translation(i, t.text, capped=t.capped, suspect=failed[i][1], repaired=reason is None)
 
-    def _retry_limiting_repetition(self, texts, src, tgt, indices):
-        variant = getattr(self.inner, "variant", None)
-        if variant is None:
+    def _retry_limiting_repetition(self, texts, src, tgt, indices) -> Iterator[tuple[int, Translation]]:
+        retry = self.inner.variant(repetition_penalty=1.3)
+        if retry is None:
             return
-        retry = variant(repetition_penalty=1.3)
-        for j, output in translate_stream(retry, texts, src, tgt):
-            yield indices[j], output
+        for t in translate_stream(retry, texts, src, tgt):
+            yield indices[t.index], t
 
-    def _retry_in_parts(self, texts, src, tgt, indices):
+    def _retry_in_parts(self, texts, src, tgt, indices) -> Iterator[tuple[int, Translation]]:
         """Each text cut at its best clause boundary (then at spaces), usually into two parts; all parts of
-        all texts in one call."""
+        all texts in one call. A joined result is capped when one of its parts is."""
         parts, owners = [], []
         for j, text in enumerate(texts):
             limit = max(4, approx_tokens(text) * 2 // 3)
@@ -159,9 +144,10 @@ class GuardedTranslator(StreamingTranslator):
                 owners.append(j)
         if not parts:
             return
-        done = dict(translate_stream(self.inner, parts, src, tgt))
-        joined: dict[int, list[str]] = {}
+        done = {t.index: t for t in translate_stream(self.inner, parts, src, tgt)}
+        joined: dict[int, list[Translation]] = {}
         for k, j in enumerate(owners):
-            joined.setdefault(j, []).append(done[k].strip())
+            joined.setdefault(j, []).append(done[k])
         for j, pieces in joined.items():
-            yield indices[j], " ".join(p for p in pieces if p)
+            text = " ".join(p.text.strip() for p in pieces if p.text.strip())
+            yield indices[j], Translation(j, text, capped=any(p.capped for p in pieces))

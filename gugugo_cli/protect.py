@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Optional, Sequence
 
-from .engines.base import StreamingTranslator, Translator, translate_stream
+from .engines.base import StreamingTranslator, Translation, Translator, as_streaming, translate_stream
 from .glossary import Glossary, Term
 
 log = logging.getLogger("gugugo_cli")
@@ -161,37 +161,29 @@ class ProtectingTranslator(StreamingTranslator):
     `fallbacks` counts the texts that took the piecewise path in the current (or last) call."""
 
     def __init__(self, inner: Translator, glossary: Optional[Glossary] = None, protect: bool = True):
-        self.inner = inner
+        self.inner = as_streaming(inner)
         self.glossary = glossary
         self.protect = protect
-        self.cache_key = getattr(inner, "cache_key", "")
         self.fallbacks = 0
-        self.capped_sources: set[str] = set()  # sources (unmasked) whose translation hit its token limit
-
-    _OWN = ("inner", "glossary", "protect", "cache_key", "fallbacks", "capped_sources")
-
-    def __getattr__(self, name):
-        # everything else (stats, model, tokenizer, options...) is the wrapped translator's
-        if name == "inner":
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
-    def __setattr__(self, name, value):
-        # a setting made on the wrapper (e.g. an engine's prefill_tokens) is the wrapped translator's too
-        if name in self._OWN:
-            object.__setattr__(self, name, value)
-        else:
-            setattr(self.inner, name, value)
 
     @property
-    def variant(self):
-        """The wrapped translator's variant (e.g. with a repetition penalty), protected the same way."""
-        inner_variant = getattr(self.inner, "variant", None)
-        if inner_variant is None:
-            return None
-        return lambda **changes: ProtectingTranslator(inner_variant(**changes), self.glossary, self.protect)
+    def cache_key(self) -> str:
+        return self.inner.cache_key
 
-    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
+    @property
+    def stats(self):
+        return self.inner.stats
+
+    @property
+    def unwrapped(self) -> StreamingTranslator:
+        return self.inner.unwrapped
+
+    def variant(self, **changes) -> Optional["ProtectingTranslator"]:
+        """The wrapped translator's variant (e.g. with a repetition penalty), protected the same way."""
+        inner = self.inner.variant(**changes)
+        return ProtectingTranslator(inner, self.glossary, self.protect) if inner is not None else None
+
+    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[Translation]:
         texts = list(texts)
         self.fallbacks = 0
         masked = [mask(t, self.glossary, self.protect) for t in texts]
@@ -201,34 +193,29 @@ class ProtectingTranslator(StreamingTranslator):
                 send.append(texts[i])
                 owners.append(i)
             elif not m.needs_model():  # only spans and terms: nothing for the model
-                yield i, m.unmasked()
+                yield Translation(i, m.unmasked())
             elif m.collides:
                 fallback.append(i)
             else:
                 send.append(m.text)
                 owners.append(i)
         if send:
-            inner_capped = getattr(self.inner, "capped_sources", None)
-            for j, output in translate_stream(self.inner, send, src, tgt):
-                i = owners[j]
-                if isinstance(inner_capped, set) and send[j] in inner_capped:
-                    self.capped_sources.add(texts[i])
-                if masked[i] is None:
-                    yield i, output
-                    continue
-                restored = masked[i].restore(output)
+            for t in translate_stream(self.inner, send, src, tgt):
+                i = owners[t.index]
+                restored = t.text if masked[i] is None else masked[i].restore(t.text)
                 if restored is None:
                     fallback.append(i)
                 else:
-                    yield i, restored
+                    yield replace(t, index=i, text=restored)
         if fallback:
             self.fallbacks = len(fallback)
             log.debug("%d segment%s lost a protected span's mask; translated between the spans instead",
                       len(fallback), "" if len(fallback) == 1 else "s")
             yield from self._in_pieces({i: masked[i] for i in fallback}, src, tgt)
 
-    def _in_pieces(self, masked: dict[int, Masked], src: str, tgt: str) -> Iterator[tuple[int, str]]:
-        """Each text's pieces between its spans translated on their own (all in one call), joined with the spans."""
+    def _in_pieces(self, masked: dict[int, Masked], src: str, tgt: str) -> Iterator[Translation]:
+        """Each text's pieces between its spans translated on their own (all in one call), joined with the spans;
+        capped when one of its pieces is."""
         parts: list[str] = []
         where: dict[tuple[int, int], int] = {}
         for i, m in masked.items():
@@ -236,17 +223,19 @@ class ProtectingTranslator(StreamingTranslator):
                 if _has_letters(piece):
                     where[(i, k)] = len(parts)
                     parts.append(piece.strip())
-        done = dict(translate_stream(self.inner, parts, src, tgt)) if parts else {}
+        done = {t.index: t for t in translate_stream(self.inner, parts, src, tgt)} if parts else {}
         for i, m in masked.items():
-            pieces = []
+            pieces, capped = [], False
             for k, piece in enumerate(m.pieces):
                 if (i, k) in where:
+                    part = done[where[(i, k)]]
+                    capped = capped or part.capped
                     lead = piece[:len(piece) - len(piece.lstrip())]
                     trail = piece[len(piece.rstrip()):]
-                    pieces.append(lead + done[where[(i, k)]].strip() + trail)
+                    pieces.append(lead + part.text.strip() + trail)
                 else:
                     pieces.append(piece)
-            yield i, _join(pieces, m.replacements)
+            yield Translation(i, _join(pieces, m.replacements), capped=capped)
 
 
 def count_terms(glossary: Glossary, texts, protect: bool = True) -> dict[Term, int]:

@@ -241,16 +241,11 @@ def test_random_model_folder_through_the_cli(tiny_model_dir, tmp_path):
 class CappingTranslator:
     """Gives every text back; a text with LOOP in it is reported as stopped at its new-token limit."""
 
-    def __init__(self):
-        from gugugo_cli.engines.base import EngineStats
+    def translate_stream(self, texts, src, tgt):
+        from gugugo_cli.engines.base import Translation
 
-        self.stats = EngineStats()
-
-    def translate_batch(self, texts, src, tgt):
-        for t in texts:
-            if "LOOP" in t:
-                self.stats.note_capped(t)
-        return [f"«{t}»" for t in texts]
+        for i, t in enumerate(texts):
+            yield Translation(i, f"«{t}»", capped="LOOP" in t)
 
 
 @pytest.mark.parametrize("name, content, args", [

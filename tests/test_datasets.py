@@ -266,42 +266,41 @@ def test_interrupted_run_resumes_without_translating_anything_twice(tmp_path):
     cache.close()
 
 
-class Suspect:
-    def __init__(self, index, reason, repaired=False):
-        self.index, self.reason, self.repaired = index, reason, repaired
-
-
 class CappingTranslator:
-    """Reports every segment containing 'loop' as stopped at its limit, as guards.GuardedTranslator does."""
+    """Reports every segment containing 'loop' as suspect, stopped at its limit, as guards.GuardedTranslator does."""
 
     def __init__(self):
-        self.suspects = []
+        self.asked = []
 
     def translate_batch(self, texts, src, tgt):  # pragma: no cover
         raise AssertionError
 
     def translate_stream(self, texts, src, tgt):
-        self.suspects = []
+        from gugugo_cli.engines.base import Translation
+
+        self.asked += texts
         for i, t in enumerate(texts):
             if "loop" in t:
-                self.suspects.append(Suspect(i, "stopped at its token limit without finishing"))
-                yield i, "반복 반복 반복"
+                yield Translation(i, "반복 반복 반복", capped=True,
+                                  suspect="stopped at its token limit without finishing")
             else:
-                yield i, f"«{t}»"
+                yield Translation(i, f"«{t}»")
 
 
-def test_a_segment_the_translator_reports_failed_fails_its_row_and_is_not_cached(tmp_path):
+def test_a_segment_the_translator_reports_failed_fails_its_row_again_from_the_cache(tmp_path):
     src = tmp_path / "data.jsonl"
     write_jsonl(src, [{"q": "Fine one."}, {"q": "This will loop."}, {"q": "Fine two."}])
     cache = SegmentCache(tmp_path / "cache.sqlite3")
-    summary = translate_dataset(src, ["q"], "ko", CappingTranslator(), cache=cache, translator_key="k")
-    out = [json.loads(l) for l in (tmp_path / "data.ko.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert out == [{"q": "«Fine one.»"}, {"q": "This will loop."}, {"q": "«Fine two.»"}]
-    assert summary.rows_failed == 1
-    failed = json.loads((tmp_path / "data.ko.failed.jsonl").read_text(encoding="utf-8"))
-    assert failed == {"row": 1, "line": 2, "field": "q",
-                      "reason": "translation stopped at its token limit without finishing"}
-    assert cache.get_many("k", "en", "ko", ["This will loop.", "Fine one."]) == {"Fine one.": "«Fine one.»"}
+    for run in range(2):  # the second run finds every segment in the cache, the failed one with its verdict
+        translator = CappingTranslator()
+        summary = translate_dataset(src, ["q"], "ko", translator, cache=cache, translator_key="k")
+        assert translator.asked == ([] if run else ["Fine one.", "This will loop.", "Fine two."])
+        out = [json.loads(l) for l in (tmp_path / "data.ko.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert out == [{"q": "«Fine one.»"}, {"q": "This will loop."}, {"q": "«Fine two.»"}]
+        assert summary.rows_failed == 1
+        failed = json.loads((tmp_path / "data.ko.failed.jsonl").read_text(encoding="utf-8"))
+        assert failed == {"row": 1, "line": 2, "field": "q",
+                          "reason": "translation stopped at its token limit without finishing"}
     cache.close()
 
 

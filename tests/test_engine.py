@@ -60,10 +60,11 @@ class WithGenerate(HFTranslator):
 
 def test_shrinking_greedy_loop_matches_transformers_generate(tiny, echo_translator):
     ours = tiny.translate_batch(VARIED, "en", "ko")
-    reference = WithGenerate(tiny.model, tiny.tokenizer, options=tiny.options)
+    reference = WithGenerate(tiny.unwrapped.model, tiny.unwrapped.tokenizer, options=tiny.unwrapped.options)
     assert reference.translate_batch(VARIED, "en", "ko") == ours
     en = read_lines("echo_sentences.en")
-    assert WithGenerate(echo_translator.model, echo_translator.tokenizer).translate_batch(en, "en", "ko") == en
+    echo = echo_translator.unwrapped
+    assert WithGenerate(echo.model, echo.tokenizer).translate_batch(en, "en", "ko") == en
 
 
 def test_small_batches_give_the_same_result(tiny_model_dir):
@@ -82,7 +83,7 @@ def watch(translator):
 
 def test_running_batch_respects_size_and_token_budget(tiny_model_dir):
     tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", batch_size=4, batch_tokens=300)
-    tr.prefill_tokens = 60
+    tr.unwrapped.prefill_tokens = 60
     events = watch(tr)
     tr.translate_batch(VARIED, "en", "ko")
     steps = [d for name, d in events if name == "step"]
@@ -110,30 +111,31 @@ def test_stream_gives_each_translation_as_its_row_finishes(tiny_model_dir):
     tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32", batch_size=4)
     events = watch(tr)
     order = []
-    for index, _ in tr.translate_stream(VARIED, "en", "ko"):
-        order.append((index, sum(1 for name, _ in events if name == "step")))
+    for t in tr.translate_stream(VARIED, "en", "ko"):
+        order.append((t.index, sum(1 for name, _ in events if name == "step")))
     assert sorted(i for i, _ in order) == list(range(len(VARIED)))
     steps_seen = [s for _, s in order]
     assert steps_seen[0] < steps_seen[-1]  # the first results came out while others were still decoding
 
 
 def test_random_model_hits_the_cap_and_is_reported(tiny, caplog):
-    before = tiny.capped
-    out = tiny.translate_batch(["Hello.", "How are you today?"], "en", "ko")
-    assert tiny.capped - before == 2
+    before = tiny.stats.capped
+    results = list(tiny.translate_stream(["Hello.", "How are you today?"], "en", "ko"))
+    assert tiny.stats.capped - before == 2 and all(t.capped and t.failure for t in results)
+    out = [t.text for t in results]
     assert {"Hello.", "How are you today?"} <= set(tiny.stats.capped_examples) or len(tiny.stats.capped_examples) == 3
     assert all(out)
 
 
 def test_new_token_limit_follows_source_length(tiny):
-    tr = HFTranslator(tiny.model, tiny.tokenizer)
+    tr = HFTranslator(tiny.unwrapped.model, tiny.unwrapped.tokenizer)
     limit = lambda n: tr.new_token_limit("", n)  # noqa: E731
     assert limit(1) < limit(5) < limit(50) <= tr.options.max_new_tokens
     assert limit(10_000) == tr.options.max_new_tokens
 
 
 def test_each_row_stops_at_its_own_limit(tiny):
-    tr = HFTranslator(tiny.model, tiny.tokenizer)
+    tr = HFTranslator(tiny.unwrapped.model, tiny.unwrapped.tokenizer)
     short, long = "Hi.", VARIED[5]
     events = watch(tr)
     mixed = tr.translate_batch([short, long], "en", "ko")
@@ -144,8 +146,8 @@ def test_each_row_stops_at_its_own_limit(tiny):
 
 def test_pad_token_is_set_and_padding_is_left(tiny_model_dir):
     tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32")
-    assert tr.tokenizer.pad_token is not None
-    assert tr.tokenizer.padding_side == "left"
+    assert tr.unwrapped.tokenizer.pad_token is not None
+    assert tr.unwrapped.tokenizer.padding_side == "left"
 
 
 # --- the echo model answers with its source: exact output through the real path ---
@@ -165,7 +167,8 @@ def test_echo_model_keeps_order_and_duplicates(echo_translator):
 
 def test_echo_model_with_beam_search(echo_translator):
     en = read_lines("echo_sentences.en")[:5]
-    beams = HFTranslator(echo_translator.model, echo_translator.tokenizer, options=type(echo_translator.options)(num_beams=3))
+    echo = echo_translator.unwrapped
+    beams = HFTranslator(echo.model, echo.tokenizer, options=type(echo.options)(num_beams=3))
     assert beams.translate_batch(en, "en", "ko") == en
 
 
@@ -175,7 +178,7 @@ def test_echo_model_through_translate_text(echo_translator):
     text = f"  {en[0]} {en[1]}\r\n\r\n{ko[0]}\n\t{en[2]}\n"
     # ko paragraph is already in the target language and stays; en sentences come back from the model
     assert translate_text(text, to="ko", translator=echo_translator) == text
-    assert echo_translator.capped == 0
+    assert echo_translator.stats.capped == 0
 
 
 def test_out_of_memory_halves_the_batch_down_to_one(tiny):
@@ -183,7 +186,8 @@ def test_out_of_memory_halves_the_batch_down_to_one(tiny):
 
     from gugugo_cli.errors import ModelError
 
-    tr = HFTranslator(tiny.model, tiny.tokenizer, options=type(tiny.options)(max_new_tokens=4))
+    engine = tiny.unwrapped
+    tr = HFTranslator(engine.model, engine.tokenizer, options=type(engine.options)(max_new_tokens=4))
     expected = tr.translate_batch(VARIED[:7], "en", "ko")
     failed, ran = [], []
     limit = {"rows": 2}
@@ -195,7 +199,7 @@ def test_out_of_memory_halves_the_batch_down_to_one(tiny):
             raise torch.OutOfMemoryError("CUDA out of memory")
         ran.append(rows)
 
-    hook = tiny.model.register_forward_pre_hook(small_only, with_kwargs=True)
+    hook = tiny.unwrapped.model.register_forward_pre_hook(small_only, with_kwargs=True)
     try:
         assert tr.translate_batch(VARIED[:7], "en", "ko") == expected
         assert failed and failed == sorted(failed, reverse=True) and max(ran) <= 2
@@ -211,7 +215,7 @@ def test_int8_cpu_path_still_echoes_and_has_its_own_cache_key():
     from gugugo_cli.engines.loading import resolve
 
     tr = load_translator(str(ECHO_MODEL), device="cpu", dtype="float32", quantize="int8")
-    assert "quantized" in type(tr.model.gpt_neox.layers[0].mlp.dense_h_to_4h).__module__
+    assert "quantized" in type(tr.unwrapped.model.gpt_neox.layers[0].mlp.dense_h_to_4h).__module__
     en = read_lines("echo_sentences.en")
     assert tr.translate_batch(en, "en", "ko") == en
     plain = resolve(str(ECHO_MODEL), "cpu", "float32").cache_key
@@ -226,7 +230,7 @@ def test_float32_cpu_layers_run_on_onednn_with_the_same_results(tiny_model_dir, 
 
     if not torch.backends.mkldnn.is_available():
         pytest.skip("this torch has no oneDNN")
-    assert type(echo_translator.model.gpt_neox.layers[0].mlp.dense_h_to_4h).__name__ == "OneDNNLinear"
+    assert type(echo_translator.unwrapped.model.gpt_neox.layers[0].mlp.dense_h_to_4h).__name__ == "OneDNNLinear"
     plain = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
     fast = onednn_linears_cpu(AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval())
     ids = torch.randint(5, 200, (3, 9))

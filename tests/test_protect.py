@@ -160,9 +160,9 @@ def test_guards_outside_protection_repair_and_report_real_text():
     inner = Looping(lambda t: "가격이 올랐다 올랐다 올랐다 올랐다 올랐다 올랐다")
     guarded = GuardedTranslator(ProtectingTranslator(inner))
     source = "The price went up, see https://example.com/p."
-    assert guarded.translate_batch([source], "en", "ko") == ["가격이 올랐다, see https://example.com/p."]
-    (suspect,) = guarded.suspects
-    assert suspect.source == source and suspect.repaired and "repeats" in suspect.reason
+    (result,) = guarded.translate_stream([source], "en", "ko")
+    assert result.text == "가격이 올랐다, see https://example.com/p."
+    assert result.repaired and "repeats" in result.suspect
 
 
 def test_echo_model_keeps_spans_and_the_rest(echo_translator):
@@ -197,8 +197,3 @@ def test_protection_and_glossary_are_part_of_the_cache_key(tmp_path):
     assert key(glossary=a) != key()
     assert key(glossary={"Frodo": "프로도"}) == key(glossary=a)
 
-
-def test_settings_made_on_the_wrapper_reach_the_engine(marker):
-    protected = ProtectingTranslator(marker)
-    protected.prefill_tokens = 60
-    assert marker.prefill_tokens == 60 and protected.prefill_tokens == 60

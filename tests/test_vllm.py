@@ -176,8 +176,8 @@ def fake_vllm(monkeypatch):
 def test_requests_are_mapped_back_to_their_segments_as_they_finish(fake_vllm):
     texts = [EN[0], EN[1], EN[0], EN[2]]
     streamed = list(translate_stream(fake_vllm, texts, "en", "ko"))
-    assert [i for i, _ in streamed] == [3, 1, 0, 2]  # completion order, a duplicate with its twin
-    assert dict(streamed) == dict(enumerate(texts))
+    assert [t.index for t in streamed] == [3, 1, 0, 2]  # completion order, a duplicate with its twin
+    assert {t.index: t.text for t in streamed} == dict(enumerate(texts))
     assert fake_vllm.translate_batch(texts, "en", "ko") == texts
     assert fake_vllm.stats.capped == 0
 
@@ -193,8 +193,9 @@ def test_sampling_is_greedy_with_the_marker_and_a_per_row_limit(fake_vllm):
 
 
 def test_a_translation_cut_at_its_limit_is_counted_and_cut_at_the_limit(fake_vllm):
-    out = fake_vllm.translate_batch(["LOOP", "Fine."], "en", "ko")
-    assert out[1] == "Fine." and fake_vllm.stats.capped == 1 and fake_vllm.stats.capped_examples == ["LOOP"]
+    out = sorted(fake_vllm.translate_stream(["LOOP", "Fine."], "en", "ko"), key=lambda t: t.index)
+    assert out[1].text == "Fine." and not out[1].capped and out[0].capped
+    assert fake_vllm.stats.capped == 1 and fake_vllm.stats.capped_examples == ["LOOP"]
 
 
 def test_a_segment_beyond_the_context_is_refused(fake_vllm):

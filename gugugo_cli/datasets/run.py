@@ -8,8 +8,9 @@ the whole file is done. Memory holds one window, never the file.
 
 A row fails, and is written as it was and listed in NAME.failed.jsonl with the reason, when it cannot be
 read, a named field holds something other than a string (a missing key or null is nothing to translate),
-or a translator reports one of its segments as a failure (a `suspects` list of (index, reason, repaired)
-records, as guards.GuardedTranslator keeps; such segments are not cached).
+or a translation is no good (engines.base.Translation.failure: a suspect the guards could not repair, or,
+without guards, a text stopped at its token limit); such segments are cached with their verdict, so a run
+started again fails the same rows.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ import logging
 import os
 import tempfile
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
-from ..engines.base import Translator, translate_stream
+from ..engines.base import Translator, as_streaming, is_translator
 from ..errors import InputError
 from ..job import pool
 from ..job.cache import SegmentCache
+from ..job.stream import CachedStream, look_up
 from ..segment import approx_tokens
 from .formats import ParquetFile, Record, open_dataset
 from .paths import FieldPath, FieldProblem, locate, put
@@ -35,8 +38,6 @@ from .planner import plan_field
 log = logging.getLogger("gugugo_cli")
 
 WINDOW_ROWS = 2000
-FLUSH_EVERY = 256
-FLUSH_SECONDS = 1.0
 
 
 class Progress:
@@ -134,11 +135,11 @@ def translate_dataset(
     dest = Path(output) if output is not None else output_path(path, to)
     summary = DatasetSummary(str(path), None if dry_run else dest, None)
     cache = cache if cache is not None else SegmentCache(None)
-    if translator is not None and hasattr(translator, "translate_batch"):
-        loaded: Optional[Translator] = translator
+    if translator is not None and is_translator(translator):
+        loaded: Optional[Translator] = as_streaming(translator)
         get_translator = lambda: loaded  # noqa: E731
         if translator_key is None:
-            translator_key = getattr(translator, "cache_key", "") or ""
+            translator_key = loaded.cache_key
     else:
         loaded = None
         get_translator = translator
@@ -184,11 +185,12 @@ def translate_dataset(
             summary.segments += sum(len(plan.segments) for row in slots.values() for _, plan in row)
             summary.unique += len(order)
             summary.est_tokens += sum(approx_tokens(text) for _, text in order)
-            done = pool.look_up(cache, translator_key, order, to)
+            found = look_up(cache, translator_key, order, to)
+            done = {k: r.text for k, r in found.items()}
+            bad: dict[pool.Key, str] = {k: r.failure for k, r in found.items() if r.failure is not None}
             summary.cache_hits += len(done)
             progress.advance(segments=len(done))
             remaining = [k for k in order if k not in done]
-            bad: dict[pool.Key, str] = {}
             if dry_run:
                 summary.rows_failed += len(failures)
                 progress.advance(rows=len(numbers), position=reader.position())
@@ -257,57 +259,24 @@ def translate_dataset(
 
 
 def _translate(remaining, tgt, get_translator, state, translator_key, cache, summary, progress, done, bad):
-    """Translate the window's new segments as one stream per source language; cache each as it arrives,
-    except those the translator reports as failed (they go to `bad`)."""
-    translator = state["translator"]
-    if translator is None:
-        translator = state["translator"] = get_translator()
-    stats = getattr(translator, "stats", None)
-    fresh: list[pool.Key] = []
-    last_flush = time.monotonic()
+    """Translate the window's new segments through the cached stream; each result goes to `done`, and those
+    that are no good translation (a suspect not repaired, a text cut at its token limit) to `bad` too."""
+    def load():
+        if state["translator"] is None:
+            state["translator"] = get_translator()
+        return state["translator"]
 
-    def flush():
-        nonlocal last_flush
-        for s, texts in pool.by_source(fresh).items():
-            cache.put_many(translator_key, s, tgt, ((t, done[(s, t)]) for t in texts))
-        progress.advance(segments=len(fresh))
-        fresh.clear()
-        last_flush = time.monotonic()
-
-    capped_before = stats.capped if stats else 0
-    try:
-        # without guards, a translation the engine reports as stopped at its token limit fails its row
-        capped = getattr(translator, "capped_sources", None)
-        for s, texts in pool.by_source(remaining).items():
-            reported: dict[int, str] = {}
-            seen = 0
-            for i, out in translate_stream(translator, texts, s, tgt):
-                key = (s, texts[i])
-                done[key] = out
-                summary.model_segments += 1
-                suspects = getattr(translator, "suspects", None)
-                if isinstance(suspects, list) and len(suspects) > seen:
-                    for suspect in suspects[seen:]:
-                        if not getattr(suspect, "repaired", False):
-                            reported[suspect.index] = suspect.reason
-                    seen = len(suspects)
-                if i not in reported and suspects is None and isinstance(capped, set) and texts[i] in capped:
-                    reported[i] = "the translation stopped at its token limit without finishing"
-                if i in reported:
-                    bad[key] = reported[i]
-                    progress.advance(segments=1)
-                    continue
-                fresh.append(key)
-                if len(fresh) >= FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                    flush()
-    finally:
-        flush()
-        if stats:
-            capped = stats.capped - capped_before
-            summary.capped += capped
-            for example in stats.capped_examples:
-                if capped and len(summary.capped_examples) < 3 and example not in summary.capped_examples:
-                    summary.capped_examples.append(example)
+    stream = CachedStream(cache, translator_key, tgt, load, lambda n: progress.advance(segments=n))
+    with closing(stream.translate(remaining)) as results:
+        for result in results:
+            done[result.key] = result.text
+            summary.model_segments += 1
+            if result.failure is not None:
+                bad[result.key] = result.failure
+            if result.capped:
+                summary.capped += 1
+                if len(summary.capped_examples) < 3 and result.key[1] not in summary.capped_examples:
+                    summary.capped_examples.append(result.key[1])
 
 
 def list_fields(path: Union[str, os.PathLike], rows: int = 100) -> dict[str, tuple[int, str]]:

@@ -1,8 +1,11 @@
 """The contract every engine keeps, and the options decoding runs with.
 
-A translator has `translate_batch(texts, src, tgt) -> list[str]` (one translation per text, same order).
-An engine that can give results as they are done also has `translate_stream(texts, src, tgt)`, yielding
-`(index, translation)` once for every index, in any order; `translate_stream()` below serves both kinds.
+A translation is a value (`Translation`): its text, and what the translator knows about it (stopped at its
+token limit, judged suspect by a check, repaired). `StreamingTranslator` is the interface callers use: engines
+and wrappers (protection, glossary, guards) implement it, yielding one `Translation` for every index, in any
+order. A user's translator needs only `translate_batch(texts, src, tgt) -> list[str]` (and may have
+`translate_stream` yielding `(index, translation)` pairs); `as_streaming()` adapts it, and is the one place that
+looks at what such an object has.
 """
 
 from __future__ import annotations
@@ -14,40 +17,115 @@ from typing import Iterator, Optional, Protocol, Sequence
 from .. import config
 from ..errors import GugugoError
 
+CAPPED_REASON = "the translation stopped at its token limit without finishing"
+
+
+@dataclass(frozen=True)
+class Translation:
+    index: int  # position in the call's texts
+    text: str
+    capped: bool = False  # the text reached its new-token limit without an end marker (likely cut)
+    suspect: Optional[str] = None  # why a check found the first translation wrong (guards.check)
+    repaired: bool = False  # a retry of a suspect translation passed the checks
+
+    @property
+    def failure(self) -> Optional[str]:
+        return failure(self.capped, self.suspect, self.repaired)
+
+
+def failure(capped: bool, suspect: Optional[str], repaired: bool) -> Optional[str]:
+    """Why a result must not be used as a good translation, or None: a suspect that was not repaired, or a
+    text cut at its token limit that no check looked at."""
+    if suspect is not None:
+        return None if repaired else suspect
+    return CAPPED_REASON if capped else None
+
 
 class Translator(Protocol):
+    """The least a user's translator has: one translation per text, same order."""
+
     def translate_batch(self, texts: list[str], src: str, tgt: str) -> list[str]: ...
 
 
-def translate_stream(translator: Translator, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
-    """(index, translation) for every text, as the translator finishes them; checked: every index once."""
-    texts = list(texts)
-    stream = getattr(translator, "translate_stream", None)
-    if stream is None:
-        out = translator.translate_batch(texts, src, tgt)
-        if len(out) != len(texts):
-            raise GugugoError(f"translator returned {len(out)} translations for {len(texts)} segments")
-        yield from enumerate(out)
-        return
-    seen = [False] * len(texts)
-    for index, translation in stream(texts, src, tgt):
-        if not 0 <= index < len(texts) or seen[index]:
-            raise GugugoError(f"translator gave an unexpected result for segment {index}")
-        seen[index] = True
-        yield index, translation
-    if not all(seen):
-        raise GugugoError(f"translator left {seen.count(False)} of {len(texts)} segments untranslated")
-
-
 class StreamingTranslator:
-    """`translate_batch` for a translator whose work is done in `translate_stream`."""
+    """What every engine and wrapper offers its callers. `translate_stream` yields one Translation per index;
+    `cache_key` names what decides the translations (model, options); `stats` counts what the engine did;
+    `variant(**changes)` is the same translator with other decoding options (None where there are none);
+    `unwrapped` is the engine beneath every wrapper."""
+
+    cache_key: str = ""
+    stats: "EngineStats"
+
+    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[Translation]:
+        raise NotImplementedError
 
     def translate_batch(self, texts: Sequence[str], src: str, tgt: str) -> list[str]:
         texts = list(texts)
         results: list[Optional[str]] = [None] * len(texts)
-        for i, out in self.translate_stream(texts, src, tgt):
-            results[i] = out
+        for t in translate_stream(self, texts, src, tgt):
+            results[t.index] = t.text
         return results
+
+    def variant(self, **changes) -> Optional["StreamingTranslator"]:
+        return None
+
+    @property
+    def unwrapped(self) -> "StreamingTranslator":
+        return self
+
+
+class _Adapted(StreamingTranslator):
+    """A user's translator seen through the interface."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.cache_key = getattr(inner, "cache_key", "") or ""
+        stats = getattr(inner, "stats", None)
+        self.stats = stats if isinstance(stats, EngineStats) else EngineStats()
+
+    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[Translation]:
+        texts = list(texts)
+        stream = getattr(self.inner, "translate_stream", None)
+        if stream is None:
+            out = self.inner.translate_batch(texts, src, tgt)
+            if len(out) != len(texts):
+                raise GugugoError(f"translator returned {len(out)} translations for {len(texts)} segments")
+            for i, text in enumerate(out):
+                yield Translation(i, text)
+            return
+        for item in stream(texts, src, tgt):
+            yield item if isinstance(item, Translation) else Translation(*item)
+
+    def variant(self, **changes) -> Optional[StreamingTranslator]:
+        make = getattr(self.inner, "variant", None)
+        return as_streaming(make(**changes)) if make is not None else None
+
+    @property
+    def unwrapped(self):
+        return self.inner
+
+
+def is_translator(obj) -> bool:
+    """Whether obj is a translator (rather than, say, a function that loads one)."""
+    return isinstance(obj, StreamingTranslator) or hasattr(obj, "translate_batch") or hasattr(obj, "translate_stream")
+
+
+def as_streaming(translator) -> StreamingTranslator:
+    """The interface of any translator: itself when it implements it, else an adapter around it."""
+    return translator if isinstance(translator, StreamingTranslator) else _Adapted(translator)
+
+
+def translate_stream(translator, texts: Sequence[str], src: str, tgt: str) -> Iterator[Translation]:
+    """A Translation for every text, as the translator finishes them; checked: every index once."""
+    texts = list(texts)
+    seen = [False] * len(texts)
+    for t in as_streaming(translator).translate_stream(texts, src, tgt):
+        if not 0 <= t.index < len(texts) or seen[t.index]:
+            raise GugugoError(f"translator gave an unexpected result for segment {t.index}")
+        seen[t.index] = True
+        yield t
+    if not all(seen):
+        raise GugugoError(f"translator left {seen.count(False)} of {len(texts)} segments untranslated")
 
 
 @dataclass(frozen=True)
@@ -78,11 +156,8 @@ class EngineStats:
     capped_examples: list[str] = field(default_factory=list)  # the first few of their sources
     observer: Optional[object] = None
 
-    capped_sources: set = field(default_factory=set)  # every source whose translation hit its limit
-
     def note_capped(self, source: str, keep: int = 3) -> None:
         self.capped += 1
-        self.capped_sources.add(source)
         if len(self.capped_examples) < keep:
             self.capped_examples.append(source)
 
@@ -107,16 +182,6 @@ class PromptedTranslator(StreamingTranslator):
     tokenizer: object
     stats: EngineStats
     context: Optional[int] = None  # positions the model attends over (prompt + output)
-
-    @property
-    def capped_sources(self) -> set:
-        """Sources whose translation reached its new-token limit without the end marker."""
-        return self.stats.capped_sources
-
-    @property
-    def capped(self) -> int:
-        """Translations that reached their new-token limit without an end marker (likely cut or repetitive)."""
-        return self.stats.capped
 
     def new_token_limit(self, text: str, source_tokens: int) -> int:
         """New tokens allowed for one source text: in proportion to its length, never above the cap."""

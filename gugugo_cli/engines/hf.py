@@ -15,7 +15,7 @@ from .. import config
 from ..errors import ModelError
 from ..prompt import END_MARKER, extract_translation
 from . import batching
-from .base import DecodeOptions, EngineStats, PromptedTranslator
+from .base import DecodeOptions, EngineStats, PromptedTranslator, Translation
 from .batching import Row
 from .continuous import ContinuousDecoder, left_padded
 from .slots import SlotDecoder
@@ -63,19 +63,19 @@ class HFTranslator(PromptedTranslator):
         other.stats = self.stats
         return other
 
-    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
-        """(index, translation) as each row finishes; a text given several times is translated once."""
+    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[Translation]:
+        """A Translation as each row finishes; a text given several times is translated once."""
         unique, positions, prompt_ids, limits = self._requests(texts, src, tgt)
         if not unique:
             return
         rows = [Row(i, ids, limit, text=text) for i, (text, ids, limit) in enumerate(zip(unique, prompt_ids, limits))]
         # Longest first: similar lengths share a batch (little padding), and memory trouble shows early.
         rows.sort(key=lambda r: len(r.ids), reverse=True)
-        for row, translation in self._decode(rows):
+        for row, (translation, capped) in self._decode(rows):
             for i in positions[unique[row.index]]:
-                yield i, translation
+                yield Translation(i, translation, capped=capped)
 
-    def _decode(self, rows: list[Row]) -> Iterator[tuple[Row, str]]:
+    def _decode(self, rows: list[Row]) -> Iterator[tuple[Row, tuple[str, bool]]]:
         if self.options.num_beams > 1:
             return self._with_generate(rows)
         return self._greedy(rows)
@@ -90,7 +90,7 @@ class HFTranslator(PromptedTranslator):
             engine = "slots" if self.device.startswith("cuda") else "continuous"
         return "continuous" if self.options.repetition_penalty != 1.0 else engine
 
-    def _greedy(self, rows: list[Row]) -> Iterator[tuple[Row, str]]:
+    def _greedy(self, rows: list[Row]) -> Iterator[tuple[Row, tuple[str, bool]]]:
         import torch
 
         kind = "cuda" if self.device.startswith("cuda") else "cpu"
@@ -119,11 +119,11 @@ class HFTranslator(PromptedTranslator):
 
     # --- transformers' generate: beam search ---
 
-    def _with_generate(self, rows: list[Row]) -> Iterator[tuple[Row, str]]:
+    def _with_generate(self, rows: list[Row]) -> Iterator[tuple[Row, tuple[str, bool]]]:
         for batch in batching.static_batches(rows, self.batch_size, self.batch_tokens):
             yield from zip(batch, self._generate_with_backoff(batch))
 
-    def _generate_with_backoff(self, batch: list[Row]) -> list[str]:
+    def _generate_with_backoff(self, batch: list[Row]) -> list[tuple[str, bool]]:
         import torch
 
         try:
@@ -134,7 +134,7 @@ class HFTranslator(PromptedTranslator):
             log.warning("out of memory with %d rows; retrying as %d + %d", len(batch), half, len(batch) - half)
             return self._generate_with_backoff(batch[:half]) + self._generate_with_backoff(batch[half:])
 
-    def _generate(self, batch: list[Row]) -> list[str]:
+    def _generate(self, batch: list[Row]) -> list[tuple[str, bool]]:
         import torch
         from transformers import StoppingCriteriaList
 
@@ -166,7 +166,8 @@ class HFTranslator(PromptedTranslator):
         if self.device.startswith("cuda"):
             torch.cuda.empty_cache()
 
-    def _extract(self, row: Row, ids: list[int]) -> str:
+    def _extract(self, row: Row, ids: list[int]) -> tuple[str, bool]:
+        """The translation in a row's new tokens, and whether it stopped at its limit without finishing."""
         # Each row is held to its own limit, whatever the batch ran to: the result of a row then
         # does not depend on which rows shared its batch.
         ids = ids[: row.max_new]
@@ -175,10 +176,11 @@ class HFTranslator(PromptedTranslator):
         if ended_by_eos:
             ids = ids[: ids.index(eos)]
         text, finished = extract_translation(self.tokenizer.decode(ids, skip_special_tokens=True))
-        if not finished and not ended_by_eos and len(ids) >= row.max_new:
+        capped = not finished and not ended_by_eos and len(ids) >= row.max_new
+        if capped:
             self.stats.note_capped(row.text or self._source_of(row))
             log.debug("a translation reached its limit of %d new tokens: %r", row.max_new, self._source_of(row))
-        return text
+        return text, capped
 
     def _source_of(self, row: Row) -> str:
         """The source sentence of a row, without the prompt template around it."""

@@ -16,7 +16,7 @@ from typing import Iterator, Optional, Sequence
 
 from ..errors import ModelError, first_line
 from ..prompt import END_MARKER, extract_translation
-from .base import DecodeOptions, EngineStats, PromptedTranslator
+from .base import DecodeOptions, EngineStats, PromptedTranslator, Translation
 
 log = logging.getLogger("gugugo_cli")
 
@@ -53,7 +53,7 @@ def load_vllm(resolved) -> "VLLMTranslator":
 
 
 class VLLMTranslator(PromptedTranslator):
-    """Greedy translation with vLLM; `translate_stream` gives (index, translation) as requests finish."""
+    """Greedy translation with vLLM; `translate_stream` gives a Translation as each request finishes."""
 
     cache_key = ""
 
@@ -79,14 +79,14 @@ class VLLMTranslator(PromptedTranslator):
         other.stats, other._ids, other.cache_key = self.stats, self._ids, self.cache_key
         return other
 
-    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[tuple[int, str]]:
+    def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[Translation]:
         unique, positions, prompt_ids, limits = self._requests(texts, src, tgt)
         if not unique:
             return
         for k, token_ids, reason in self._generate(prompt_ids, limits):
-            translation = self._extract(unique[k], token_ids, reason, limits[k])
+            translation, capped = self._extract(unique[k], token_ids, reason, limits[k])
             for i in positions[unique[k]]:
-                yield i, translation
+                yield Translation(i, translation, capped=capped)
 
     def _params(self, max_tokens: int):
         from vllm import SamplingParams
@@ -129,14 +129,15 @@ class VLLMTranslator(PromptedTranslator):
         for k, out in enumerate(outs):
             yield k, list(out.outputs[0].token_ids), out.outputs[0].finish_reason
 
-    def _extract(self, source: str, ids: list[int], reason: Optional[str], limit: int) -> str:
+    def _extract(self, source: str, ids: list[int], reason: Optional[str], limit: int) -> tuple[str, bool]:
         """As HFTranslator._extract: cut at eos, decode, cut at the end marker; capped when the limit was hit."""
         ids = ids[:limit]
         eos = self.tokenizer.eos_token_id
         if eos is not None and eos in ids:
             ids = ids[: ids.index(eos)]
         text, finished = extract_translation(self.tokenizer.decode(ids, skip_special_tokens=True))
-        if reason == "length" and not finished:
+        capped = reason == "length" and not finished
+        if capped:
             self.stats.note_capped(source)
             log.debug("a translation reached its limit of %d new tokens: %r", limit, source)
-        return text
+        return text, capped

@@ -1,11 +1,16 @@
 """A SQLite cache of segment translations, so a re-run (or a run started again after Ctrl-C) translates
 nothing it already did. Keyed by the translator's identity (model, revision, decoding options), the
 direction and the exact source text. WAL mode: what was committed survives a kill.
+
+Each translation is kept with its verdict (a JSON object: capped, suspect, repaired; NULL for a plain good
+translation), so a run that reuses it reports and fails the same segments as the run that made it. A cache
+file written before verdicts were kept gains the column; its rows count as plain translations.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import sqlite3
 from pathlib import Path
@@ -31,7 +36,10 @@ class SegmentCache:
             db = sqlite3.connect(str(path), timeout=10)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("CREATE TABLE IF NOT EXISTS segments (key TEXT PRIMARY KEY, translation TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS segments (key TEXT PRIMARY KEY, translation TEXT NOT NULL, "
+                       "verdict TEXT)")
+            if "verdict" not in [row[1] for row in db.execute("PRAGMA table_info(segments)")]:
+                db.execute("ALTER TABLE segments ADD COLUMN verdict TEXT")
             db.execute("SELECT count(*) FROM segments LIMIT 1").fetchone()
             db.commit()
             self.db = db
@@ -42,30 +50,35 @@ class SegmentCache:
     def key(translator_key: str, src: str, tgt: str, text: str) -> str:
         return hashlib.sha256("\x1f".join((translator_key, src, tgt, text)).encode("utf-8")).hexdigest()
 
-    def get_many(self, translator_key: str, src: str, tgt: str, texts: Iterable[str]) -> dict[str, str]:
+    def get_many(self, translator_key: str, src: str, tgt: str,
+                 texts: Iterable[str]) -> dict[str, tuple[str, Optional[dict]]]:
+        """text -> (translation, verdict or None) for the texts the cache has."""
         if self.db is None:
             return {}
         keys = {self.key(translator_key, src, tgt, t): t for t in texts}
-        found: dict[str, str] = {}
+        found: dict[str, tuple[str, Optional[dict]]] = {}
         items = list(keys)
         try:
             for i in range(0, len(items), 500):
                 chunk = items[i:i + 500]
                 rows = self.db.execute(
-                    f"SELECT key, translation FROM segments WHERE key IN ({','.join('?' * len(chunk))})", chunk
-                ).fetchall()
-                found.update((keys[k], v) for k, v in rows)
+                    f"SELECT key, translation, verdict FROM segments WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk).fetchall()
+                found.update((keys[k], (v, _verdict(verdict))) for k, v, verdict in rows)
         except sqlite3.Error as e:
             self._disable(e)
         return found
 
-    def put_many(self, translator_key: str, src: str, tgt: str, pairs: Iterable[tuple[str, str]]) -> None:
+    def put_many(self, translator_key: str, src: str, tgt: str,
+                 rows: Iterable[tuple[str, str, Optional[dict]]]) -> None:
+        """(text, translation, verdict or None) for each text."""
         if self.db is None:
             return
         try:
             self.db.executemany(
-                "INSERT OR REPLACE INTO segments (key, translation) VALUES (?, ?)",
-                [(self.key(translator_key, src, tgt, t), o) for t, o in pairs],
+                "INSERT OR REPLACE INTO segments (key, translation, verdict) VALUES (?, ?, ?)",
+                [(self.key(translator_key, src, tgt, t), o, json.dumps(v, ensure_ascii=False) if v else None)
+                 for t, o, v in rows],
             )
             self.db.commit()
         except sqlite3.Error as e:
@@ -83,3 +96,13 @@ class SegmentCache:
         if self.db is not None:
             self.db.close()
             self.db = None
+
+
+def _verdict(text: Optional[str]) -> Optional[dict]:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,18 +1,18 @@
-"""The segments of many documents as one pool: planned, deduplicated, looked up in the cache, and sent to a
-translator grouped by source language, with results coming back as they are done."""
+"""The segments of many documents as one pool: planned and deduplicated into keys (stream.py looks them up,
+translates and stores them), and each document rendered from the finished translations."""
 
 from __future__ import annotations
 
 from typing import Iterable, Iterator
 
 from .. import config
-from ..engines.base import Translator, translate_stream
+from ..engines.base import Translator
 from ..formats import Document
 from ..languages import detect_language
 from ..segment import TextPlan, approx_tokens, plan_text
+from . import stream
 from .cache import SegmentCache
-
-Key = tuple[str, str]  # (source language, segment text)
+from .stream import Key, by_source  # noqa: F401 - by_source is part of this module's interface
 
 
 def needs_model(docs: Iterable[Document]) -> bool:
@@ -36,27 +36,15 @@ def keys_of(plans: Iterable[TextPlan]) -> dict[Key, None]:
     return order
 
 
-def by_source(keys: Iterable[Key]) -> dict[str, list[str]]:
-    """Segment texts grouped by source language, each group in the keys' order."""
-    groups: dict[str, list[str]] = {}
-    for src, text in keys:
-        groups.setdefault(src, []).append(text)
-    return groups
-
-
 def look_up(cache: SegmentCache, translator_key: str, keys: Iterable[Key], tgt: str) -> dict[Key, str]:
-    """The translations the cache already has."""
-    found: dict[Key, str] = {}
-    for src, texts in by_source(keys).items():
-        found.update(((src, t), o) for t, o in cache.get_many(translator_key, src, tgt, texts).items())
-    return found
+    """The good translations the cache already has (stream.look_up gives every result with its verdict)."""
+    return {k: r.text for k, r in stream.look_up(cache, translator_key, keys, tgt).items() if r.failure is None}
 
 
 def translate_keys(translator: Translator, keys: Iterable[Key], tgt: str) -> Iterator[tuple[Key, str]]:
-    """Every key's translation, one translator stream per source language, each result as soon as it is done."""
-    for src, texts in by_source(keys).items():
-        for i, out in translate_stream(translator, texts, src, tgt):
-            yield (src, texts[i]), out
+    """Every key's translation, uncached, each as soon as it is done (one translator stream per language)."""
+    for result in stream.CachedStream(SegmentCache(None), "", tgt, lambda: translator).translate(keys):
+        yield result.key, result.text
 
 
 def render(doc: Document, plans: list[TextPlan], done: dict[Key, str]) -> bytes:

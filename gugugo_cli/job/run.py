@@ -19,12 +19,9 @@ from ..textio import atomic_write_bytes, remove_stale_temp_files
 from . import pool
 from .cache import SegmentCache
 from .inputs import FileTask, Summary
+from .stream import CachedStream, Result
 
 log = logging.getLogger("gugugo_cli")
-
-# Results are committed to the cache and shown as progress in groups: at most this many, or this often.
-FLUSH_EVERY = 256
-FLUSH_SECONDS = 1.0
 
 
 class Progress:
@@ -68,14 +65,19 @@ def _fail(summary: Summary, task: FileTask, error: GugugoError) -> None:
 
 
 def look_up(tasks: list[FileTask], tgt: str, translator_key: str, cache: SegmentCache,
-            summary: Summary) -> tuple[dict[pool.Key, None], dict[pool.Key, str]]:
+            summary: Summary) -> tuple[dict[pool.Key, None], dict[pool.Key, Result]]:
     """All distinct segments in file order, and those the cache already has a translation of."""
+    return _look_up(tasks, CachedStream(cache, translator_key, tgt, lambda: None), summary)
+
+
+def _look_up(tasks: list[FileTask], stream: CachedStream,
+             summary: Summary) -> tuple[dict[pool.Key, None], dict[pool.Key, Result]]:
     order = pool.keys_of(p for task in tasks for p in task.plans)
     summary.unique = len(order)
     summary.est_tokens = sum(approx_tokens(text) for _, text in order)
-    done = pool.look_up(cache, translator_key, order, tgt)
-    summary.cache_hits = len(done)
-    return order, done
+    found = stream.look_up(order)
+    summary.cache_hits = len(found)
+    return order, found
 
 
 class _Writer:
@@ -128,47 +130,42 @@ def run(
     progress = progress or Progress()
     started = time.perf_counter()
     remove_stale_temp_files_of(tasks, time.time())
-    order, done = look_up(tasks, tgt, translator_key, cache, summary)
-    remaining = [k for k in order if k not in done]
 
+    def stored(count: int) -> None:
+        summary.model_segments += count
+        progress.advance(segments=count)
+
+    stream = CachedStream(cache, translator_key, tgt, get_translator, stored)
+    order, found = _look_up(tasks, stream, summary)
     progress.start(len(order), len(tasks))
-    progress.advance(segments=len(done))
+    progress.advance(segments=len(found))
+    done = {k: r.text for k, r in found.items()}
     writer = _Writer(tasks, done, summary, progress, write or write_file)
-    fresh: list[tuple[pool.Key, str]] = []
-    last_flush = time.monotonic()
-
-    def flush():
-        nonlocal last_flush
-        for src, texts in pool.by_source(k for k, _ in fresh).items():
-            cache.put_many(translator_key, src, tgt, ((t, done[(src, t)]) for t in texts))
-        summary.model_segments += len(fresh)
-        progress.advance(segments=len(fresh))
-        fresh.clear()
-        last_flush = time.monotonic()
-
+    noted = [r for r in found.values() if r.suspect is not None]  # what the summary names: capped, suspect
+    translated = stream.translate(k for k in order if k not in found)
     try:
-        if remaining:
-            translator = get_translator()
-            stats = getattr(translator, "stats", None)
-            capped_before = stats.capped if stats else 0
-            for key, out in pool.translate_keys(translator, remaining, tgt):
-                done[key] = out
-                fresh.append((key, out))
-                if len(fresh) >= FLUSH_EVERY or time.monotonic() - last_flush >= FLUSH_SECONDS:
-                    flush()
-                writer.translated(key)
-            if stats:
-                summary.capped = stats.capped - capped_before
-                summary.capped_examples = stats.capped_examples[:3] if summary.capped else []
-            summary.suspects = _where(getattr(translator, "log", None) or [], tasks)
+        for result in translated:
+            done[result.key] = result.text
+            if result.capped or result.suspect is not None:
+                noted.append(result)
+            writer.translated(result.key)
     finally:
-        flush()
+        translated.close()  # what arrived is stored, whatever stopped the loop
         progress.stop()
         summary.seconds = time.perf_counter() - started
+        _summarize(noted, tasks, tgt, summary)
     return summary
 
 
-def _where(suspects, tasks: list[FileTask]) -> list[dict]:
+def _summarize(results: list[Result], tasks: list[FileTask], tgt: str, summary: Summary) -> None:
+    """The translations stopped at their token limit in this run, and every suspect segment with its places."""
+    capped = [r.key[1] for r in results if r.capped and not r.cached]
+    summary.capped = len(capped)
+    summary.capped_examples = capped[:3]
+    summary.suspects = _where([r for r in results if r.suspect is not None], tasks, tgt)
+
+
+def _where(suspects: list[Result], tasks: list[FileTask], tgt: str) -> list[dict]:
     """The guards' suspect segments, each with every place it stands: the file and the segment's number in it."""
     if not suspects:
         return []
@@ -181,9 +178,10 @@ def _where(suspects, tasks: list[FileTask]) -> list[dict]:
                 number += 1
     found = []
     for s in suspects:
-        for source, number in places.get((s.src, s.source), []):
-            found.append(dict(file=source, segment=number, src=s.src, tgt=s.tgt, source=s.source, output=s.output,
-                              reason=s.reason, repaired=s.repaired))
+        src, source = s.key
+        for path, number in places.get(s.key, []):
+            found.append(dict(file=path, segment=number, src=src, tgt=tgt, source=source, output=s.text,
+                              reason=s.suspect, repaired=s.repaired))
     order = {task.source: i for i, task in enumerate(tasks)}
     return sorted(found, key=lambda f: (order[f["file"]], f["segment"]))
 
