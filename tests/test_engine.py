@@ -259,3 +259,18 @@ def test_preallocated_cache_layer_writes_in_place_grows_past_its_room_and_keeps_
     assert torch.equal(merged.keys, full[[1, 3], :, 2:])
     keys, _ = merged.update(steps[0][:2], steps[0][:2])
     assert torch.equal(keys[:, :, -1:], steps[0][:2])
+
+
+def test_options_are_split_into_decoding_options_and_wrapper_settings():
+    from conftest import ECHO_MODEL
+    from gugugo_cli.engines.base import DecodeOptions
+    from gugugo_cli.engines.loading import Request, WrapOptions
+
+    request = Request.of("m", "cpu", num_beams=2, batch_size=None, guard=True, protect=False,
+                         engine_options={"b": 1, "a": 2})
+    assert request.decode == DecodeOptions(num_beams=2, engine_options=(("a", 2), ("b", 1)))
+    assert request.wrap == WrapOptions(guard=True, protect=False)
+    with pytest.raises(TypeError, match="num_beam"):
+        Request.of(num_beam=2)
+    resolved = Request(str(ECHO_MODEL), "cpu", "float32", wrap=WrapOptions(glossary={"Frodo": "프로도"})).resolve()
+    assert resolved.wrap.glossary.digest and resolved.decode.engine == "continuous"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Optional
 
@@ -130,14 +130,121 @@ def model_fingerprint(model_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class WrapOptions:
+    """Settings of the wrappers around an engine: what text the engine is given and what of its output is kept."""
+
+    guard: bool = False  # check every translation and retry the suspect ones (guards.GuardedTranslator)
+    protect: bool = True  # URLs, code, placeholders... come back as they were (protect.ProtectingTranslator)
+    glossary: Optional[object] = None  # glossary.Glossary: its source terms come out as its target terms
+
+
+def _pairs(engine_options) -> tuple:
+    """Engine options (a mapping or (key, value) pairs) as pairs sorted by key."""
+    items = engine_options.items() if isinstance(engine_options, dict) else (engine_options or ())
+    return tuple(sorted(dict(items).items()))
+
+
+@dataclass(frozen=True)
+class Request:
+    """What was asked for (on the command line or as load_translator's keywords), `auto` not yet decided."""
+
+    model: Optional[str] = None
+    device: str = "auto"
+    dtype: str = "auto"
+    quantize: Optional[str] = None
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
+    wrap: WrapOptions = field(default_factory=WrapOptions)
+
+    @classmethod
+    def of(cls, model: Optional[str] = None, device: str = "auto", dtype: str = "auto",
+           quantize: Optional[str] = None, **options) -> "Request":
+        """From keywords: each option to the options object with a field of its name (None: its default)."""
+        given = {k: v for k, v in options.items() if v is not None}
+        if "engine_options" in given:
+            given["engine_options"] = _pairs(given["engine_options"])
+        decode_names = {f.name for f in fields(DecodeOptions)}
+        wrap_names = {f.name for f in fields(WrapOptions)}
+        unknown = sorted(set(given) - decode_names - wrap_names)
+        if unknown:
+            raise TypeError(f"unknown option {unknown[0]!r}")
+        return cls(model, device, dtype, quantize,
+                   DecodeOptions(**{k: v for k, v in given.items() if k in decode_names}),
+                   WrapOptions(**{k: v for k, v in given.items() if k in wrap_names}))
+
+    def resolve(self, probe_torch: bool = True) -> "Resolved":
+        """What loading this request will load. probe_torch=False (for --dry-run) asks torch nothing and checks
+        no model folder: device and dtype are then read from the system, which can differ from torch's view."""
+        model_id = _model_id(self.model, probe_torch)
+        quantize, decode, dtype = self.quantize, self.decode, self.dtype
+        if quantize is not None and quantize not in QUANTIZATIONS:
+            raise ModelError(f"unknown quantization {quantize!r} (4bit, 8bit or int8)")
+        device = resolve_device(self.device, probe_torch)
+        if quantize == "int8" and device != "cpu":
+            raise ModelError("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
+        wrap = self.wrap
+        if wrap.glossary is not None:
+            from ..glossary import of
+
+            wrap = replace(wrap, glossary=of(wrap.glossary) or None)  # a file's path or a mapping, read here
+        if decode.engine not in ENGINES:
+            raise ModelError(f"unknown engine {decode.engine!r} ({', '.join(ENGINES)})")
+        from ..models import known_model
+
+        known = known_model(model_id)
+        if known is not None and known.engine == "llama.cpp":
+            raise ModelError(f"model {model_id}: {known.notes} (use {known.hub_id.rsplit('-', 1)[0]} or its -GPTQ "
+                             "build)")
+        if decode.engine == "vllm":
+            decode, dtype = _vllm_options(decode, quantize, dtype, device, known)
+            quantize = None
+        else:
+            if decode.engine_options:
+                raise ModelError("--engine-option is passed to vLLM: it needs --engine vllm")
+            if decode.engine in ("auto", "hf"):
+                decode = replace(decode, engine="slots" if device.startswith("cuda") else "continuous")
+        return Resolved(model_id, device, resolve_dtype(dtype, device, probe_torch), quantize, decode, wrap)
+
+
+def _model_id(model: Optional[str], probe_torch: bool) -> str:
+    """The model asked for; a folder is checked to be a model folder (unless probe_torch is False)."""
+    model_id = config.model_id(model)
+    if looks_like_path(model_id) and probe_torch:
+        folder = Path(model_id).expanduser()
+        if not folder.exists():
+            raise ModelError(f"model folder {model_id}: no such folder")
+        if not (folder / "config.json").is_file():
+            raise ModelError(f"model folder {model_id}: not a model folder (no config.json)")
+        model_id = str(folder)
+    return model_id
+
+
+def _vllm_options(decode: DecodeOptions, quantize, dtype: str, device: str, known):
+    """The decoding options and dtype for vLLM: what it cannot honour refused, a known build's quantization and
+    dtype taken from the registry unless asked otherwise."""
+    if decode.num_beams > 1:
+        raise ModelError("--engine vllm decodes greedily; --num-beams needs the built-in engine")
+    if quantize is not None:
+        raise ModelError(f"--quantize {quantize} is the built-in engine's; with --engine vllm use "
+                         "--engine-option quantization=METHOD (awq, gptq, fp8, ...)")
+    engine_options = dict(decode.engine_options)
+    if known is not None and known.quantization and "quantization" not in engine_options:
+        engine_options["quantization"] = known.quantization
+    if known is not None and dtype == "auto" and known.dtype != "auto" and device != "cpu":
+        dtype = known.dtype
+    return replace(decode, engine_options=_pairs(engine_options)), dtype
+
+
+@dataclass(frozen=True)
 class Resolved:
-    """What a translator will be: the model, the device kind and dtype actually used, and decoding options."""
+    """What a translator will be: the model, the device kind and dtype actually used, the decoding options and
+    the settings of the wrappers around the engine."""
 
     model_id: str
     device: str
     dtype: str
     quantize: Optional[str] = None
     decode: DecodeOptions = field(default_factory=DecodeOptions)
+    wrap: WrapOptions = field(default_factory=WrapOptions)
 
     @property
     def device_kind(self) -> str:
@@ -151,61 +258,16 @@ class Resolved:
                 f"|quantize={self.quantize or 'none'}|beams={self.decode.num_beams}|engine={self.decode.engine}"
                 f"|max_new={self.decode.max_new_tokens}"
                 + (f"|repetition_penalty={self.decode.repetition_penalty}" if self.decode.repetition_penalty != 1 else "")
-                + ("|guard=1" if self.decode.guard else "")
-                + ("|protect=1" if self.decode.protect else "")
-                + (f"|glossary={self.decode.glossary.digest}" if self.decode.glossary is not None else "")
+                + ("|guard=1" if self.wrap.guard else "")
+                + ("|protect=1" if self.wrap.protect else "")
+                + (f"|glossary={self.wrap.glossary.digest}" if self.wrap.glossary is not None else "")
                 + "".join(f"|{k}={v!r}" for k, v in self.decode.engine_options if k not in VLLM_LAYOUT_OPTIONS))
 
 
 def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", quantize: Optional[str] = None,
             probe_torch: bool = True, **options) -> Resolved:
-    """What `load_translator` with these arguments will load. probe_torch=False (for --dry-run) asks torch
-    nothing and checks no model folder: device and dtype are then read from the system, which can differ
-    from torch's view."""
-    model_id = config.model_id(model)
-    if looks_like_path(model_id) and probe_torch:
-        folder = Path(model_id).expanduser()
-        if not folder.exists():
-            raise ModelError(f"model folder {model_id}: no such folder")
-        if not (folder / "config.json").is_file():
-            raise ModelError(f"model folder {model_id}: not a model folder (no config.json)")
-        model_id = str(folder)
-    if quantize is not None and quantize not in QUANTIZATIONS:
-        raise ModelError(f"unknown quantization {quantize!r} (4bit, 8bit or int8)")
-    resolved_device = resolve_device(device, probe_torch)
-    if quantize == "int8" and resolved_device != "cpu":
-        raise ModelError("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
-    if options.get("glossary") is not None:
-        from ..glossary import of
-
-        options["glossary"] = of(options["glossary"]) or None  # a file's path or a mapping, read here
-    engine_options = options.pop("engine_options", None) or {}
-    engine_options = dict(engine_options.items() if isinstance(engine_options, dict) else engine_options)
-    decode = DecodeOptions(**{k: v for k, v in options.items() if v is not None})
-    if decode.engine not in ENGINES:
-        raise ModelError(f"unknown engine {decode.engine!r} ({', '.join(ENGINES)})")
-    from ..models import known_model
-
-    known = known_model(model_id)
-    if known is not None and known.engine == "llama.cpp":
-        raise ModelError(f"model {model_id}: {known.notes} (use {known.hub_id.rsplit('-', 1)[0]} or its -GPTQ build)")
-    if decode.engine == "vllm":
-        if decode.num_beams > 1:
-            raise ModelError("--engine vllm decodes greedily; --num-beams needs the built-in engine")
-        if quantize is not None:
-            raise ModelError(f"--quantize {quantize} is the built-in engine's; with --engine vllm use "
-                             "--engine-option quantization=METHOD (awq, gptq, fp8, ...)")
-        if known is not None and known.quantization and "quantization" not in engine_options:
-            engine_options["quantization"] = known.quantization
-        if known is not None and dtype == "auto" and known.dtype != "auto" and resolved_device != "cpu":
-            dtype = known.dtype
-        decode = replace(decode, engine_options=tuple(sorted(engine_options.items())))
-        return Resolved(model_id, resolved_device, resolve_dtype(dtype, resolved_device, probe_torch), None, decode)
-    if engine_options:
-        raise ModelError("--engine-option is passed to vLLM: it needs --engine vllm")
-    if decode.engine in ("auto", "hf"):
-        decode = replace(decode, engine="slots" if resolved_device.startswith("cuda") else "continuous")
-    return Resolved(model_id, resolved_device, resolve_dtype(dtype, resolved_device, probe_torch), quantize, decode)
+    """What `load_translator` with these arguments will load (see Request.resolve)."""
+    return Request.of(model, device, dtype, quantize, **options).resolve(probe_torch)
 
 
 def load_translator(model: Optional[str] = None, device: str = "auto", dtype: str = "auto",
