@@ -274,3 +274,30 @@ def test_options_are_split_into_decoding_options_and_wrapper_settings():
         Request.of(num_beam=2)
     resolved = Request(str(ECHO_MODEL), "cpu", "float32", wrap=WrapOptions(glossary={"Frodo": "프로도"})).resolve()
     assert resolved.wrap.glossary.digest and resolved.decode.engine == "continuous"
+
+
+def test_every_option_field_is_in_the_cache_key_unless_left_out_on_purpose():
+    import dataclasses
+
+    from conftest import ECHO_MODEL
+    from gugugo_cli.engines.base import DecodeOptions
+    from gugugo_cli.engines.loading import NOT_IN_KEY, Resolved, WrapOptions
+
+    base = Resolved(str(ECHO_MODEL), "cpu", "float32", decode=DecodeOptions(engine="continuous"))
+    key = base.cache_key
+    new_decoding = dataclasses.make_dataclass("NewDecoding", [("temperature", float, 0.7)], bases=(DecodeOptions,),
+                                              frozen=True)
+    new_wrapping = dataclasses.make_dataclass("NewWrapping", [("style", str, "formal")], bases=(WrapOptions,),
+                                              frozen=True)
+    assert dataclasses.replace(base, decode=new_decoding(engine="continuous")).cache_key != key
+    assert dataclasses.replace(base, wrap=new_wrapping()).cache_key != key
+    for name in sorted(NOT_IN_KEY):
+        assert dataclasses.replace(base, decode=dataclasses.replace(base.decode, **{name: 7})).cache_key == key
+    changed = [dict(num_beams=2), dict(max_new_tokens=9), dict(repetition_penalty=1.2), dict(engine="slots")]
+    for change in changed:
+        assert dataclasses.replace(base, decode=dataclasses.replace(base.decode, **change)).cache_key != key
+    for change in (dict(guard=True), dict(protect=False)):
+        assert dataclasses.replace(base, wrap=dataclasses.replace(base.wrap, **change)).cache_key != key
+    for change in (dict(dtype="bfloat16"), dict(quantize="int8"), dict(device="cuda:1")):
+        assert dataclasses.replace(base, **change).cache_key != key
+    assert dataclasses.replace(base, device="cuda:0").cache_key == dataclasses.replace(base, device="cuda").cache_key

@@ -23,6 +23,11 @@ DTYPES = ("bfloat16", "float16", "float32")
 QUANTIZATIONS = ("4bit", "8bit", "int8")
 ENGINES = ("auto", "hf", "continuous", "slots", "vllm")  # hf: the built-in engine, as auto
 
+# Changed when the same options would give other text than before (a fix in decoding, prompts, ...).
+CACHE_VERSION = 2
+# Option fields that cannot change a translation's text: left out of the cache key.
+NOT_IN_KEY = frozenset({"batch_size", "batch_tokens", "sync_every"})
+
 # vLLM options that do not change a translation's text (how the work is spread and scheduled, memory):
 # left out of the cache key. Any other option (quantization, kv_cache_dtype, ...) is part of it.
 VLLM_LAYOUT_OPTIONS = frozenset({
@@ -252,16 +257,24 @@ class Resolved:
 
     @property
     def cache_key(self) -> str:
-        """Everything that decides a translation's text: the weights, where and in what precision they run,
-        and the decoding options (batch sizes do not change results and are left out)."""
-        return (f"{model_fingerprint(self.model_id)}|device={self.device_kind}|dtype={self.dtype}"
-                f"|quantize={self.quantize or 'none'}|beams={self.decode.num_beams}|engine={self.decode.engine}"
-                f"|max_new={self.decode.max_new_tokens}"
-                + (f"|repetition_penalty={self.decode.repetition_penalty}" if self.decode.repetition_penalty != 1 else "")
-                + ("|guard=1" if self.wrap.guard else "")
-                + ("|protect=1" if self.wrap.protect else "")
-                + (f"|glossary={self.wrap.glossary.digest}" if self.wrap.glossary is not None else "")
-                + "".join(f"|{k}={v!r}" for k, v in self.decode.engine_options if k not in VLLM_LAYOUT_OPTIONS))
+        """Everything that decides a translation's text: the weights, where and in what precision they run, and
+        every field of the options but those in NOT_IN_KEY (a new option is part of the key unless left out)."""
+        parts = [f"v{CACHE_VERSION}", model_fingerprint(self.model_id), f"device={self.device_kind}",
+                 f"dtype={self.dtype}", f"quantize={self.quantize or 'none'}"]
+        for options in (self.decode, self.wrap):
+            for f in fields(options):
+                if f.name not in NOT_IN_KEY:
+                    parts.extend(_key_parts(f.name, getattr(options, f.name)))
+        return "|".join(parts)
+
+
+def _key_parts(name: str, value) -> list[str]:
+    if name == "engine_options":  # one part per option, vLLM's layout options left out
+        return [f"{k}={v!r}" for k, v in value if k not in VLLM_LAYOUT_OPTIONS]
+    digest = getattr(value, "digest", None)  # a glossary: its content, not where it was read from
+    if digest is not None or isinstance(value, str):
+        return [f"{name}={digest if digest is not None else value}"]
+    return [f"{name}={value!r}"]
 
 
 def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", quantize: Optional[str] = None,
