@@ -17,7 +17,7 @@ import click
 from . import config
 from .console import PROG, setup_logging
 from .engines.base import DecodeOptions
-from .engines.loading import Request, WrapOptions
+from .engines.loading import ENGINE_CHOICES, Request, WrapOptions
 from .errors import GugugoError, UsageError
 from .languages import LANGUAGES
 
@@ -61,7 +61,7 @@ def _usage(message: str) -> None:
 @click.option("--quantize", type=click.Choice(["4bit", "8bit", "int8"]),
               help="4bit/8bit: bitsandbytes on GPU (extra [quant]); int8: dynamic int8 on CPU.")
 @click.option("--engine", default="auto", show_default=True,
-              type=click.Choice(["auto", "hf", "slots", "continuous", "vllm"]),
+              type=click.Choice(ENGINE_CHOICES),
               help="Greedy decoding loop: slots (static slots, CUDA graphs on a GPU) or continuous (continuous "
                    "batching); auto or hf: slots on a GPU, continuous on CPU; vllm: vLLM (extra [vllm]).")
 @click.option("--engine-option", "engine_option_texts", multiple=True, metavar="KEY=VALUE",

@@ -142,10 +142,23 @@ def test_each_row_stops_at_its_own_limit(tiny):
     assert mixed == [tr.translate_batch([short], "en", "ko")[0], tr.translate_batch([long], "en", "ko")[0]]
 
 
-def test_pad_token_is_set_and_padding_is_left(tiny_model_dir):
-    tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32")
-    assert tr.tokenizer.pad_token is not None
-    assert tr.tokenizer.padding_side == "left"
+def test_the_tokenizer_given_is_left_as_it_was(tiny_model_dir):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from gugugo_cli.engines.base import DecodeOptions
+
+    lm = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    padded = AutoTokenizer.from_pretrained(tiny_model_dir)
+    padded.pad_token, padded.padding_side = padded.eos_token, "left"
+    before = (tok.pad_token, tok.pad_token_id, tok.padding_side)
+    assert tok.pad_token is None  # no pad token of its own: the engine pads with eos, without setting it
+    for options in (dict(engine="continuous"), dict(engine="slots"), dict(num_beams=2)):
+        options = DecodeOptions(max_new_tokens=12, batch_size=3, **options)
+        out = HFTranslator(lm, tok, options=options).translate_batch(VARIED[:7], "en", "ko")
+        assert (tok.pad_token, tok.pad_token_id, tok.padding_side) == before
+        assert out == HFTranslator(lm, padded, options=options).translate_batch(VARIED[:7], "en", "ko")
 
 
 # --- the echo model answers with its source: exact output through the real path ---

@@ -7,7 +7,13 @@ Layout: one row per sentence, left-padded to the batch's width (padding columns 
 from __future__ import annotations
 
 import functools
+import inspect
 from dataclasses import dataclass
+
+
+def cache_argument(model) -> str:
+    """Newer transformers name the forward's KV-cache argument `cache`, older ones `past_key_values`."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def new_cache(model_config):

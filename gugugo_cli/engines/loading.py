@@ -11,7 +11,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from .. import config
 from ..errors import ModelError, first_line
@@ -21,7 +21,8 @@ log = logging.getLogger("gugugo_cli")
 
 DTYPES = ("bfloat16", "float16", "float32")
 QUANTIZATIONS = ("4bit", "8bit", "int8")
-ENGINES = ("auto", "hf", "continuous", "slots", "vllm")  # hf: the built-in engine, as auto
+# auto and hf (the built-in engine): the built-in greedy loop for the device kind
+AUTO_ENGINE = {"cuda": "slots", "cpu": "continuous"}
 
 # Changed when the same options would give other text than before (a fix in decoding, prompts, ...).
 CACHE_VERSION = 2
@@ -191,22 +192,16 @@ class Request:
             from ..glossary import of
 
             wrap = replace(wrap, glossary=of(wrap.glossary) or None)  # a file's path or a mapping, read here
-        if decode.engine not in ENGINES:
-            raise ModelError(f"unknown engine {decode.engine!r} ({', '.join(ENGINES)})")
+        if decode.engine not in ENGINE_CHOICES:
+            raise ModelError(f"unknown engine {decode.engine!r} ({', '.join(ENGINE_CHOICES)})")
         from ..models import known_model
 
         known = known_model(model_id)
         if known is not None and known.engine == "llama.cpp":
             raise ModelError(f"model {model_id}: {known.notes} (use {known.hub_id.rsplit('-', 1)[0]} or its -GPTQ "
                              "build)")
-        if decode.engine == "vllm":
-            decode, dtype = _vllm_options(decode, quantize, dtype, device, known)
-            quantize = None
-        else:
-            if decode.engine_options:
-                raise ModelError("--engine-option is passed to vLLM: it needs --engine vllm")
-            if decode.engine in ("auto", "hf"):
-                decode = replace(decode, engine="slots" if device.startswith("cuda") else "continuous")
+        decode = replace(decode, engine=engine_name(decode.engine, device))
+        decode, quantize, dtype = ENGINES[decode.engine].check(decode, quantize, dtype, device, known)
         return Resolved(model_id, device, resolve_dtype(dtype, device, probe_torch), quantize, decode, wrap)
 
 
@@ -223,8 +218,21 @@ def _model_id(model: Optional[str], probe_torch: bool) -> str:
     return model_id
 
 
+def engine_name(engine: str, device: str) -> str:
+    """The engine that `engine` names on this device: auto and hf are the built-in loop for the device kind."""
+    if engine in ("auto", "hf"):
+        return AUTO_ENGINE["cuda" if device.startswith("cuda") else "cpu"]
+    return engine
+
+
+def _built_in_options(decode: DecodeOptions, quantize, dtype: str, device: str, known):
+    if decode.engine_options:
+        raise ModelError("--engine-option is passed to vLLM: it needs --engine vllm")
+    return decode, quantize, dtype
+
+
 def _vllm_options(decode: DecodeOptions, quantize, dtype: str, device: str, known):
-    """The decoding options and dtype for vLLM: what it cannot honour refused, a known build's quantization and
+    """(decode, quantize, dtype) for vLLM: what it cannot honour refused, a known build's quantization and
     dtype taken from the registry unless asked otherwise."""
     if decode.num_beams > 1:
         raise ModelError("--engine vllm decodes greedily; --num-beams needs the built-in engine")
@@ -236,7 +244,7 @@ def _vllm_options(decode: DecodeOptions, quantize, dtype: str, device: str, know
         engine_options["quantization"] = known.quantization
     if known is not None and dtype == "auto" and known.dtype != "auto" and device != "cpu":
         dtype = known.dtype
-    return replace(decode, engine_options=_pairs(engine_options)), dtype
+    return replace(decode, engine_options=_pairs(engine_options)), None, dtype
 
 
 @dataclass(frozen=True)
@@ -294,10 +302,17 @@ def load_translator(model: Optional[str] = None, device: str = "auto", dtype: st
 
 
 def load(resolved: Resolved):
-    if resolved.decode.engine == "vllm":
-        from .vllm_engine import load_vllm
+    """The engine `resolved` describes, loaded (without the wrappers: api.load_resolved adds them)."""
+    return ENGINES[engine_name(resolved.decode.engine, resolved.device)].load(resolved)
 
-        return load_vllm(resolved)
+
+def _load_vllm(resolved: Resolved):
+    from .vllm_engine import load_vllm
+
+    return load_vllm(resolved)
+
+
+def _load_transformers(resolved: Resolved):
     try:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -332,6 +347,23 @@ def load(resolved: Resolved):
     translator = HFTranslator(lm, tokenizer, device=resolved.device, model_id=model_id, options=resolved.decode)
     translator.cache_key = resolved.cache_key
     return translator
+
+
+@dataclass(frozen=True)
+class Engine:
+    """An engine: its options checked and completed when a request is resolved, and how it is loaded."""
+
+    check: Callable  # (decode, quantize, dtype, device, known model) -> (decode, quantize, dtype), or ModelError
+    load: Callable  # Resolved -> the translator
+
+
+# Every engine, by the name --engine takes; auto and hf stand for AUTO_ENGINE's choice for the device.
+ENGINES = {
+    "slots": Engine(_built_in_options, _load_transformers),
+    "continuous": Engine(_built_in_options, _load_transformers),
+    "vllm": Engine(_vllm_options, _load_vllm),
+}
+ENGINE_CHOICES = ("auto", "hf", *ENGINES)
 
 
 def _quantization_config(quantize: str, compute_dtype):
