@@ -1,8 +1,9 @@
-"""Loading a Gugugo model: which model (hub id or folder), which device and dtype, its identity for the
-segment cache, and the loaded engine.
+"""Loading a Gugugo model: which model (hub id or folder), which device and dtype, which engine (ENGINES, the one
+table of them), its identity for the segment cache, and the loaded engine.
 
-`resolve()` turns what was asked (`auto` included) into what will be used, without loading the model, so a
-run can look up its cache before deciding to load anything; the cache key is built from that, in one place.
+A Request is what was asked (`auto` included); `Request.resolve()` turns it into what will be used (Resolved),
+without loading the model, so a run can look up its cache before deciding to load anything. The cache key is
+built from the resolved options' fields, in one place.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def _pairs(engine_options) -> tuple:
 
 @dataclass(frozen=True)
 class Request:
-    """What was asked for (on the command line or as load_translator's keywords), `auto` not yet decided."""
+    """What was asked for (on the command line or as api.load_translator's keywords), `auto` not yet decided."""
 
     model: Optional[str] = None
     device: str = "auto"
@@ -287,18 +288,8 @@ def _key_parts(name: str, value) -> list[str]:
 
 def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", quantize: Optional[str] = None,
             probe_torch: bool = True, **options) -> Resolved:
-    """What `load_translator` with these arguments will load (see Request.resolve)."""
+    """What `api.load_translator` with these arguments will load (see Request.resolve)."""
     return Request.of(model, device, dtype, quantize, **options).resolve(probe_torch)
-
-
-def load_translator(model: Optional[str] = None, device: str = "auto", dtype: str = "auto",
-                    quantize: Optional[str] = None, **options):  # the engine alone; api.load_translator adds guards
-    """Load a Gugugo model from a hub id or a local folder as an HFTranslator.
-
-    model: hub id or folder (default: $GUGUGO_MODEL, else the newest 1.3B koen model).
-    options: fields of DecodeOptions (num_beams, max_new_tokens, batch_size, batch_tokens).
-    """
-    return load(resolve(model, device, dtype, quantize, **options))
 
 
 def load(resolved: Resolved):
