@@ -36,11 +36,11 @@ def load_resolved(resolved):
     from .engines.loading import load
 
     translator = load(resolved)
-    if resolved.decode.protect or resolved.decode.glossary is not None:
+    if resolved.wrap.protect or resolved.wrap.glossary is not None:
         from .protect import ProtectingTranslator
 
-        translator = ProtectingTranslator(translator, resolved.decode.glossary, resolved.decode.protect)
-    if resolved.decode.guard:
+        translator = ProtectingTranslator(translator, resolved.wrap.glossary, resolved.wrap.protect)
+    if resolved.wrap.guard:
         from .guards import GuardedTranslator
 
         translator = GuardedTranslator(translator)

@@ -16,6 +16,8 @@ import click
 
 from . import config
 from .console import PROG, setup_logging
+from .engines.base import DecodeOptions
+from .engines.loading import ENGINE_CHOICES, Request, WrapOptions
 from .errors import GugugoError, UsageError
 from .languages import LANGUAGES
 
@@ -59,7 +61,7 @@ def _usage(message: str) -> None:
 @click.option("--quantize", type=click.Choice(["4bit", "8bit", "int8"]),
               help="4bit/8bit: bitsandbytes on GPU (extra [quant]); int8: dynamic int8 on CPU.")
 @click.option("--engine", default="auto", show_default=True,
-              type=click.Choice(["auto", "hf", "slots", "continuous", "vllm"]),
+              type=click.Choice(ENGINE_CHOICES),
               help="Greedy decoding loop: slots (static slots, CUDA graphs on a GPU) or continuous (continuous "
                    "batching); auto or hf: slots on a GPU, continuous on CPU; vllm: vLLM (extra [vllm]).")
 @click.option("--engine-option", "engine_option_texts", multiple=True, metavar="KEY=VALUE",
@@ -139,11 +141,10 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         inputs = ("-",)
     previous_sigterm = _handle_sigterm()
 
-    load_options = dict(model=model, device=device, dtype=dtype, quantize=quantize, batch_size=batch_size,
-                        batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens, engine=engine,
-                        guard=guard or report_path is not None, protect=not no_protect, glossary=glossary)
-    if engine_options:
-        load_options["engine_options"] = engine_options
+    request = Request(model, device, dtype, quantize,
+                      DecodeOptions(num_beams=num_beams, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                                    batch_tokens=batch_tokens, engine=engine, engine_options=engine_options),
+                      WrapOptions(guard=guard or report_path is not None, protect=not no_protect, glossary=glossary))
     try:
         from .formats import FormatOptions
 
@@ -153,15 +154,15 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         if use_ray or ray_actors:
             from .datasets.command import run_ray
 
-            code = run_ray(list(inputs), fields, keep_source, src, tgt, output, overwrite, load_options,
+            code = run_ray(list(inputs), fields, keep_source, src, tgt, output, overwrite, request,
                            None if no_cache else cache_path, no_cache, dry_run, ray_actors)
         elif fields or keep_source or any(i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs):
             from .datasets.command import run as run_datasets
 
-            code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, load_options,
+            code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, request,
                                 None if no_cache else cache_path, no_cache, dry_run, interactive)
         else:
-            code = _run(list(inputs), src, output_text, overwrite, include, exclude, load_options, options,
+            code = _run(list(inputs), src, output_text, overwrite, include, exclude, request, options,
                         None if no_cache else cache_path, no_cache, dry_run, interactive, limits, report_path)
     except GugugoError as e:
         if debug:
@@ -206,8 +207,9 @@ def _check_options(encoding, quantize, device, max_input_size):
         _usage(f"--max-input-size {e}")
 
 
-def _engine_options(texts, engine) -> dict:
-    """--engine-option KEY=VALUE..., for vllm.LLM; a bad one, or one without --engine vllm, is a usage error."""
+def _engine_options(texts, engine) -> tuple:
+    """--engine-option KEY=VALUE..., for vllm.LLM, as (key, value) pairs sorted by key; a bad one, or one without
+    --engine vllm, is a usage error."""
     from .engines.loading import parse_engine_option
 
     if texts and engine != "vllm":
@@ -219,7 +221,7 @@ def _engine_options(texts, engine) -> dict:
         except ValueError as e:
             _usage(f"--engine-option {e}")
         options[key] = value
-    return options
+    return tuple(sorted(options.items()))
 
 
 def _load_glossary(path):
@@ -245,11 +247,10 @@ def _handle_sigterm():
         return None
 
 
-def _run(inputs, src, output, overwrite, include, exclude, load_options, options, cache_path, no_cache,
+def _run(inputs, src, output, overwrite, include, exclude, request, options, cache_path, no_cache,
          dry_run, interactive, limits=None, report_path=None) -> int:
     from . import console, job
     from .api import load_resolved
-    from .engines.loading import resolve
 
     tgt = options.tgt
     summary = job.Summary()
@@ -273,16 +274,16 @@ def _run(inputs, src, output, overwrite, include, exclude, load_options, options
     cache = job.SegmentCache(None if no_cache else (cache_path or job.default_cache_path()))
     # what the model would be, for the cache key (--dry-run asks torch nothing); no model, no question
     needed = any(task.pending for task in tasks)
-    resolved = resolve(**load_options, probe_torch=not dry_run) if needed else None
+    resolved = request.resolve(probe_torch=not dry_run) if needed else None
     key = resolved.cache_key if resolved else ""
     if dry_run:
         job.look_up(tasks, tgt, key, cache, summary)
         console.report_dry_run(summary, len(tasks))
-        if load_options.get("glossary") is not None:
+        if request.wrap.glossary is not None:
             from .protect import count_terms
 
             texts = (seg.text for task in tasks for plan in task.plans for seg in plan.segments)
-            console.report_glossary(count_terms(load_options["glossary"], texts, load_options.get("protect", True)))
+            console.report_glossary(count_terms(request.wrap.glossary, texts, request.wrap.protect))
         cache.close()
         return EXIT_FAILED if summary.failed else EXIT_OK
 

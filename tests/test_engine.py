@@ -144,10 +144,23 @@ def test_each_row_stops_at_its_own_limit(tiny):
     assert mixed == [tr.translate_batch([short], "en", "ko")[0], tr.translate_batch([long], "en", "ko")[0]]
 
 
-def test_pad_token_is_set_and_padding_is_left(tiny_model_dir):
-    tr = load_translator(str(tiny_model_dir), device="cpu", dtype="float32")
-    assert tr.unwrapped.tokenizer.pad_token is not None
-    assert tr.unwrapped.tokenizer.padding_side == "left"
+def test_the_tokenizer_given_is_left_as_it_was(tiny_model_dir):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from gugugo_cli.engines.base import DecodeOptions
+
+    lm = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    padded = AutoTokenizer.from_pretrained(tiny_model_dir)
+    padded.pad_token, padded.padding_side = padded.eos_token, "left"
+    before = (tok.pad_token, tok.pad_token_id, tok.padding_side)
+    assert tok.pad_token is None  # no pad token of its own: the engine pads with eos, without setting it
+    for options in (dict(engine="continuous"), dict(engine="slots"), dict(num_beams=2)):
+        options = DecodeOptions(max_new_tokens=12, batch_size=3, **options)
+        out = HFTranslator(lm, tok, options=options).translate_batch(VARIED[:7], "en", "ko")
+        assert (tok.pad_token, tok.pad_token_id, tok.padding_side) == before
+        assert out == HFTranslator(lm, padded, options=options).translate_batch(VARIED[:7], "en", "ko")
 
 
 # --- the echo model answers with its source: exact output through the real path ---
@@ -263,3 +276,45 @@ def test_preallocated_cache_layer_writes_in_place_grows_past_its_room_and_keeps_
     assert torch.equal(merged.keys, full[[1, 3], :, 2:])
     keys, _ = merged.update(steps[0][:2], steps[0][:2])
     assert torch.equal(keys[:, :, -1:], steps[0][:2])
+
+
+def test_options_are_split_into_decoding_options_and_wrapper_settings():
+    from conftest import ECHO_MODEL
+    from gugugo_cli.engines.base import DecodeOptions
+    from gugugo_cli.engines.loading import Request, WrapOptions
+
+    request = Request.of("m", "cpu", num_beams=2, batch_size=None, guard=True, protect=False,
+                         engine_options={"b": 1, "a": 2})
+    assert request.decode == DecodeOptions(num_beams=2, engine_options=(("a", 2), ("b", 1)))
+    assert request.wrap == WrapOptions(guard=True, protect=False)
+    with pytest.raises(TypeError, match="num_beam"):
+        Request.of(num_beam=2)
+    resolved = Request(str(ECHO_MODEL), "cpu", "float32", wrap=WrapOptions(glossary={"Frodo": "프로도"})).resolve()
+    assert resolved.wrap.glossary.digest and resolved.decode.engine == "continuous"
+
+
+def test_every_option_field_is_in_the_cache_key_unless_left_out_on_purpose():
+    import dataclasses
+
+    from conftest import ECHO_MODEL
+    from gugugo_cli.engines.base import DecodeOptions
+    from gugugo_cli.engines.loading import NOT_IN_KEY, Resolved, WrapOptions
+
+    base = Resolved(str(ECHO_MODEL), "cpu", "float32", decode=DecodeOptions(engine="continuous"))
+    key = base.cache_key
+    new_decoding = dataclasses.make_dataclass("NewDecoding", [("temperature", float, 0.7)], bases=(DecodeOptions,),
+                                              frozen=True)
+    new_wrapping = dataclasses.make_dataclass("NewWrapping", [("style", str, "formal")], bases=(WrapOptions,),
+                                              frozen=True)
+    assert dataclasses.replace(base, decode=new_decoding(engine="continuous")).cache_key != key
+    assert dataclasses.replace(base, wrap=new_wrapping()).cache_key != key
+    for name in sorted(NOT_IN_KEY):
+        assert dataclasses.replace(base, decode=dataclasses.replace(base.decode, **{name: 7})).cache_key == key
+    changed = [dict(num_beams=2), dict(max_new_tokens=9), dict(repetition_penalty=1.2), dict(engine="slots")]
+    for change in changed:
+        assert dataclasses.replace(base, decode=dataclasses.replace(base.decode, **change)).cache_key != key
+    for change in (dict(guard=True), dict(protect=False)):
+        assert dataclasses.replace(base, wrap=dataclasses.replace(base.wrap, **change)).cache_key != key
+    for change in (dict(dtype="bfloat16"), dict(quantize="int8"), dict(device="cuda:1")):
+        assert dataclasses.replace(base, **change).cache_key != key
+    assert dataclasses.replace(base, device="cuda:0").cache_key == dataclasses.replace(base, device="cuda").cache_key

@@ -91,3 +91,26 @@ def test_cli_engine_option_runs_the_slot_engine(tmp_path):
     assert (tmp_path / "notes.ko.txt").read_text(encoding="utf-8") == text
     bad = CliRunner().invoke(cli, [str(path), "--to", "ko", "--engine", "warp"])
     assert bad.exit_code == 2
+
+
+def test_the_slot_engine_does_not_import_the_continuous_one():
+    import ast
+    from pathlib import Path
+
+    import gugugo_cli.engines.slots as slots
+
+    tree = ast.parse(Path(slots.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {name for name in imported if name and "continuous" in name}, imported
+
+
+def test_one_table_of_engines_gives_the_command_line_choices_and_what_loads():
+    from conftest import ECHO_MODEL
+    from gugugo_cli.cli import cli
+    from gugugo_cli.engines.loading import ENGINE_CHOICES, ENGINES, resolve
+
+    choices = next(p for p in cli.params if p.name == "engine").type.choices
+    assert tuple(choices) == ENGINE_CHOICES == ("auto", "hf", *ENGINES)
+    for name in ENGINES:
+        assert resolve(str(ECHO_MODEL), "cpu", probe_torch=False, engine=name).decode.engine == name

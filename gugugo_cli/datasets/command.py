@@ -17,7 +17,7 @@ from . import is_dataset
 log = logging.getLogger("gugugo_cli")
 
 
-def run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, cache_path, no_cache, dry_run,
+def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache, dry_run,
         interactive) -> int:
     from ..job.inputs import output_path
 
@@ -59,9 +59,8 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, 
     failed_files = 0
     try:
         from ..api import load_resolved
-        from ..engines.loading import resolve
 
-        resolved = resolve(**load_options, probe_torch=not dry_run)
+        resolved = request.resolve(probe_torch=not dry_run)
         loaded = []
 
         def get_translator():
@@ -88,7 +87,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, 
     return 1 if failed_files else 0
 
 
-def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, cache_path, no_cache, dry_run,
+def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache, dry_run,
             actors) -> int:
     """--ray: each dataset translated on a Ray cluster ($RAY_ADDRESS, else a local one) into a folder of parts
     (datasets/ray_run.py). --dry-run reads and segments here, as without --ray."""
@@ -101,7 +100,7 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, load_optio
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such file")
     if not fields or dry_run:
-        return run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, cache_path, no_cache,
+        return run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache,
                    dry_run, False)
     ray = _ray()
     jobs = []
@@ -122,11 +121,10 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, load_optio
 
     import os
 
-    from ..engines.loading import resolve
     from ..job.cache import default_cache_path
     from .ray_run import translate_dataset_ray
 
-    resolved = resolve(**load_options)
+    resolved = request.resolve()
     started_here = not ray.is_initialized()
     if started_here:
         if os.environ.get("RAY_ADDRESS"):

@@ -137,9 +137,6 @@ class DecodeOptions:
     repetition_penalty: float = 1.0  # > 1 makes tokens already generated less likely (used for retries)
     engine: str = "auto"  # continuous, slots, auto/hf (slots on CUDA, continuous on CPU), or vllm
     sync_every: Optional[int] = None  # slots: steps between the host's looks at the rows; None: by device
-    guard: bool = False  # check every translation and retry the suspect ones (guards.GuardedTranslator)
-    protect: bool = True  # URLs, code, placeholders... come back as they were (protect.ProtectingTranslator)
-    glossary: Optional[object] = None  # glossary.Glossary: its source terms come out as its target terms
     engine_options: tuple = ()  # (key, value) pairs passed to the engine (vllm.LLM), sorted by key
 
 

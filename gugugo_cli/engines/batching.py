@@ -1,4 +1,5 @@
-"""Scheduling, without a model: which rows decode together, within a row count and a token budget.
+"""Scheduling, without a model: which rows decode together, within a row count and a token budget, and their
+prompts as one left-padded batch.
 
 A row's cost is counted as (prompt width + new tokens still to come): rows x that bounds the KV cache.
 """
@@ -76,3 +77,16 @@ def prefill_groups(rows: list[Row], prefill_tokens: int, max_padding: float) -> 
         real += len(row.ids)
     if group:
         yield group
+
+
+def left_padded(rows: list[Row], pad_id: int):
+    """Prompt ids left-padded to the longest, and the attention mask (0 on padding)."""
+    import torch
+
+    width = max(len(r.ids) for r in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        input_ids[i, width - len(row.ids):] = torch.tensor(row.ids)
+        attention[i, width - len(row.ids):] = 1
+    return input_ids, attention

@@ -8,14 +8,13 @@ left-padded to the running batch's width and appended to it (kv_cache.merge).
 
 from __future__ import annotations
 
-import inspect
 from collections import deque
 from typing import Iterator, Optional
 
 from .. import config
 from . import batching, kv_cache
 from .base import EngineStats
-from .batching import Row
+from .batching import Row, left_padded
 from .kv_cache import Running
 
 
@@ -29,12 +28,7 @@ class ContinuousDecoder:
         self.prefill_tokens = prefill_tokens
         self.stats = stats
         self.repetition_penalty = repetition_penalty
-        self._cache_argument = self.cache_argument(model)
-
-    @staticmethod
-    def cache_argument(model) -> str:
-        """Newer transformers name the forward's KV-cache argument `cache`, older ones `past_key_values`."""
-        return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        self._cache_argument = kv_cache.cache_argument(model)
 
     def run(self, rows: list[Row], batch_size: int, batch_tokens: int) -> Iterator[Row]:
         """Decode `rows` (longest first); yield each row as it finishes, its tokens in `row.generated`."""
@@ -127,16 +121,3 @@ class ContinuousDecoder:
                 ids = torch.tensor(sorted(set(row.generated)), device=logits.device)
                 score = logits[j, ids]
                 logits[j, ids] = torch.where(score < 0, score * p, score / p)
-
-
-def left_padded(rows: list[Row], pad_id: int):
-    """Prompt ids left-padded to the longest, and the attention mask (0 on padding)."""
-    import torch
-
-    width = max(len(r.ids) for r in rows)
-    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, row in enumerate(rows):
-        input_ids[i, width - len(row.ids):] = torch.tensor(row.ids)
-        attention[i, width - len(row.ids):] = 1
-    return input_ids, attention

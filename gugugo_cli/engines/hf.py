@@ -16,8 +16,9 @@ from ..errors import ModelError
 from ..prompt import END_MARKER, extract_translation
 from . import batching
 from .base import DecodeOptions, EngineStats, PromptedTranslator, Translation
-from .batching import Row
-from .continuous import ContinuousDecoder, left_padded
+from .batching import Row, left_padded
+from .continuous import ContinuousDecoder
+from .loading import engine_name
 from .slots import SlotDecoder
 
 log = logging.getLogger("gugugo_cli")
@@ -36,9 +37,9 @@ class HFTranslator(PromptedTranslator):
         self.device = device
         self.model_id = model_id
         self.options = options or DecodeOptions()
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        tokenizer.padding_side = "left"
+        # the tokenizer is the caller's and stays as it is: prompts are padded here, on the left, with this id
+        pad = tokenizer.pad_token_id
+        self.pad_token_id = pad if pad is not None else tokenizer.eos_token_id
         kind = "cuda" if device.startswith("cuda") else "cpu"
         self.batch_size = self.options.batch_size or config.BATCH_SIZE[kind]
         self.batch_tokens = self.options.batch_tokens or config.BATCH_TOKENS[kind]
@@ -85,9 +86,7 @@ class HFTranslator(PromptedTranslator):
     @property
     def engine(self) -> str:
         """The greedy loop: static slots (CUDA graphs on CUDA), or continuous batching (repetition penalty too)."""
-        engine = self.options.engine
-        if engine == "auto":
-            engine = "slots" if self.device.startswith("cuda") else "continuous"
+        engine = engine_name(self.options.engine, self.device)
         return "continuous" if self.options.repetition_penalty != 1.0 else engine
 
     def _greedy(self, rows: list[Row]) -> Iterator[tuple[Row, tuple[str, bool]]]:
@@ -96,14 +95,15 @@ class HFTranslator(PromptedTranslator):
         kind = "cuda" if self.device.startswith("cuda") else "cpu"
         size, tokens = self.batch_size, self.batch_tokens
         if self.engine == "slots":
-            decoder = SlotDecoder(self.model, self.tokenizer, self.eos_token_id, self.prefill_tokens, self.stats,
+            decoder = SlotDecoder(self.model, self.tokenizer, self.eos_token_id, self.pad_token_id, self.prefill_tokens,
+                                  self.stats,
                                   sync_every=self.options.sync_every or config.SYNC_EVERY[kind],
                                   cuda_graphs=kind == "cuda")
             # slots: as many as asked, else as many as fit (on CUDA the free memory decides)
             size = self.options.batch_size or config.SLOTS[kind]
             tokens = self.options.batch_tokens or (1 << 40 if kind == "cuda" else tokens)
         else:
-            decoder = ContinuousDecoder(self.model, self._stop, self.eos_token_id, self.tokenizer.pad_token_id,
+            decoder = ContinuousDecoder(self.model, self._stop, self.eos_token_id, self.pad_token_id,
                                         self.prefill_tokens, self.stats, self.options.repetition_penalty)
         left = {row.index: row for row in rows}
         while left:
@@ -138,7 +138,7 @@ class HFTranslator(PromptedTranslator):
         import torch
         from transformers import StoppingCriteriaList
 
-        input_ids, attention = left_padded(batch, self.tokenizer.pad_token_id)
+        input_ids, attention = left_padded(batch, self.pad_token_id)
         with torch.inference_mode():
             out = self.model.generate(
                 input_ids=input_ids.to(self.model.device),
@@ -149,7 +149,7 @@ class HFTranslator(PromptedTranslator):
                 repetition_penalty=self.options.repetition_penalty,
                 stopping_criteria=StoppingCriteriaList([self._stop]),
                 eos_token_id=self.eos_token_id,
-                pad_token_id=self.tokenizer.pad_token_id,
+                pad_token_id=self.pad_token_id,
             )
         generated = out[:, input_ids.shape[1]:].tolist()
         return [self._extract(row, ids) for row, ids in zip(batch, generated)]

@@ -7,7 +7,13 @@ Layout: one row per sentence, left-padded to the batch's width (padding columns 
 from __future__ import annotations
 
 import functools
+import inspect
 from dataclasses import dataclass
+
+
+def cache_argument(model) -> str:
+    """Newer transformers name the forward's KV-cache argument `cache`, older ones `past_key_values`."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def new_cache(model_config):
@@ -195,14 +201,3 @@ def slot_cache(model_config, slots: int, length: int, like_cache, column):
     cache.layers = [layer(slots, k.shape[1], length, k.shape[-1], k.dtype, k.device, column)
                     for k in (l.keys for l in like_cache.layers)]
     return cache
-
-
-def slot_memory(like_cache, slots: int, length: int) -> int:
-    """Bytes a slot cache shaped like this prefill's cache would take."""
-    per_column = sum(l.keys[0, :, 0].numel() * l.keys.element_size() * 2 for l in like_cache.layers)
-    return per_column * slots * length
-
-
-def prefill_layers(cache) -> list:
-    """(keys, values) of each layer of a prefill's cache."""
-    return [(layer.keys, layer.values) for layer in cache.layers]

@@ -1,17 +1,18 @@
-"""Loading a Gugugo model: which model (hub id or folder), which device and dtype, its identity for the
-segment cache, and the loaded engine.
+"""Loading a Gugugo model: which model (hub id or folder), which device and dtype, which engine (ENGINES, the one
+table of them), its identity for the segment cache, and the loaded engine.
 
-`resolve()` turns what was asked (`auto` included) into what will be used, without loading the model, so a
-run can look up its cache before deciding to load anything; the cache key is built from that, in one place.
+A Request is what was asked (`auto` included); `Request.resolve()` turns it into what will be used (Resolved),
+without loading the model, so a run can look up its cache before deciding to load anything. The cache key is
+built from the resolved options' fields, in one place.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from .. import config
 from ..errors import ModelError, first_line
@@ -21,7 +22,13 @@ log = logging.getLogger("gugugo_cli")
 
 DTYPES = ("bfloat16", "float16", "float32")
 QUANTIZATIONS = ("4bit", "8bit", "int8")
-ENGINES = ("auto", "hf", "continuous", "slots", "vllm")  # hf: the built-in engine, as auto
+# auto and hf (the built-in engine): the built-in greedy loop for the device kind
+AUTO_ENGINE = {"cuda": "slots", "cpu": "continuous"}
+
+# Changed when the same options would give other text than before (a fix in decoding, prompts, ...).
+CACHE_VERSION = 2
+# Option fields that cannot change a translation's text: left out of the cache key.
+NOT_IN_KEY = frozenset({"batch_size", "batch_tokens", "sync_every"})
 
 # vLLM options that do not change a translation's text (how the work is spread and scheduled, memory):
 # left out of the cache key. Any other option (quantization, kv_cache_dtype, ...) is part of it.
@@ -130,38 +137,77 @@ def model_fingerprint(model_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class Resolved:
-    """What a translator will be: the model, the device kind and dtype actually used, and decoding options."""
+class WrapOptions:
+    """Settings of the wrappers around an engine: what text the engine is given and what of its output is kept."""
 
-    model_id: str
-    device: str
-    dtype: str
+    guard: bool = False  # check every translation and retry the suspect ones (guards.GuardedTranslator)
+    protect: bool = True  # URLs, code, placeholders... come back as they were (protect.ProtectingTranslator)
+    glossary: Optional[object] = None  # glossary.Glossary: its source terms come out as its target terms
+
+
+def _pairs(engine_options) -> tuple:
+    """Engine options (a mapping or (key, value) pairs) as pairs sorted by key."""
+    items = engine_options.items() if isinstance(engine_options, dict) else (engine_options or ())
+    return tuple(sorted(dict(items).items()))
+
+
+@dataclass(frozen=True)
+class Request:
+    """What was asked for (on the command line or as api.load_translator's keywords), `auto` not yet decided."""
+
+    model: Optional[str] = None
+    device: str = "auto"
+    dtype: str = "auto"
     quantize: Optional[str] = None
     decode: DecodeOptions = field(default_factory=DecodeOptions)
+    wrap: WrapOptions = field(default_factory=WrapOptions)
 
-    @property
-    def device_kind(self) -> str:
-        return "cuda" if self.device.startswith("cuda") else "cpu"
+    @classmethod
+    def of(cls, model: Optional[str] = None, device: str = "auto", dtype: str = "auto",
+           quantize: Optional[str] = None, **options) -> "Request":
+        """From keywords: each option to the options object with a field of its name (None: its default)."""
+        given = {k: v for k, v in options.items() if v is not None}
+        if "engine_options" in given:
+            given["engine_options"] = _pairs(given["engine_options"])
+        decode_names = {f.name for f in fields(DecodeOptions)}
+        wrap_names = {f.name for f in fields(WrapOptions)}
+        unknown = sorted(set(given) - decode_names - wrap_names)
+        if unknown:
+            raise TypeError(f"unknown option {unknown[0]!r}")
+        return cls(model, device, dtype, quantize,
+                   DecodeOptions(**{k: v for k, v in given.items() if k in decode_names}),
+                   WrapOptions(**{k: v for k, v in given.items() if k in wrap_names}))
 
-    @property
-    def cache_key(self) -> str:
-        """Everything that decides a translation's text: the weights, where and in what precision they run,
-        and the decoding options (batch sizes do not change results and are left out)."""
-        return (f"{model_fingerprint(self.model_id)}|device={self.device_kind}|dtype={self.dtype}"
-                f"|quantize={self.quantize or 'none'}|beams={self.decode.num_beams}|engine={self.decode.engine}"
-                f"|max_new={self.decode.max_new_tokens}"
-                + (f"|repetition_penalty={self.decode.repetition_penalty}" if self.decode.repetition_penalty != 1 else "")
-                + ("|guard=1" if self.decode.guard else "")
-                + ("|protect=1" if self.decode.protect else "")
-                + (f"|glossary={self.decode.glossary.digest}" if self.decode.glossary is not None else "")
-                + "".join(f"|{k}={v!r}" for k, v in self.decode.engine_options if k not in VLLM_LAYOUT_OPTIONS))
+    def resolve(self, probe_torch: bool = True) -> "Resolved":
+        """What loading this request will load. probe_torch=False (for --dry-run) asks torch nothing and checks
+        no model folder: device and dtype are then read from the system, which can differ from torch's view."""
+        model_id = _model_id(self.model, probe_torch)
+        quantize, decode, dtype = self.quantize, self.decode, self.dtype
+        if quantize is not None and quantize not in QUANTIZATIONS:
+            raise ModelError(f"unknown quantization {quantize!r} (4bit, 8bit or int8)")
+        device = resolve_device(self.device, probe_torch)
+        if quantize == "int8" and device != "cpu":
+            raise ModelError("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
+        wrap = self.wrap
+        if wrap.glossary is not None:
+            from ..glossary import of
+
+            wrap = replace(wrap, glossary=of(wrap.glossary) or None)  # a file's path or a mapping, read here
+        if decode.engine not in ENGINE_CHOICES:
+            raise ModelError(f"unknown engine {decode.engine!r} ({', '.join(ENGINE_CHOICES)})")
+        from ..models import known_model
+
+        known = known_model(model_id)
+        if known is not None and known.engine == "llama.cpp":
+            raise ModelError(f"model {model_id}: {known.notes} (use {known.hub_id.rsplit('-', 1)[0]} or its -GPTQ "
+                             "build)")
+        decode = replace(decode, engine=engine_name(decode.engine, device))
+        decode, quantize, dtype = ENGINES[decode.engine].check(decode, quantize, dtype, device, known)
+        return Resolved(model_id, device, resolve_dtype(dtype, device, probe_torch), quantize, decode, wrap)
 
 
-def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", quantize: Optional[str] = None,
-            probe_torch: bool = True, **options) -> Resolved:
-    """What `load_translator` with these arguments will load. probe_torch=False (for --dry-run) asks torch
-    nothing and checks no model folder: device and dtype are then read from the system, which can differ
-    from torch's view."""
+def _model_id(model: Optional[str], probe_torch: bool) -> str:
+    """The model asked for; a folder is checked to be a model folder (unless probe_torch is False)."""
     model_id = config.model_id(model)
     if looks_like_path(model_id) and probe_torch:
         folder = Path(model_id).expanduser()
@@ -170,59 +216,94 @@ def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "aut
         if not (folder / "config.json").is_file():
             raise ModelError(f"model folder {model_id}: not a model folder (no config.json)")
         model_id = str(folder)
-    if quantize is not None and quantize not in QUANTIZATIONS:
-        raise ModelError(f"unknown quantization {quantize!r} (4bit, 8bit or int8)")
-    resolved_device = resolve_device(device, probe_torch)
-    if quantize == "int8" and resolved_device != "cpu":
-        raise ModelError("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
-    if options.get("glossary") is not None:
-        from ..glossary import of
+    return model_id
 
-        options["glossary"] = of(options["glossary"]) or None  # a file's path or a mapping, read here
-    engine_options = options.pop("engine_options", None) or {}
-    engine_options = dict(engine_options.items() if isinstance(engine_options, dict) else engine_options)
-    decode = DecodeOptions(**{k: v for k, v in options.items() if v is not None})
-    if decode.engine not in ENGINES:
-        raise ModelError(f"unknown engine {decode.engine!r} ({', '.join(ENGINES)})")
-    from ..models import known_model
 
-    known = known_model(model_id)
-    if known is not None and known.engine == "llama.cpp":
-        raise ModelError(f"model {model_id}: {known.notes} (use {known.hub_id.rsplit('-', 1)[0]} or its -GPTQ build)")
-    if decode.engine == "vllm":
-        if decode.num_beams > 1:
-            raise ModelError("--engine vllm decodes greedily; --num-beams needs the built-in engine")
-        if quantize is not None:
-            raise ModelError(f"--quantize {quantize} is the built-in engine's; with --engine vllm use "
-                             "--engine-option quantization=METHOD (awq, gptq, fp8, ...)")
-        if known is not None and known.quantization and "quantization" not in engine_options:
-            engine_options["quantization"] = known.quantization
-        if known is not None and dtype == "auto" and known.dtype != "auto" and resolved_device != "cpu":
-            dtype = known.dtype
-        decode = replace(decode, engine_options=tuple(sorted(engine_options.items())))
-        return Resolved(model_id, resolved_device, resolve_dtype(dtype, resolved_device, probe_torch), None, decode)
-    if engine_options:
+def engine_name(engine: str, device: str) -> str:
+    """The engine that `engine` names on this device: auto and hf are the built-in loop for the device kind."""
+    if engine in ("auto", "hf"):
+        return AUTO_ENGINE["cuda" if device.startswith("cuda") else "cpu"]
+    return engine
+
+
+def _built_in_options(decode: DecodeOptions, quantize, dtype: str, device: str, known):
+    if decode.engine_options:
         raise ModelError("--engine-option is passed to vLLM: it needs --engine vllm")
-    if decode.engine in ("auto", "hf"):
-        decode = replace(decode, engine="slots" if resolved_device.startswith("cuda") else "continuous")
-    return Resolved(model_id, resolved_device, resolve_dtype(dtype, resolved_device, probe_torch), quantize, decode)
+    return decode, quantize, dtype
 
 
-def load_translator(model: Optional[str] = None, device: str = "auto", dtype: str = "auto",
-                    quantize: Optional[str] = None, **options):  # the engine alone; api.load_translator adds guards
-    """Load a Gugugo model from a hub id or a local folder as an HFTranslator.
+def _vllm_options(decode: DecodeOptions, quantize, dtype: str, device: str, known):
+    """(decode, quantize, dtype) for vLLM: what it cannot honour refused, a known build's quantization and
+    dtype taken from the registry unless asked otherwise."""
+    if decode.num_beams > 1:
+        raise ModelError("--engine vllm decodes greedily; --num-beams needs the built-in engine")
+    if quantize is not None:
+        raise ModelError(f"--quantize {quantize} is the built-in engine's; with --engine vllm use "
+                         "--engine-option quantization=METHOD (awq, gptq, fp8, ...)")
+    engine_options = dict(decode.engine_options)
+    if known is not None and known.quantization and "quantization" not in engine_options:
+        engine_options["quantization"] = known.quantization
+    if known is not None and dtype == "auto" and known.dtype != "auto" and device != "cpu":
+        dtype = known.dtype
+    return replace(decode, engine_options=_pairs(engine_options)), None, dtype
 
-    model: hub id or folder (default: $GUGUGO_MODEL, else the newest 1.3B koen model).
-    options: fields of DecodeOptions (num_beams, max_new_tokens, batch_size, batch_tokens).
-    """
-    return load(resolve(model, device, dtype, quantize, **options))
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a translator will be: the model, the device kind and dtype actually used, the decoding options and
+    the settings of the wrappers around the engine."""
+
+    model_id: str
+    device: str
+    dtype: str
+    quantize: Optional[str] = None
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
+    wrap: WrapOptions = field(default_factory=WrapOptions)
+
+    @property
+    def device_kind(self) -> str:
+        return "cuda" if self.device.startswith("cuda") else "cpu"
+
+    @property
+    def cache_key(self) -> str:
+        """Everything that decides a translation's text: the weights, where and in what precision they run, and
+        every field of the options but those in NOT_IN_KEY (a new option is part of the key unless left out)."""
+        parts = [f"v{CACHE_VERSION}", model_fingerprint(self.model_id), f"device={self.device_kind}",
+                 f"dtype={self.dtype}", f"quantize={self.quantize or 'none'}"]
+        for options in (self.decode, self.wrap):
+            for f in fields(options):
+                if f.name not in NOT_IN_KEY:
+                    parts.extend(_key_parts(f.name, getattr(options, f.name)))
+        return "|".join(parts)
+
+
+def _key_parts(name: str, value) -> list[str]:
+    if name == "engine_options":  # one part per option, vLLM's layout options left out
+        return [f"{k}={v!r}" for k, v in value if k not in VLLM_LAYOUT_OPTIONS]
+    digest = getattr(value, "digest", None)  # a glossary: its content, not where it was read from
+    if digest is not None or isinstance(value, str):
+        return [f"{name}={digest if digest is not None else value}"]
+    return [f"{name}={value!r}"]
+
+
+def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "auto", quantize: Optional[str] = None,
+            probe_torch: bool = True, **options) -> Resolved:
+    """What `api.load_translator` with these arguments will load (see Request.resolve)."""
+    return Request.of(model, device, dtype, quantize, **options).resolve(probe_torch)
 
 
 def load(resolved: Resolved):
-    if resolved.decode.engine == "vllm":
-        from .vllm_engine import load_vllm
+    """The engine `resolved` describes, loaded (without the wrappers: api.load_resolved adds them)."""
+    return ENGINES[engine_name(resolved.decode.engine, resolved.device)].load(resolved)
 
-        return load_vllm(resolved)
+
+def _load_vllm(resolved: Resolved):
+    from .vllm_engine import load_vllm
+
+    return load_vllm(resolved)
+
+
+def _load_transformers(resolved: Resolved):
     try:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -257,6 +338,23 @@ def load(resolved: Resolved):
     translator = HFTranslator(lm, tokenizer, device=resolved.device, model_id=model_id, options=resolved.decode)
     translator.cache_key = resolved.cache_key
     return translator
+
+
+@dataclass(frozen=True)
+class Engine:
+    """An engine: its options checked and completed when a request is resolved, and how it is loaded."""
+
+    check: Callable  # (decode, quantize, dtype, device, known model) -> (decode, quantize, dtype), or ModelError
+    load: Callable  # Resolved -> the translator
+
+
+# Every engine, by the name --engine takes; auto and hf stand for AUTO_ENGINE's choice for the device.
+ENGINES = {
+    "slots": Engine(_built_in_options, _load_transformers),
+    "continuous": Engine(_built_in_options, _load_transformers),
+    "vllm": Engine(_vllm_options, _load_vllm),
+}
+ENGINE_CHOICES = ("auto", "hf", *ENGINES)
 
 
 def _quantization_config(quantize: str, compute_dtype):

@@ -30,19 +30,17 @@ MARKER_WINDOW = 8
 
 
 class SlotDecoder:
-    def __init__(self, model, tokenizer, eos_token_id: Optional[int], prefill_tokens: int, stats: EngineStats,
-                 sync_every: int = 1, cuda_graphs: bool = False):
+    def __init__(self, model, tokenizer, eos_token_id: Optional[int], pad_token_id: int, prefill_tokens: int,
+                 stats: EngineStats, sync_every: int = 1, cuda_graphs: bool = False):
         self.model = model
         self.tokenizer = tokenizer
         self.eos_token_id = eos_token_id
-        self.pad_token_id = tokenizer.pad_token_id
+        self.pad_token_id = pad_token_id
         self.prefill_tokens = prefill_tokens
         self.stats = stats
         self.sync_every = max(1, sync_every)
         self.cuda_graphs = cuda_graphs
-        from .continuous import ContinuousDecoder
-
-        self._cache_argument = ContinuousDecoder.cache_argument(model)
+        self._cache_argument = kv_cache.cache_argument(model)
 
     def run(self, rows: list[Row], slots: int, batch_tokens: int) -> Iterator[Row]:
         """Decode `rows` (longest first); yield each row as it finishes, its tokens in `row.generated`."""
@@ -123,13 +121,11 @@ class _Run:
     def _prefill(self, group: list[Row], slots: list[int]) -> None:
         import torch
 
-        from .continuous import left_padded
-
         d = self.d
         width = max(len(r.ids) for r in group)
         d.stats.event("prefill", prompt_lengths=[len(r.ids) for r in group], limits=[r.max_new for r in group],
                       padded_tokens=len(group) * width)
-        input_ids, mask2d = left_padded(group, d.pad_token_id)
+        input_ids, mask2d = batching.left_padded(group, d.pad_token_id)
         input_ids, mask2d = input_ids.to(self.device), mask2d.to(self.device)
         positions = (mask2d.cumsum(-1) - 1).clamp(min=0)
         cache = kv_cache.new_cache(d.model.config)
