@@ -89,12 +89,13 @@ class BatchTranslator:
             torch.set_num_threads(torch_threads)
         from ..job.cache import SegmentCache
         from .paths import parse
+        from .run import Progress, Translating
+        from .window import Fields
 
-        self.resolved, self.to, self.src, self.keep_source, self.kind = resolved, to, src, keep_source, kind
-        self.paths = [parse(f) for f in fields]
-        self.cache = SegmentCache(Path(cache_path) if cache_path else None)
-        self.key = resolved.cache_key
-        self.state = {"translator": None, "capped_before": None}
+        self.resolved, self.kind = resolved, kind
+        self.fields = Fields([parse(f) for f in fields], to, src, keep_source, kind == "jsonl")
+        self.translating = Translating(to, self._load, resolved.cache_key,
+                                       SegmentCache(Path(cache_path) if cache_path else None), Progress())
 
     def _load(self):
         from ..api import load_resolved
@@ -104,18 +105,16 @@ class BatchTranslator:
         return load_resolved(self.resolved)
 
     def __call__(self, batch):
-        from ..job import pool
         from .formats import Record
-        from .paths import FieldProblem, locate, put
-        from .planner import plan_field
-        from .run import Progress, _translate
+        from .run import translate_window
 
         import pyarrow as pa
 
         summary = DatasetSummary("")
+        first_row = None
         if self.kind == "jsonl":
             lines = batch.column("line").to_pylist()
-            rows = batch.column("row").to_pylist()
+            first_row = next((n for n in batch.column("row").to_pylist() if n is not None), None)
             numbers = batch.column("lineno").to_pylist()
             records = []
             for raw, n in zip(lines, numbers):
@@ -130,67 +129,13 @@ class BatchTranslator:
                 except ValueError as e:
                     records.append(Record(n, None, raw=raw, problem=f"not valid JSON ({e.msg})"))
         else:
-            columns = list(dict.fromkeys(p.column for p in self.paths))
+            columns = list(dict.fromkeys(p.column for p in self.fields.paths))
             values = {c: batch.column(c).to_pylist() for c in columns}
             records = [Record(i, {c: values[c][i] for c in columns}) for i in range(batch.num_rows)]
-            rows = [None] * batch.num_rows
 
-        failures: dict[int, tuple[str, str]] = {}  # record position -> (field, reason)
-        slots: dict[int, list] = {}
-        for i, r in enumerate(records):
-            if r.value is None and r.problem is None:
-                continue
-            summary.rows += 1
-            if r.problem:
-                failures[i] = ("", r.problem)
-                continue
-            try:
-                found, missing = [], 0
-                for p in self.paths:
-                    locations, m = locate(r.value, p)
-                    found += locations
-                    missing += m
-            except FieldProblem as e:
-                failures[i] = ("", str(e))
-                continue
-            summary.rows_missing += bool(missing)
-            slots[i] = [(loc, plan_field(loc.value, self.to, self.src)) for loc in found]
-        order = pool.keys_of(plan for row in slots.values() for _, plan in row)
-        summary.segments += sum(len(plan.segments) for row in slots.values() for _, plan in row)
-        summary.unique += len(order)
-        done = pool.look_up(self.cache, self.key, order, self.to)
-        summary.cache_hits += len(done)
-        remaining = [k for k in order if k not in done]
-        bad: dict = {}
-        if remaining:
-            _translate(remaining, self.to, self._load, self.state, self.key, self.cache, summary, Progress(), done,
-                       bad)
-        for i, row in slots.items():
-            r = records[i]
-            reasons = [(loc.where, bad[(s.src, s.text)]) for loc, plan in row for s in plan.segments
-                       if (s.src, s.text) in bad]
-            if reasons:
-                failures[i] = (reasons[0][0], f"translation {reasons[0][1]}")
-                continue
-            texts = [plan.render(done) for _, plan in row]
-            r.changed = self.keep_source and bool(row) or any(t != loc.value for (loc, _), t in zip(row, texts))
-            if r.changed:
-                for (loc, _), text in zip(row, texts):
-                    put(loc, text, self.keep_source, self.to)
-                summary.rows_changed += 1
-
-        failed = []
-        for i, r in enumerate(records):
-            if i in failures:
-                entry = {"row": rows[i]} if rows[i] is not None else {}
-                if self.kind == "jsonl":
-                    entry["line"] = r.index + 1
-                if failures[i][0]:
-                    entry["field"] = failures[i][0]
-                entry["reason"] = failures[i][1]
-                failed.append(json.dumps(entry, ensure_ascii=False))
-            else:
-                failed.append("")
+        window = translate_window(records, self.fields, first_row, self.translating, summary)
+        entries = window.failed_entries()
+        failed = [json.dumps(entries[i], ensure_ascii=False) if i in entries else "" for i in range(len(records))]
         stats = [json.dumps({"rows": summary.rows, "rows_changed": summary.rows_changed,
                              "rows_missing": summary.rows_missing, "segments": summary.segments,
                              "unique": summary.unique, "cache_hits": summary.cache_hits,
@@ -202,7 +147,7 @@ class BatchTranslator:
 
             out = []
             for i, r in enumerate(records):
-                if r.changed and i not in failures:
+                if r.changed:
                     bom = r.raw.startswith(b"\xef\xbb\xbf") and r.index == 0
                     raw = r.raw[3:] if bom else r.raw
                     stripped = raw.rstrip(b"\r\n")
@@ -213,7 +158,8 @@ class BatchTranslator:
                     out.append(r.raw)
             table = pa.table({"line": pa.array(out, pa.binary())})
         else:
-            schema, changed = _output_schema(pa, batch.schema, self.keep_source, self.paths, self.to)
+            f = self.fields
+            schema, changed = _output_schema(pa, batch.schema, f.keep_source, f.paths, f.to)
             arrays = []
             for f in schema:
                 if f.name in changed:
