@@ -120,6 +120,8 @@ def test_ray_parquet_equals_the_single_process_output(local_ray, tmp_path):
     rows = [r for r in _rows(120) if not isinstance(r["output"], int)]
     table = pa.Table.from_pylist(rows)
     table = table.append_column("score", pa.array([i / 3 for i in range(len(rows))], pa.float32()))
+    hf = json.dumps({"info": {"features": {"instruction": {"dtype": "string", "_type": "Value"}}}})
+    table = table.replace_schema_metadata({"huggingface": hf})  # datasets' own description of the columns
     src = tmp_path / "data.parquet"
     pq.write_table(table, src, row_group_size=50)
     fields = ["instruction", "output", "messages[*].content"]
@@ -129,7 +131,8 @@ def test_ray_parquet_equals_the_single_process_output(local_ray, tmp_path):
 
     expected = pq.read_table(tmp_path / "single.parquet")
     got = pa.concat_tables([pq.read_table(p) for p in parts(tmp_path / "out")])
-    assert got.schema.remove_metadata() == expected.schema.remove_metadata()
+    assert got.schema == expected.schema and expected.schema.metadata[b"huggingface"] == hf.encode()
+    assert all(pq.read_schema(p).metadata[b"huggingface"] == hf.encode() for p in parts(tmp_path / "out"))
     assert got.to_pylist() == expected.to_pylist()
     assert "instruction_ko" in got.column_names and got.column("score").type == pa.float32()
     assert (summary.rows, summary.rows_changed, summary.segments) == (single.rows, single.rows_changed,

@@ -5,14 +5,15 @@ each when the model runs on CUDA, else CPU actors with one torch thread), and th
 per block, `part-000000.EXT`, `part-000001.EXT`, ... in row order (the DataContext keeps order), so the parts
 read one after another are the single-process output.
 
-Each batch is translated exactly as a window of the single-process path (run.py): the same field planner,
-cache lookup and translator stream (run._translate), the same rules for failed rows, and the same writing
-back (in place, or beside the field as FIELD_<to> with --keep-source).
+Each batch is translated exactly as a window of the single-process path (run.translate_window): the same
+field planner, cache lookup and translator stream, the same rules for failed rows, and the same writing back
+(in place, or beside the field as FIELD_<to> with --keep-source), read and written with the same codecs.
 
-- JSON Lines: read line by line by a small datasource (not read_json: Arrow's JSON reader would unify the rows'
-  types, turn missing keys into nulls and reserialize every line); an unchanged line is written back as it was,
-  a changed one re-serialized as the single-process path does it.
-- Parquet: read_parquet, batches as Arrow tables; columns not named go through as Arrow arrays, types and all.
+- JSON Lines: blocks of lines as they are (bytes) from a small datasource (not read_json: Arrow's JSON reader
+  would unify the rows' types, turn missing keys into nulls and reserialize every line); each line is read and
+  written back by formats/jsonl.py.
+- Parquet: read_parquet, batches as Arrow tables made into output batches by formats/parquet.py's writer
+  (columns not named go through as Arrow arrays; the file's schema, metadata included, is the output's).
 
 Cache: every actor opens the SQLite segment cache at the given path on its own machine (on one machine that
 is the same file as a single-process run's; on a cluster each node has its own unless the path is on shared
@@ -36,6 +37,9 @@ log = logging.getLogger("gugugo_cli")
 
 RAY_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 BATCH_ROWS = 500
+BOM = b"\xef\xbb\xbf"
+# the counts each batch hands back to the driver
+STATS = ("rows", "rows_changed", "rows_missing", "segments", "unique", "cache_hits", "model_segments", "capped")
 INSTALL_HINT = "--ray needs Ray Data: pip install 'gugugo-translate[ray]'"
 
 
@@ -55,34 +59,12 @@ def output_folder(path: Path, to: str) -> Path:
     return output_path(path, to)
 
 
-def _output_schema(pa, schema, keep_source: bool, paths, tgt: str):
-    """The output's Arrow schema and the columns whose values come from the rows (as ParquetWriter makes them)."""
-    from .formats.parquet import _with_source_keys
-    from .paths import source_key
-
-    changed = list(dict.fromkeys(p.column for p in paths))
-    if not keep_source:
-        return schema, changed
-    fields = []
-    added = {p.column: source_key(p.column, tgt) for p in paths if len(p.steps) == 1}
-    for f in schema:
-        if f.name in added.values() and f.name not in added:
-            continue
-        dtype = f.type
-        for p in (p for p in paths if p.column == f.name and len(p.steps) > 1):
-            dtype = _with_source_keys(pa, dtype, p.steps, tgt)
-        fields.append(f.with_type(dtype))
-        if f.name in added:
-            fields.append(pa.field(added[f.name], f.type))
-            changed.append(added[f.name])
-    return pa.schema(fields, metadata=schema.metadata), changed
-
-
 class BatchTranslator:
-    """A Ray actor: loads the translator once (on the first segment that needs it) and translates batches."""
+    """A Ray actor: loads the translator once (on the first segment that needs it) and translates batches,
+    each as a window of the single-process path, read and written with the same codecs."""
 
-    def __init__(self, resolved, fields: Sequence[str], to: str, src: str, keep_source: bool, kind: str,
-                 cache_path: Optional[str], torch_threads: Optional[int] = None):
+    def __init__(self, resolved, source: str, fields: Sequence[str], to: str, src: str, keep_source: bool,
+                 kind: str, cache_path: Optional[str], torch_threads: Optional[int] = None):
         if torch_threads:
             import torch
 
@@ -96,6 +78,12 @@ class BatchTranslator:
         self.fields = Fields([parse(f) for f in fields], to, src, keep_source, kind == "jsonl")
         self.translating = Translating(to, self._load, resolved.cache_key,
                                        SegmentCache(Path(cache_path) if cache_path else None), Progress())
+        if kind == "parquet":
+            from .formats import ParquetFile, ParquetWriter
+
+            self.reader = ParquetFile(source)
+            self.reader.use_columns([p.column for p in self.fields.paths])
+            self.writer = ParquetWriter(None, self.reader, keep_source, self.fields.paths, to)
 
     def _load(self):
         from ..api import load_resolved
@@ -105,70 +93,48 @@ class BatchTranslator:
         return load_resolved(self.resolved)
 
     def __call__(self, batch):
-        from .formats import Record
-        from .run import translate_window
-
         import pyarrow as pa
 
+        from .run import translate_window
+
         summary = DatasetSummary("")
-        first_row = None
         if self.kind == "jsonl":
-            lines = batch.column("line").to_pylist()
+            records, bom = self._lines(batch)
             first_row = next((n for n in batch.column("row").to_pylist() if n is not None), None)
-            numbers = batch.column("lineno").to_pylist()
-            records = []
-            for raw, n in zip(lines, numbers):
-                text = raw[3:] if n == 0 and raw.startswith(b"\xef\xbb\xbf") else raw
-                if not text.strip():
-                    records.append(Record(n, None, raw=raw))
-                    continue
-                try:
-                    records.append(Record(n, json.loads(text), raw=raw))
-                except UnicodeDecodeError:
-                    records.append(Record(n, None, raw=raw, problem="not UTF-8 text"))
-                except ValueError as e:
-                    records.append(Record(n, None, raw=raw, problem=f"not valid JSON ({e.msg})"))
         else:
-            columns = list(dict.fromkeys(p.column for p in self.fields.paths))
-            values = {c: batch.column(c).to_pylist() for c in columns}
-            records = [Record(i, {c: values[c][i] for c in columns}) for i in range(batch.num_rows)]
-
+            batch = _record_batch(pa, batch)
+            records, first_row = self.reader.records_of(batch, 0), None
         window = translate_window(records, self.fields, first_row, self.translating, summary)
-        entries = window.failed_entries()
-        failed = [json.dumps(entries[i], ensure_ascii=False) if i in entries else "" for i in range(len(records))]
-        stats = [json.dumps({"rows": summary.rows, "rows_changed": summary.rows_changed,
-                             "rows_missing": summary.rows_missing, "segments": summary.segments,
-                             "unique": summary.unique, "cache_hits": summary.cache_hits,
-                             "model_segments": summary.model_segments, "capped": summary.capped})]
-        stats += [""] * (len(records) - 1)
-
         if self.kind == "jsonl":
-            from .formats.jsonl import _dumps, _line_end
+            from .formats.jsonl import write_line
 
-            out = []
-            for i, r in enumerate(records):
-                if r.changed:
-                    bom = r.raw.startswith(b"\xef\xbb\xbf") and r.index == 0
-                    raw = r.raw[3:] if bom else r.raw
-                    stripped = raw.rstrip(b"\r\n")
-                    compact = b'": ' not in stripped and b'", ' not in stripped
-                    out.append((b"\xef\xbb\xbf" if bom else b"") + _dumps(r.value, compact).encode("utf-8")
-                               + _line_end(raw))
-                else:
-                    out.append(r.raw)
+            out = [write_line(r) for r in records]
+            if bom:
+                out[0] = BOM + out[0]
             table = pa.table({"line": pa.array(out, pa.binary())})
         else:
-            f = self.fields
-            schema, changed = _output_schema(pa, batch.schema, f.keep_source, f.paths, f.to)
-            arrays = []
-            for f in schema:
-                if f.name in changed:
-                    arrays.append(pa.array([r.value.get(f.name) for r in records], type=f.type))
-                else:
-                    arrays.append(batch.column(f.name))
-            table = pa.Table.from_arrays(arrays, schema=schema)
+            table = pa.Table.from_batches([self.writer.batch(records)] if records else [], self.writer.schema)
+        entries = window.failed_entries()
+        failed = [json.dumps(entries[i], ensure_ascii=False) if i in entries else "" for i in range(len(records))]
+        stats = [json.dumps({name: getattr(summary, name) for name in STATS})] + [""] * (len(records) - 1)
         return table.append_column("_failed", pa.array(failed, pa.string())).append_column(
             "_stats", pa.array(stats, pa.string()))
+
+    def _lines(self, batch):
+        """The batch's lines as records, and whether the first holds the file's BOM (written back with it)."""
+        from .formats.jsonl import read_line
+
+        records, bom = [], False
+        for raw, n in zip(batch.column("line").to_pylist(), batch.column("lineno").to_pylist()):
+            if n == 0 and raw.startswith(BOM):
+                raw, bom = raw[len(BOM):], True
+            records.append(read_line(n, raw))
+        return records, bom
+
+
+def _record_batch(pa, table):
+    """A Ray batch (an Arrow table, perhaps in chunks) as one record batch."""
+    return pa.RecordBatch.from_arrays([column.combine_chunks() for column in table.columns], schema=table.schema)
 
 
 def _jsonl_datasource(path: str, block_rows: int):
@@ -313,7 +279,7 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     ds = ds.map_batches(
         BatchTranslator, batch_format="pyarrow", batch_size=batch_rows, zero_copy_batch=True,
         compute=ActorPoolStrategy(size=actors), num_gpus=gpus, num_cpus=num_cpus,
-        fn_constructor_kwargs=dict(resolved=resolved, fields=list(fields), to=to, src=src, keep_source=keep_source,
+        fn_constructor_kwargs=dict(resolved=resolved, source=str(path.resolve()), fields=list(fields), to=to, src=src, keep_source=keep_source,
                                    kind=kind, cache_path=str(cache_path) if cache_path else None,
                                    torch_threads=None if gpus else max(1, int(num_cpus))))
     sink = _datasink(str(dest.resolve()), kind)
