@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError, UsageError
+from ..errors import FieldError, InputError, UsageError
 from . import is_dataset
 
 log = logging.getLogger("gugugo_cli")
@@ -82,6 +82,8 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, 
                 log.error(str(e))
                 failed_files += 1
                 continue
+            except FieldError as e:
+                raise UsageError(str(e)) from None
             _report(summary, dry_run, interactive)
     finally:
         cache.close()
@@ -153,6 +155,8 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, load_optio
                 log.error(str(e))
                 failed_files += 1
                 continue
+            except FieldError as e:
+                raise UsageError(str(e)) from None
             _report(summary, False, False)
     finally:
         if started_here:

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..errors import GugugoError, InputError, ModelError, UsageError
+from ..errors import FieldError, GugugoError, InputError, ModelError, UsageError
 from .run import DatasetSummary, failed_path_for
 
 log = logging.getLogger("gugugo_cli")
@@ -240,7 +240,7 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     path = Path(path)
     kind = RAY_SUFFIXES.get(path.suffix.lower())
     if kind is None:
-        raise UsageError(f"{path}: --ray reads .jsonl and .parquet files (translate .json, .csv and .tsv "
+        raise InputError(path, "--ray reads .jsonl and .parquet files (translate .json, .csv and .tsv "
                          "without --ray)")
     if not path.is_file():
         raise InputError(path, "no such file")
@@ -250,14 +250,14 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     if not paths:
         raise InputError(path, "no field named to translate")
     if keep_source and any(p.last_key is None for p in paths):
-        raise UsageError("--keep-source needs field paths that end in a key, not an index")
+        raise FieldError("--keep-source needs field paths that end in a key, not an index")
     if kind == "parquet":
         from .formats import ParquetFile
 
         ParquetFile(path).use_columns([p.column for p in paths])  # a missing column: a usage error now
     dest = Path(output) if output is not None else output_folder(path, to)
     if dest.exists() and not dest.is_dir():
-        raise UsageError(f"{dest}: --ray writes a folder of parts; this is a file")
+        raise InputError(dest, "--ray writes a folder of parts; this is a file")
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.glob(f"part-*.{kind}"):
         old.unlink()

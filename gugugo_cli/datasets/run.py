@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
 from ..engines.base import Translator, translate_stream
-from ..errors import InputError, UsageError
+from ..errors import FieldError, InputError
 from ..job import pool
 from ..job.cache import SegmentCache
 from .formats import JsonLines, ParquetFile, Record, open_dataset
@@ -188,14 +188,14 @@ def _field_paths(reader, fields: Sequence[str], keep_source: bool) -> list[Field
     if keep_source:
         for p in paths:
             if p.last_key is None:
-                raise UsageError(f"--field {p.text}: --keep-source needs a path that ends in a key, not an index")
+                raise FieldError(f"--field {p.text}: --keep-source needs a path that ends in a key, not an index")
     if isinstance(reader, ParquetFile):
         reader.use_columns([p.column for p in paths])
     elif reader.is_table:
         columns = reader.columns()
         for p in paths:
             if p.column not in columns:
-                raise UsageError(f"{reader.path}: no column {p.column!r} (columns: {', '.join(columns)})")
+                raise FieldError(f"{reader.path}: no column {p.column!r} (columns: {', '.join(columns)})")
     return paths
 
 

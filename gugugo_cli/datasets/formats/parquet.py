@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from ...errors import InputError, UsageError
+from ...errors import FieldError, InputError, UsageError
 from ..paths import source_key
 from .base import DatasetFile, Record
 
@@ -39,7 +39,7 @@ class ParquetFile(DatasetFile):
     def use_columns(self, names: list[str]) -> None:
         missing = [n for n in names if n not in self.schema.names]
         if missing:
-            raise UsageError(f"{self.path}: no column {missing[0]!r} (columns: {', '.join(self.schema.names)})")
+            raise FieldError(f"{self.path}: no column {missing[0]!r} (columns: {', '.join(self.schema.names)})")
         self.columns_used = list(dict.fromkeys(names))
 
     def windows(self, rows: int):
