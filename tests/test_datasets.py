@@ -341,3 +341,17 @@ def test_rows_whose_translation_stops_at_the_token_limit_fail_without_guards(tmp
     assert summary.rows_failed == 1
     failed = json.loads((tmp_path / "data.ko.failed.jsonl").read_text(encoding="utf-8"))
     assert failed["row"] == 0 and "token limit" in failed["reason"]
+
+
+def test_translate_dataset_is_part_of_the_public_api(tmp_path, marker):
+    import gugugo_cli
+
+    src = tmp_path / "data.jsonl"
+    write_jsonl(src, [{"q": "Hello there."}, {"q": 3}])
+    summary = gugugo_cli.translate_dataset(src, ["q"], to="ko", translator=marker)
+    assert isinstance(summary, gugugo_cli.DatasetSummary)
+    assert (summary.dest, summary.rows, summary.rows_failed) == (tmp_path / "data.ko.jsonl", 2, 1)
+    assert summary.failed_path == tmp_path / "data.ko.failed.jsonl"
+    assert {"translate_dataset", "DatasetSummary", "FieldError"} <= set(gugugo_cli.__all__)
+    with pytest.raises(gugugo_cli.FieldError):
+        gugugo_cli.translate_dataset(src, ["q[0]"], to="ko", translator=marker, keep_source=True)
