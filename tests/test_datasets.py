@@ -355,3 +355,20 @@ def test_translate_dataset_is_part_of_the_public_api(tmp_path, marker):
     assert {"translate_dataset", "DatasetSummary", "FieldError"} <= set(gugugo_cli.__all__)
     with pytest.raises(gugugo_cli.FieldError):
         gugugo_cli.translate_dataset(src, ["q[0]"], to="ko", translator=marker, keep_source=True)
+
+
+def test_the_dataset_progress_bar_counts_rows_and_gives_logging_back(tmp_path, marker):
+    import logging
+
+    from gugugo_cli.console import RichDatasetProgress
+
+    log = logging.getLogger("gugugo_cli")
+    handlers = log.handlers[:]
+    src = tmp_path / "data.jsonl"
+    write_jsonl(src, [{"q": f"Row {i}."} for i in range(5)], extra=b"\n")
+    progress = RichDatasetProgress()
+    translate_dataset(src, ["q"], "ko", marker, window_rows=2, progress=progress)
+    assert (progress.rows, progress.segments) == (5, 5)
+    task = progress.bar.tasks[progress.task]
+    assert task.completed == task.total == src.stat().st_size and "5 rows, 5 segments" in task.fields["counts"]
+    assert log.handlers == handlers

@@ -35,6 +35,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, load_options, 
             raise UsageError(f"-o {output}: with several inputs, -o must be a folder")
         output.mkdir(parents=True)
 
+    from ..console import RichDatasetProgress
     from ..job.cache import SegmentCache, default_cache_path
     from .run import translate_dataset
 
@@ -201,34 +202,3 @@ def _report(summary, dry_run: bool, interactive: bool) -> None:
     from ..console import report_capped
 
     report_capped(summary.capped, summary.capped_examples)
-
-
-class RichDatasetProgress:
-    """A bar over the input's bytes (rows for Parquet) with rows and segments done, rate and ETA."""
-
-    def start(self, name, total_bytes, total_rows) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-
-        from ..console import log_above
-
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                            TextColumn("{task.fields[counts]}"), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=True)
-        self.total_bytes = max(1, total_bytes)
-        self.task = self.bar.add_task(name, total=self.total_bytes, counts="")
-        self.rows = self.segments = 0
-        self.bar.start()
-        self.handlers = log_above(self.bar)
-
-    def advance(self, rows=0, segments=0, position=None) -> None:
-        self.rows += rows
-        self.segments += segments
-        elapsed = self.bar.tasks[self.task].elapsed or 0
-        rate = f", {self.rows / elapsed:.1f} rows/s" if elapsed and self.rows else ""
-        self.bar.update(self.task, completed=position if position is not None else self.bar.tasks[self.task].completed,
-                        counts=f"{self.rows} rows, {self.segments} segments{rate}")
-
-    def stop(self) -> None:
-        self.bar.stop()
-        log.handlers[:] = self.handlers
