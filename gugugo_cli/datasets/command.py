@@ -95,7 +95,7 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, load_optio
             actors) -> int:
     """--ray: each dataset translated on a Ray cluster ($RAY_ADDRESS, else a local one) into a folder of parts
     (datasets/ray_run.py). --dry-run reads and segments here, as without --ray."""
-    from .ray_run import RAY_SUFFIXES, _ray, output_folder
+    from .ray_run import RAY_SUFFIXES, _ray, in_output_folder, output_folder, start
 
     if "-" in inputs or any(Path(i).is_dir() or Path(i).suffix.lower() not in RAY_SUFFIXES for i in inputs):
         raise UsageError("--ray translates dataset files named as inputs: .jsonl, .ndjson or .parquet "
@@ -116,6 +116,9 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, load_optio
             raise UsageError(f"{path}: refusing to write over the input file")
         if dest.exists() and not dest.is_dir():
             raise UsageError(f"{dest}: --ray writes a folder of parts; this is a file")
+        if in_output_folder(path, dest):
+            raise UsageError(f"{path}: refusing to write the parts into the folder holding the input ({dest}); "
+                             "choose another -o")
         if dest.exists() and any(dest.iterdir()) and not overwrite:
             log.warning("skipped %s: output %s exists (--overwrite to replace it)", path, dest)
             continue
@@ -123,19 +126,12 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, load_optio
     if not jobs:
         return 0
 
-    import os
-
     from ..engines.loading import resolve
     from ..job.cache import default_cache_path
     from .ray_run import translate_dataset_ray
 
     resolved = resolve(**load_options)
-    started_here = not ray.is_initialized()
-    if started_here:
-        if os.environ.get("RAY_ADDRESS"):
-            ray.init(log_to_driver=False, logging_level=logging.WARNING)
-        else:
-            ray.init(log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
+    started_here = start(ray)
     failed_files = 0
     try:
         resources = ray.cluster_resources()

@@ -3,7 +3,8 @@
 Ray Data reads the file in blocks, a pool of actors translates them (each actor loads the model once: one GPU
 each when the model runs on CUDA, else CPU actors with one torch thread), and the output folder gets one file
 per block, `part-000000.EXT`, `part-000001.EXT`, ... in row order (the DataContext keeps order), so the parts
-read one after another are the single-process output.
+read one after another are the single-process output. They are written to a hidden `.NAME.unfinished/` folder
+and moved into the output folder when the run is done: a run that stopped is never taken for a finished one.
 
 Each batch is translated exactly as a window of the single-process path (run.translate_window): the same
 field planner, cache lookup and translator stream, the same rules for failed rows, and the same writing back
@@ -26,12 +27,14 @@ import json
 import logging
 import os
 import re
+import shutil
+import socket
 import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 from ..errors import FieldError, GugugoError, InputError, ModelError, UsageError
-from .run import DatasetSummary, failed_path_for
+from .run import DatasetSummary, _temp_beside, failed_path_for
 
 log = logging.getLogger("gugugo_cli")
 
@@ -232,12 +235,52 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     """Translate the named fields of every row of a .jsonl or .parquet file on Ray (see the module's text).
 
     resolved: engines.loading.Resolved (each actor loads it); output: the folder for the parts (default
-    NAME.<to>.EXT/ beside the input; its old parts are replaced); rows that fail are listed in
-    FOLDER.failed.jsonl beside the folder. Ray must be initialised (or RAY_ADDRESS set)."""
+    NAME.<to>.EXT/ beside the input; its old parts are replaced once the run is done); rows that fail are
+    listed in FOLDER.failed.jsonl beside the folder. Ray is started here unless it is initialised."""
     ray = _ray()
     from ray.data import ActorPoolStrategy, DataContext
 
     path = Path(path)
+    kind = _check(path, fields, keep_source)
+    dest = Path(output) if output is not None else output_folder(path, to)
+    staging = _staging(path, dest)
+    started = time.perf_counter()
+    start(ray)
+    context = DataContext.get_current()
+    context.execution_options.preserve_order = True
+    context.enable_progress_bars = False
+
+    gpus = 1 if resolved.device_kind == "cuda" else 0
+    if gpus:  # --engine vllm with tensor_parallel_size=N: each actor holds the N GPUs its model is spread over
+        gpus = int(dict(resolved.decode.engine_options).get("tensor_parallel_size") or 1)
+    if kind == "jsonl":
+        ds = ray.data.read_datasource(_jsonl_datasource(str(path.resolve()), batch_rows))
+    else:
+        ds = ray.data.read_parquet(str(path.resolve()))
+    ds = ds.map_batches(
+        BatchTranslator, batch_format="pyarrow", batch_size=batch_rows, zero_copy_batch=True,
+        compute=ActorPoolStrategy(size=actors), num_gpus=gpus, num_cpus=num_cpus,
+        fn_constructor_kwargs=dict(resolved=resolved, source=str(path.resolve()), fields=list(fields), to=to,
+                                   src=src, keep_source=keep_source, kind=kind,
+                                   cache_path=str(cache_path) if cache_path else None,
+                                   torch_threads=None if gpus else max(1, int(num_cpus))))
+    sink = _datasink(str(staging.resolve()), kind)
+    try:
+        ds.write_datasink(sink)
+        summary = _summary(path, dest, sink.returns)
+        _publish(staging, dest, kind)
+    except Exception as e:  # noqa: BLE001 - a Ray task that failed: one line when it was the project's own error
+        shutil.rmtree(staging, ignore_errors=True)
+        own = _own_error(e)
+        if own is None:
+            raise
+        raise own from None
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _check(path: Path, fields: Sequence[str], keep_source: bool) -> str:
+    """The input's kind (jsonl or parquet), once the file and the fields are found fit for a run."""
     kind = RAY_SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise InputError(path, "--ray reads .jsonl and .parquet files (translate .json, .csv and .tsv "
@@ -254,46 +297,60 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     if kind == "parquet":
         from .formats import ParquetFile
 
-        ParquetFile(path).use_columns([p.column for p in paths])  # a missing column: a usage error now
-    dest = Path(output) if output is not None else output_folder(path, to)
+        ParquetFile(path).use_columns([p.column for p in paths])  # a missing column: an error now
+    return kind
+
+
+def in_output_folder(path: Path, dest: Path) -> bool:
+    """Whether the input lies in the output folder (or its unfinished twin), where parts are replaced."""
+    return path.resolve().parent in (dest.resolve(), _unfinished(dest).resolve())
+
+
+def _unfinished(dest: Path) -> Path:
+    return dest.parent / f".{dest.name}.unfinished"
+
+
+def _staging(path: Path, dest: Path) -> Path:
+    """The folder the parts are written to until the run is done, so that a run that stops leaves no folder
+    of some parts that looks finished; one left by such a run is cleared (its rows are translated again,
+    from the segment cache where they got that far)."""
     if dest.exists() and not dest.is_dir():
         raise InputError(dest, "--ray writes a folder of parts; this is a file")
-    dest.mkdir(parents=True, exist_ok=True)
-    for old in dest.glob(f"part-*.{kind}"):
-        old.unlink()
+    if in_output_folder(path, dest):
+        raise InputError(path, f"refusing to write the parts into the folder holding the input ({dest}); "
+                         "choose another -o")
+    staging = _unfinished(dest)
+    if staging.exists():
+        log.info("%s: the parts of a run that did not finish are written again", dest)
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
 
-    started = time.perf_counter()
-    if not ray.is_initialized():
-        ray.init(log_to_driver=False, include_dashboard=False)
-    context = DataContext.get_current()
-    context.execution_options.preserve_order = True
-    context.enable_progress_bars = False
 
-    gpus = 1 if resolved.device_kind == "cuda" else 0
-    if gpus:  # --engine vllm with tensor_parallel_size=N: each actor holds the N GPUs its model is spread over
-        gpus = int(dict(resolved.decode.engine_options).get("tensor_parallel_size") or 1)
-    if kind == "jsonl":
-        ds = ray.data.read_datasource(_jsonl_datasource(str(path.resolve()), batch_rows))
-    else:
-        ds = ray.data.read_parquet(str(path.resolve()))
-    ds = ds.map_batches(
-        BatchTranslator, batch_format="pyarrow", batch_size=batch_rows, zero_copy_batch=True,
-        compute=ActorPoolStrategy(size=actors), num_gpus=gpus, num_cpus=num_cpus,
-        fn_constructor_kwargs=dict(resolved=resolved, source=str(path.resolve()), fields=list(fields), to=to, src=src, keep_source=keep_source,
-                                   kind=kind, cache_path=str(cache_path) if cache_path else None,
-                                   torch_threads=None if gpus else max(1, int(num_cpus))))
-    sink = _datasink(str(dest.resolve()), kind)
-    try:
-        ds.write_datasink(sink)
-    except Exception as e:  # noqa: BLE001 - a Ray task that failed: one line when it was the project's own error
-        own = _own_error(e)
-        if own is None:
-            raise
-        raise own from None
+def _is_part(name: str, kind: str) -> bool:
+    return re.fullmatch(rf"part-\d{{6}}(?:-\d{{6}})?\.{kind}", name) is not None
 
+
+def _publish(staging: Path, dest: Path, kind: str) -> None:
+    """The finished parts moved into the output folder; parts there from an earlier run that this one has
+    not replaced are removed (nothing else in the folder is touched)."""
+    if not dest.exists():
+        os.replace(staging, dest)
+        return
+    new = [p.name for p in staging.iterdir()]
+    for old in dest.iterdir():
+        if _is_part(old.name, kind) and old.name not in new:
+            old.unlink()
+    for name in new:
+        os.replace(staging / name, dest / name)
+    staging.rmdir()
+
+
+def _summary(path: Path, dest: Path, returns) -> DatasetSummary:
+    """The counts the write tasks handed back, added up; the failed rows listed beside the output."""
     summary = DatasetSummary(str(path), dest)
     failed = []
-    for ret in sorted((r for r in sink.returns if r), key=lambda r: r["task"]):
+    for ret in sorted((r for r in returns if r), key=lambda r: r["task"]):
         failed += ret["failed"]
         for s in ret["stats"]:
             for name, value in s.items():
@@ -302,12 +359,39 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     summary.failures = [json.loads(f) for f in failed[:5]]
     failed_file = failed_path_for(dest)
     if failed:
-        failed_file.write_text("".join(f + "\n" for f in failed), encoding="utf-8")
+        part = _temp_beside(failed_file)
+        part.write_text("".join(f + "\n" for f in failed), encoding="utf-8")
+        os.replace(part, failed_file)
         summary.failed_path = failed_file
     elif failed_file.exists():
         failed_file.unlink()
-    summary.seconds = time.perf_counter() - started
     return summary
+
+
+def start(ray) -> bool:
+    """Ray started: the cluster at $RAY_ADDRESS (checked first: Ray itself retries an address where nothing
+    answers for minutes), else a local one. False when it was already initialised."""
+    if ray.is_initialized():
+        return False
+    address = os.environ.get("RAY_ADDRESS", "").strip()
+    if address:
+        check_address(address)
+        ray.init(log_to_driver=False, logging_level=logging.WARNING)
+    else:
+        ray.init(log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
+    return True
+
+
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """A GugugoError unless something answers at a host:port (or ray://host:port) address; other forms
+    ("auto", "local") are Ray's own look-ups."""
+    m = re.fullmatch(r"(?:ray://)?\[?([^\s\[\]/]+?)\]?:(\d{1,5})", address)
+    if m is None:
+        return
+    try:
+        socket.create_connection((m[1], int(m[2])), timeout=timeout).close()
+    except OSError as e:
+        raise GugugoError(f"RAY_ADDRESS {address}: no Ray cluster answers there ({e.strerror or e})") from None
 
 
 def _own_error(e: Exception) -> GugugoError | None:
