@@ -59,21 +59,32 @@ def log_above(bar) -> list:
     return handlers
 
 
-class RichProgress:
-    """A progress bar on stderr over segments and files."""
+class _Bar:
+    """A rich progress bar on stderr, gone when it stops; log lines are printed above it meanwhile."""
 
-    def start(self, total_segments: int, total_files: int) -> None:
+    def _start(self, *columns) -> None:
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
-                                   TimeRemainingColumn)
+        from rich.progress import Progress
 
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=True)
-        self.segments = self.bar.add_task("segments", total=total_segments, rate="")
-        self.files = self.bar.add_task("files", total=total_files, rate="")
+        self.bar = Progress(*columns, console=Console(stderr=True), transient=True)
         self.bar.start()
         self.handlers = log_above(self.bar)
+
+    def stop(self) -> None:
+        self.bar.stop()
+        log.handlers[:] = self.handlers
+
+
+class RichProgress(_Bar):
+    """Documents: a bar over segments and one over files."""
+
+    def start(self, total_segments: int, total_files: int) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+        self._start(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                    TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
+        self.segments = self.bar.add_task("segments", total=total_segments, rate="")
+        self.files = self.bar.add_task("files", total=total_files, rate="")
 
     def advance(self, segments: int = 0, files: int = 0) -> None:
         self.bar.advance(self.segments, segments)
@@ -81,9 +92,25 @@ class RichProgress:
         speed = self.bar.tasks[self.segments].speed
         self.bar.update(self.segments, rate=f"{speed:.1f}/s" if speed else "")
 
-    def stop(self) -> None:
-        self.bar.stop()
-        log.handlers[:] = self.handlers
+
+class RichDatasetProgress(_Bar):
+    """A dataset: a bar over the input's bytes with rows and segments done, rate and ETA."""
+
+    def start(self, name: str, total_bytes: int, total_rows=None) -> None:
+        from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+        self._start(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                    TextColumn("{task.fields[counts]}"), TimeRemainingColumn())
+        self.task = self.bar.add_task(name, total=max(1, total_bytes), counts="")
+        self.rows = self.segments = 0
+
+    def advance(self, rows: int = 0, segments: int = 0, position=None) -> None:
+        self.rows += rows
+        self.segments += segments
+        task = self.bar.tasks[self.task]
+        rate = f", {self.rows / task.elapsed:.1f} rows/s" if task.elapsed and self.rows else ""
+        self.bar.update(self.task, completed=position if position is not None else task.completed,
+                        counts=f"{self.rows} rows, {self.segments} segments{rate}")
 
 
 def print_summary(summary) -> None:

@@ -14,6 +14,11 @@ class InputError(GugugoError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class FieldError(GugugoError):
+    """A dataset field that cannot be translated as named: a column the file does not have, a malformed path,
+    or a path --keep-source cannot put a translation beside (the command line exits 2 on it)."""
+
+
 class ModelError(GugugoError):
     """The model cannot be loaded."""
 

@@ -8,7 +8,7 @@ import pytest
 
 from gugugo_cli.datasets import list_fields, translate_dataset
 from gugugo_cli.datasets.formats import JsonArray
-from gugugo_cli.errors import UsageError
+from gugugo_cli.errors import FieldError, UsageError
 from gugugo_cli.job.cache import SegmentCache
 
 
@@ -90,8 +90,9 @@ def test_keep_source_adds_field_to_beside_each(tmp_path, marker):
 def test_keep_source_needs_a_path_ending_in_a_key(tmp_path, marker):
     src = tmp_path / "data.jsonl"
     write_jsonl(src, [{"tags": ["one tag"]}])
-    with pytest.raises(UsageError):
+    with pytest.raises(FieldError, match=r"--keep-source needs a path that ends in a key") as raised:
         translate_dataset(src, ["tags[*]"], "ko", marker, keep_source=True)
+    assert not isinstance(raised.value, UsageError)  # a library error; the command line makes it exit 2
     translate_dataset(src, ["tags[*]"], "ko", marker)
     assert json.loads((tmp_path / "data.ko.jsonl").read_text(encoding="utf-8")) == {"tags": ["«one tag»"]}
 
@@ -207,8 +208,11 @@ def test_tsv_and_unknown_column(tmp_path, marker):
     src.write_text("en\tscore\nGood morning.\t0.9\n", encoding="utf-8")
     translate_dataset(src, ["en"], "ko", marker)
     assert (tmp_path / "data.ko.tsv").read_text(encoding="utf-8") == "en\tscore\n«Good morning.»\t0.9\n"
-    with pytest.raises(UsageError, match="no column 'ko'"):
+    with pytest.raises(FieldError, match="no column 'ko'"):
         translate_dataset(src, ["ko"], "ko", marker)
+    write_jsonl(tmp_path / "d.jsonl", [{"a": "Hi."}])
+    with pytest.raises(FieldError, match="empty key"):
+        translate_dataset(tmp_path / "d.jsonl", ["a..b"], "ko", marker)
 
 
 def test_parquet_types_kept_and_nested_keep_source(tmp_path, marker):
@@ -236,6 +240,8 @@ def test_parquet_types_kept_and_nested_keep_source(tmp_path, marker):
 
     translate_dataset(src, ["text", "meta.title", "msgs[*].content"], "ko", marker, keep_source=True,
                       output=tmp_path / "k.parquet")
+    with pytest.raises(FieldError, match="no column 'nope'"):
+        translate_dataset(src, ["nope"], "ko", marker)
     kept = pq.read_table(tmp_path / "k.parquet")
     assert kept.schema.names == ["id", "text", "text_ko", "score", "when", "meta", "msgs"]
     assert kept.column("text").equals(table.column("text"))
@@ -334,3 +340,34 @@ def test_rows_whose_translation_stops_at_the_token_limit_fail_without_guards(tmp
     assert summary.rows_failed == 1
     failed = json.loads((tmp_path / "data.ko.failed.jsonl").read_text(encoding="utf-8"))
     assert failed["row"] == 0 and "token limit" in failed["reason"]
+
+
+def test_translate_dataset_is_part_of_the_public_api(tmp_path, marker):
+    import gugugo_cli
+
+    src = tmp_path / "data.jsonl"
+    write_jsonl(src, [{"q": "Hello there."}, {"q": 3}])
+    summary = gugugo_cli.translate_dataset(src, ["q"], to="ko", translator=marker)
+    assert isinstance(summary, gugugo_cli.DatasetSummary)
+    assert (summary.dest, summary.rows, summary.rows_failed) == (tmp_path / "data.ko.jsonl", 2, 1)
+    assert summary.failed_path == tmp_path / "data.ko.failed.jsonl"
+    assert {"translate_dataset", "DatasetSummary", "FieldError"} <= set(gugugo_cli.__all__)
+    with pytest.raises(gugugo_cli.FieldError):
+        gugugo_cli.translate_dataset(src, ["q[0]"], to="ko", translator=marker, keep_source=True)
+
+
+def test_the_dataset_progress_bar_counts_rows_and_gives_logging_back(tmp_path, marker):
+    import logging
+
+    from gugugo_cli.console import RichDatasetProgress
+
+    log = logging.getLogger("gugugo_cli")
+    handlers = log.handlers[:]
+    src = tmp_path / "data.jsonl"
+    write_jsonl(src, [{"q": f"Row {i}."} for i in range(5)], extra=b"\n")
+    progress = RichDatasetProgress()
+    translate_dataset(src, ["q"], "ko", marker, window_rows=2, progress=progress)
+    assert (progress.rows, progress.segments) == (5, 5)
+    task = progress.bar.tasks[progress.task]
+    assert task.completed == task.total == src.stat().st_size and "5 rows, 5 segments" in task.fields["counts"]
+    assert log.handlers == handlers

@@ -74,3 +74,17 @@ def test_help_and_dry_run_import_no_pyarrow(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr
     assert "rows: 1" in proc.stdout
+
+
+def test_a_field_the_file_cannot_give_is_a_usage_error(tmp_path):
+    src = tmp_path / "data.csv"
+    src.write_text("en,score\nGood morning.,0.9\n", encoding="utf-8")
+    missing = run(src, "--to", "ko", "--field", "ko", "--dry-run", "--no-cache")
+    assert missing.exit_code == 2 and f"{src}: no column 'ko' (columns: en, score)" in missing.stderr
+    jsonl = tmp_path / "data.jsonl"
+    jsonl.write_text('{"tags": ["one tag"]}\n', encoding="utf-8")
+    index = run(jsonl, "--to", "ko", "--field", "tags[*]", "--keep-source", "--dry-run", "--no-cache")
+    assert index.exit_code == 2 and "--keep-source needs a path that ends in a key" in index.stderr
+    malformed = run(jsonl, "--to", "ko", "--field", "a..b", "--dry-run", "--no-cache")
+    assert malformed.exit_code == 2 and "--field 'a..b': empty key" in malformed.stderr
+    assert "Traceback" not in missing.stderr + index.stderr + malformed.stderr

@@ -4,6 +4,7 @@ read in order, equal the single-process output exactly (bytes for JSONL, table a
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -120,6 +121,8 @@ def test_ray_parquet_equals_the_single_process_output(local_ray, tmp_path):
     rows = [r for r in _rows(120) if not isinstance(r["output"], int)]
     table = pa.Table.from_pylist(rows)
     table = table.append_column("score", pa.array([i / 3 for i in range(len(rows))], pa.float32()))
+    hf = json.dumps({"info": {"features": {"instruction": {"dtype": "string", "_type": "Value"}}}})
+    table = table.replace_schema_metadata({"huggingface": hf})  # datasets' own description of the columns
     src = tmp_path / "data.parquet"
     pq.write_table(table, src, row_group_size=50)
     fields = ["instruction", "output", "messages[*].content"]
@@ -129,7 +132,8 @@ def test_ray_parquet_equals_the_single_process_output(local_ray, tmp_path):
 
     expected = pq.read_table(tmp_path / "single.parquet")
     got = pa.concat_tables([pq.read_table(p) for p in parts(tmp_path / "out")])
-    assert got.schema.remove_metadata() == expected.schema.remove_metadata()
+    assert got.schema == expected.schema and expected.schema.metadata[b"huggingface"] == hf.encode()
+    assert all(pq.read_schema(p).metadata[b"huggingface"] == hf.encode() for p in parts(tmp_path / "out"))
     assert got.to_pylist() == expected.to_pylist()
     assert "instruction_ko" in got.column_names and got.column("score").type == pa.float32()
     assert (summary.rows, summary.rows_changed, summary.segments) == (single.rows, single.rows_changed,
@@ -153,10 +157,88 @@ def test_ray_through_the_command_line(local_ray, tmp_path):
     again = CliRunner().invoke(cli, common + ["--ray"])  # the output folder exists: skipped without --overwrite
     assert again.exit_code == 0 and "skipped" in again.output
 
+    # --overwrite replaces the parts (a stale one from a longer run goes), nothing else in the folder
+    (tmp_path / "data.ko.jsonl" / "part-000099.jsonl").write_text("stale\n")
+    (tmp_path / "data.ko.jsonl" / "notes.txt").write_text("mine\n")
+    replaced = CliRunner().invoke(cli, common + ["--ray", "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert sorted(p.name for p in (tmp_path / "data.ko.jsonl").iterdir()) == sorted(
+        [p.name for p in found] + ["notes.txt"])
+    assert b"".join(p.read_bytes() for p in found) == (tmp_path / "single.jsonl").read_bytes()
+
     csv = tmp_path / "data.csv"
     csv.write_text("a\nb\n")
     wrong = CliRunner().invoke(cli, [str(csv), "--to", "ko", "--field", "a", "--ray"])
     assert wrong.exit_code == 2 and "without --ray" in wrong.output
+
+
+@needs_ray
+def test_an_unreachable_ray_address_is_one_line_in_seconds(tmp_path):
+    """Ray itself retries an address where nothing answers for minutes, printing its warnings."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    src = tmp_path / "data.jsonl"
+    src.write_text('{"q": "Hello."}\n', encoding="utf-8")
+    env = dict(os.environ, RAY_ADDRESS=f"127.0.0.1:{port}")
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "gugugo_cli", str(src), "--to", "ko", "--field", "q", "--ray",
+                           "--model", str(ECHO_MODEL), "--device", "cpu", "--no-cache"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert time.monotonic() - started < 30
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"RAY_ADDRESS 127.0.0.1:{port}" in lines[0], proc.stderr
+    assert not (tmp_path / "data.ko.jsonl").exists()
+
+
+@needs_ray
+def test_an_input_in_the_output_folder_is_never_deleted(local_ray, tmp_path):
+    """Translating one part of an earlier --ray output back into its own folder is refused, input kept."""
+    out = tmp_path / "out"
+    out.mkdir()
+    part, other = out / "part-000000.jsonl", out / "part-000001.jsonl"
+    part.write_text('{"q": "Hello."}\n', encoding="utf-8")
+    other.write_text('{"q": "Bye."}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, [str(part), "--to", "ko", "--field", "q", "--ray", "-o", str(out),
+                                      "--overwrite", "--model", str(ECHO_MODEL), "--device", "cpu", "--no-cache"])
+    assert result.exit_code == 2 and "folder holding the input" in result.stderr, result.stderr
+    assert part.read_text(encoding="utf-8") == '{"q": "Hello."}\n' and other.exists()
+
+    from gugugo_cli.datasets.ray_run import translate_dataset_ray
+    from gugugo_cli.errors import InputError
+
+    with pytest.raises(InputError, match="folder holding the input"):
+        translate_dataset_ray(part, ["q"], "ko", _resolved(), output=out)
+    assert part.exists() and other.exists()
+
+
+@needs_ray
+def test_a_run_that_did_not_finish_is_not_taken_for_a_finished_output(local_ray, tmp_path):
+    """The first batches need no model and are written; then the model cannot be loaded and the run stops.
+    The next run must not skip the output as done: it translates every row."""
+    folder = tmp_path / "damaged-model"
+    shutil.copytree(ECHO_MODEL, folder)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    src = tmp_path / "data.jsonl"
+    rows = [{"id": i, "q": None} for i in range(1500)] + [{"id": 1500 + i, "q": f"Line {i}."} for i in range(5)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    common = [str(src), "--to", "ko", "--field", "q", "--ray", "--ray-actors", "1", "--device", "cpu",
+              "--no-cache"]
+    # a driver of its own on the same cluster: its actors end with it, as those of a run that was killed
+    env = dict(os.environ, RAY_ADDRESS=local_ray.get_runtime_context().gcs_address)
+    broken = subprocess.run([sys.executable, "-m", "gugugo_cli", *common, "--model", str(folder)], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert broken.returncode == 1, broken.stderr
+    again = CliRunner().invoke(cli, common + ["--model", str(ECHO_MODEL)])
+    assert again.exit_code == 0 and "skipped" not in again.stderr, again.stderr
+    found = sorted((tmp_path / "data.ko.jsonl").iterdir())
+    assert b"".join(p.read_bytes() for p in found) == src.read_bytes()  # the echo model gives each line back
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # nothing unfinished is left
 
 
 @needs_ray

@@ -14,16 +14,12 @@ def is_dataset(path) -> bool:
     return Path(str(path)).suffix.lower() in SUFFIXES
 
 
-def translate_dataset(*args, **kwargs):
-    from .run import translate_dataset as _translate_dataset
+def __getattr__(name):
+    if name in ("translate_dataset", "list_fields", "DatasetSummary"):
+        from . import run
 
-    return _translate_dataset(*args, **kwargs)
-
-
-def list_fields(*args, **kwargs):
-    from .run import list_fields as _list_fields
-
-    return _list_fields(*args, **kwargs)
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["SUFFIXES", "is_dataset", "translate_dataset", "list_fields"]
+__all__ = ["SUFFIXES", "is_dataset", "translate_dataset", "list_fields", "DatasetSummary"]

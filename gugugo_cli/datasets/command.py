@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError, UsageError
+from ..errors import FieldError, InputError, UsageError
 from . import is_dataset
 
 log = logging.getLogger("gugugo_cli")
@@ -35,6 +35,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
             raise UsageError(f"-o {output}: with several inputs, -o must be a folder")
         output.mkdir(parents=True)
 
+    from ..console import RichDatasetProgress
     from ..job.cache import SegmentCache, default_cache_path
     from .run import translate_dataset
 
@@ -81,6 +82,8 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
                 log.error(str(e))
                 failed_files += 1
                 continue
+            except FieldError as e:
+                raise UsageError(str(e)) from None
             _report(summary, dry_run, interactive)
     finally:
         cache.close()
@@ -91,7 +94,7 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
             actors) -> int:
     """--ray: each dataset translated on a Ray cluster ($RAY_ADDRESS, else a local one) into a folder of parts
     (datasets/ray_run.py). --dry-run reads and segments here, as without --ray."""
-    from .ray_run import RAY_SUFFIXES, _ray, output_folder
+    from .ray_run import RAY_SUFFIXES, _ray, in_output_folder, output_folder, start
 
     if "-" in inputs or any(Path(i).is_dir() or Path(i).suffix.lower() not in RAY_SUFFIXES for i in inputs):
         raise UsageError("--ray translates dataset files named as inputs: .jsonl, .ndjson or .parquet "
@@ -112,6 +115,9 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
             raise UsageError(f"{path}: refusing to write over the input file")
         if dest.exists() and not dest.is_dir():
             raise UsageError(f"{dest}: --ray writes a folder of parts; this is a file")
+        if in_output_folder(path, dest):
+            raise UsageError(f"{path}: refusing to write the parts into the folder holding the input ({dest}); "
+                             "choose another -o")
         if dest.exists() and any(dest.iterdir()) and not overwrite:
             log.warning("skipped %s: output %s exists (--overwrite to replace it)", path, dest)
             continue
@@ -119,18 +125,11 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
     if not jobs:
         return 0
 
-    import os
-
     from ..job.cache import default_cache_path
     from .ray_run import translate_dataset_ray
 
     resolved = request.resolve()
-    started_here = not ray.is_initialized()
-    if started_here:
-        if os.environ.get("RAY_ADDRESS"):
-            ray.init(log_to_driver=False, logging_level=logging.WARNING)
-        else:
-            ray.init(log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
+    started_here = start(ray)
     failed_files = 0
     try:
         resources = ray.cluster_resources()
@@ -151,6 +150,8 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
                 log.error(str(e))
                 failed_files += 1
                 continue
+            except FieldError as e:
+                raise UsageError(str(e)) from None
             _report(summary, False, False)
     finally:
         if started_here:
@@ -195,34 +196,3 @@ def _report(summary, dry_run: bool, interactive: bool) -> None:
     from ..console import report_capped
 
     report_capped(summary.capped, summary.capped_examples)
-
-
-class RichDatasetProgress:
-    """A bar over the input's bytes (rows for Parquet) with rows and segments done, rate and ETA."""
-
-    def start(self, name, total_bytes, total_rows) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-
-        from ..console import log_above
-
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                            TextColumn("{task.fields[counts]}"), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=True)
-        self.total_bytes = max(1, total_bytes)
-        self.task = self.bar.add_task(name, total=self.total_bytes, counts="")
-        self.rows = self.segments = 0
-        self.bar.start()
-        self.handlers = log_above(self.bar)
-
-    def advance(self, rows=0, segments=0, position=None) -> None:
-        self.rows += rows
-        self.segments += segments
-        elapsed = self.bar.tasks[self.task].elapsed or 0
-        rate = f", {self.rows / elapsed:.1f} rows/s" if elapsed and self.rows else ""
-        self.bar.update(self.task, completed=position if position is not None else self.bar.tasks[self.task].completed,
-                        counts=f"{self.rows} rows, {self.segments} segments{rate}")
-
-    def stop(self) -> None:
-        self.bar.stop()
-        log.handlers[:] = self.handlers

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Union
 
-from ..errors import UsageError
+from ..errors import FieldError
 
 ANY = "*"
 Step = Union[str, int]  # a key, an index, or ANY for every item of a list
@@ -47,26 +47,26 @@ def parse(text: str) -> FieldPath:
         pos = m.end()
         if m.group(1) is not None:
             if not expect_key:
-                raise UsageError(f"--field {text!r}: a key must follow a dot")
+                raise FieldError(f"--field {text!r}: a key must follow a dot")
             steps.append(("key", m.group(1)))
             expect_key = False
         elif m.group(2) is not None:
             if expect_key:
-                raise UsageError(f"--field {text!r}: [{m.group(2)}] must follow a key")
+                raise FieldError(f"--field {text!r}: [{m.group(2)}] must follow a key")
             steps.append(("index", ANY if m.group(2) == ANY else int(m.group(2))))
         else:
             if expect_key:
-                raise UsageError(f"--field {text!r}: empty key")
+                raise FieldError(f"--field {text!r}: empty key")
             expect_key = True
     if pos != len(text) or not steps or expect_key:
-        raise UsageError(f"--field {text!r}: not a field path (examples: instruction, meta.title, messages[*].content)")
+        raise FieldError(f"--field {text!r}: not a field path (examples: instruction, meta.title, messages[*].content)")
     return FieldPath(text, tuple(steps))
 
 
 def column_path(name: str) -> FieldPath:
     """A table's column named as it is (dots and brackets are part of the name)."""
     if not name:
-        raise UsageError("--field: empty column name")
+        raise FieldError("--field: empty column name")
     return FieldPath(name, (("key", name),))
 
 

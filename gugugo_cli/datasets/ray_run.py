@@ -3,16 +3,18 @@
 Ray Data reads the file in blocks, a pool of actors translates them (each actor loads the model once: one GPU
 each when the model runs on CUDA, else CPU actors with one torch thread), and the output folder gets one file
 per block, `part-000000.EXT`, `part-000001.EXT`, ... in row order (the DataContext keeps order), so the parts
-read one after another are the single-process output.
+read one after another are the single-process output. They are written to a hidden `.NAME.unfinished/` folder
+and moved into the output folder when the run is done: a run that stopped is never taken for a finished one.
 
-Each batch is translated exactly as a window of the single-process path (run.py): the same field planner,
-cache lookup and translator stream (run._translate), the same rules for failed rows, and the same writing
-back (in place, or beside the field as FIELD_<to> with --keep-source).
+Each batch is translated exactly as a window of the single-process path (run.translate_window): the same
+field planner, cache lookup and translator stream, the same rules for failed rows, and the same writing back
+(in place, or beside the field as FIELD_<to> with --keep-source), read and written with the same codecs.
 
-- JSON Lines: read line by line by a small datasource (not read_json: Arrow's JSON reader would unify the rows'
-  types, turn missing keys into nulls and reserialize every line); an unchanged line is written back as it was,
-  a changed one re-serialized as the single-process path does it.
-- Parquet: read_parquet, batches as Arrow tables; columns not named go through as Arrow arrays, types and all.
+- JSON Lines: blocks of lines as they are (bytes) from a small datasource (not read_json: Arrow's JSON reader
+  would unify the rows' types, turn missing keys into nulls and reserialize every line); each line is read and
+  written back by formats/jsonl.py.
+- Parquet: read_parquet, batches as Arrow tables made into output batches by formats/parquet.py's writer
+  (columns not named go through as Arrow arrays; the file's schema, metadata included, is the output's).
 
 Cache: every actor opens the SQLite segment cache at the given path on its own machine (on one machine that
 is the same file as a single-process run's; on a cluster each node has its own unless the path is on shared
@@ -25,17 +27,22 @@ import json
 import logging
 import os
 import re
+import shutil
+import socket
 import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..errors import GugugoError, InputError, ModelError, UsageError
-from .run import DatasetSummary, failed_path_for
+from ..errors import FieldError, GugugoError, InputError, ModelError, UsageError
+from .run import DatasetSummary, _temp_beside, failed_path_for
 
 log = logging.getLogger("gugugo_cli")
 
 RAY_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 BATCH_ROWS = 500
+BOM = b"\xef\xbb\xbf"
+# the counts each batch hands back to the driver
+STATS = ("rows", "rows_changed", "rows_missing", "segments", "unique", "cache_hits", "model_segments", "capped")
 INSTALL_HINT = "--ray needs Ray Data: pip install 'gugugo-translate[ray]'"
 
 
@@ -55,46 +62,31 @@ def output_folder(path: Path, to: str) -> Path:
     return output_path(path, to)
 
 
-def _output_schema(pa, schema, keep_source: bool, paths, tgt: str):
-    """The output's Arrow schema and the columns whose values come from the rows (as ParquetWriter makes them)."""
-    from .formats.parquet import _with_source_keys
-    from .paths import source_key
-
-    changed = list(dict.fromkeys(p.column for p in paths))
-    if not keep_source:
-        return schema, changed
-    fields = []
-    added = {p.column: source_key(p.column, tgt) for p in paths if len(p.steps) == 1}
-    for f in schema:
-        if f.name in added.values() and f.name not in added:
-            continue
-        dtype = f.type
-        for p in (p for p in paths if p.column == f.name and len(p.steps) > 1):
-            dtype = _with_source_keys(pa, dtype, p.steps, tgt)
-        fields.append(f.with_type(dtype))
-        if f.name in added:
-            fields.append(pa.field(added[f.name], f.type))
-            changed.append(added[f.name])
-    return pa.schema(fields, metadata=schema.metadata), changed
-
-
 class BatchTranslator:
-    """A Ray actor: loads the translator once (on the first segment that needs it) and translates batches."""
+    """A Ray actor: loads the translator once (on the first segment that needs it) and translates batches,
+    each as a window of the single-process path, read and written with the same codecs."""
 
-    def __init__(self, resolved, fields: Sequence[str], to: str, src: str, keep_source: bool, kind: str,
-                 cache_path: Optional[str], torch_threads: Optional[int] = None):
+    def __init__(self, resolved, source: str, fields: Sequence[str], to: str, src: str, keep_source: bool,
+                 kind: str, cache_path: Optional[str], torch_threads: Optional[int] = None):
         if torch_threads:
             import torch
 
             torch.set_num_threads(torch_threads)
         from ..job.cache import SegmentCache
         from .paths import parse
+        from .run import Progress, Translating
+        from .window import Fields
 
-        self.resolved, self.to, self.src, self.keep_source, self.kind = resolved, to, src, keep_source, kind
-        self.paths = [parse(f) for f in fields]
-        self.cache = SegmentCache(Path(cache_path) if cache_path else None)
-        self.key = resolved.cache_key
-        self.state = {"translator": None, "capped_before": None}
+        self.resolved, self.kind = resolved, kind
+        self.fields = Fields([parse(f) for f in fields], to, src, keep_source, kind == "jsonl")
+        self.translating = Translating(to, self._load, resolved.cache_key,
+                                       SegmentCache(Path(cache_path) if cache_path else None), Progress())
+        if kind == "parquet":
+            from .formats import ParquetFile, ParquetWriter
+
+            self.reader = ParquetFile(source)
+            self.reader.use_columns([p.column for p in self.fields.paths])
+            self.writer = ParquetWriter(None, self.reader, keep_source, self.fields.paths, to)
 
     def _load(self):
         from ..api import load_resolved
@@ -104,125 +96,48 @@ class BatchTranslator:
         return load_resolved(self.resolved)
 
     def __call__(self, batch):
-        from ..job import pool
-        from .formats import Record
-        from .paths import FieldProblem, locate, put
-        from .planner import plan_field
-        from .run import Progress, _translate
-
         import pyarrow as pa
+
+        from .run import translate_window
 
         summary = DatasetSummary("")
         if self.kind == "jsonl":
-            lines = batch.column("line").to_pylist()
-            rows = batch.column("row").to_pylist()
-            numbers = batch.column("lineno").to_pylist()
-            records = []
-            for raw, n in zip(lines, numbers):
-                text = raw[3:] if n == 0 and raw.startswith(b"\xef\xbb\xbf") else raw
-                if not text.strip():
-                    records.append(Record(n, None, raw=raw))
-                    continue
-                try:
-                    records.append(Record(n, json.loads(text), raw=raw))
-                except UnicodeDecodeError:
-                    records.append(Record(n, None, raw=raw, problem="not UTF-8 text"))
-                except ValueError as e:
-                    records.append(Record(n, None, raw=raw, problem=f"not valid JSON ({e.msg})"))
+            records, bom = self._lines(batch)
+            first_row = next((n for n in batch.column("row").to_pylist() if n is not None), None)
         else:
-            columns = list(dict.fromkeys(p.column for p in self.paths))
-            values = {c: batch.column(c).to_pylist() for c in columns}
-            records = [Record(i, {c: values[c][i] for c in columns}) for i in range(batch.num_rows)]
-            rows = [None] * batch.num_rows
-
-        failures: dict[int, tuple[str, str]] = {}  # record position -> (field, reason)
-        slots: dict[int, list] = {}
-        for i, r in enumerate(records):
-            if r.value is None and r.problem is None:
-                continue
-            summary.rows += 1
-            if r.problem:
-                failures[i] = ("", r.problem)
-                continue
-            try:
-                found, missing = [], 0
-                for p in self.paths:
-                    locations, m = locate(r.value, p)
-                    found += locations
-                    missing += m
-            except FieldProblem as e:
-                failures[i] = ("", str(e))
-                continue
-            summary.rows_missing += bool(missing)
-            slots[i] = [(loc, plan_field(loc.value, self.to, self.src)) for loc in found]
-        order = pool.keys_of(plan for row in slots.values() for _, plan in row)
-        summary.segments += sum(len(plan.segments) for row in slots.values() for _, plan in row)
-        summary.unique += len(order)
-        done = pool.look_up(self.cache, self.key, order, self.to)
-        summary.cache_hits += len(done)
-        remaining = [k for k in order if k not in done]
-        bad: dict = {}
-        if remaining:
-            _translate(remaining, self.to, self._load, self.state, self.key, self.cache, summary, Progress(), done,
-                       bad)
-        for i, row in slots.items():
-            r = records[i]
-            reasons = [(loc.where, bad[(s.src, s.text)]) for loc, plan in row for s in plan.segments
-                       if (s.src, s.text) in bad]
-            if reasons:
-                failures[i] = (reasons[0][0], f"translation {reasons[0][1]}")
-                continue
-            texts = [plan.render(done) for _, plan in row]
-            r.changed = self.keep_source and bool(row) or any(t != loc.value for (loc, _), t in zip(row, texts))
-            if r.changed:
-                for (loc, _), text in zip(row, texts):
-                    put(loc, text, self.keep_source, self.to)
-                summary.rows_changed += 1
-
-        failed = []
-        for i, r in enumerate(records):
-            if i in failures:
-                entry = {"row": rows[i]} if rows[i] is not None else {}
-                if self.kind == "jsonl":
-                    entry["line"] = r.index + 1
-                if failures[i][0]:
-                    entry["field"] = failures[i][0]
-                entry["reason"] = failures[i][1]
-                failed.append(json.dumps(entry, ensure_ascii=False))
-            else:
-                failed.append("")
-        stats = [json.dumps({"rows": summary.rows, "rows_changed": summary.rows_changed,
-                             "rows_missing": summary.rows_missing, "segments": summary.segments,
-                             "unique": summary.unique, "cache_hits": summary.cache_hits,
-                             "model_segments": summary.model_segments, "capped": summary.capped})]
-        stats += [""] * (len(records) - 1)
-
+            batch = _record_batch(pa, batch)
+            records, first_row = self.reader.records_of(batch, 0), None
+        window = translate_window(records, self.fields, first_row, self.translating, summary)
         if self.kind == "jsonl":
-            from .formats.jsonl import _dumps, _line_end
+            from .formats.jsonl import write_line
 
-            out = []
-            for i, r in enumerate(records):
-                if r.changed and i not in failures:
-                    bom = r.raw.startswith(b"\xef\xbb\xbf") and r.index == 0
-                    raw = r.raw[3:] if bom else r.raw
-                    stripped = raw.rstrip(b"\r\n")
-                    compact = b'": ' not in stripped and b'", ' not in stripped
-                    out.append((b"\xef\xbb\xbf" if bom else b"") + _dumps(r.value, compact).encode("utf-8")
-                               + _line_end(raw))
-                else:
-                    out.append(r.raw)
+            out = [write_line(r) for r in records]
+            if bom:
+                out[0] = BOM + out[0]
             table = pa.table({"line": pa.array(out, pa.binary())})
         else:
-            schema, changed = _output_schema(pa, batch.schema, self.keep_source, self.paths, self.to)
-            arrays = []
-            for f in schema:
-                if f.name in changed:
-                    arrays.append(pa.array([r.value.get(f.name) for r in records], type=f.type))
-                else:
-                    arrays.append(batch.column(f.name))
-            table = pa.Table.from_arrays(arrays, schema=schema)
+            table = pa.Table.from_batches([self.writer.batch(records)] if records else [], self.writer.schema)
+        entries = window.failed_entries()
+        failed = [json.dumps(entries[i], ensure_ascii=False) if i in entries else "" for i in range(len(records))]
+        stats = [json.dumps({name: getattr(summary, name) for name in STATS})] + [""] * (len(records) - 1)
         return table.append_column("_failed", pa.array(failed, pa.string())).append_column(
             "_stats", pa.array(stats, pa.string()))
+
+    def _lines(self, batch):
+        """The batch's lines as records, and whether the first holds the file's BOM (written back with it)."""
+        from .formats.jsonl import read_line
+
+        records, bom = [], False
+        for raw, n in zip(batch.column("line").to_pylist(), batch.column("lineno").to_pylist()):
+            if n == 0 and raw.startswith(BOM):
+                raw, bom = raw[len(BOM):], True
+            records.append(read_line(n, raw))
+        return records, bom
+
+
+def _record_batch(pa, table):
+    """A Ray batch (an Arrow table, perhaps in chunks) as one record batch."""
+    return pa.RecordBatch.from_arrays([column.combine_chunks() for column in table.columns], schema=table.schema)
 
 
 def _jsonl_datasource(path: str, block_rows: int):
@@ -320,39 +235,17 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     """Translate the named fields of every row of a .jsonl or .parquet file on Ray (see the module's text).
 
     resolved: engines.loading.Resolved (each actor loads it); output: the folder for the parts (default
-    NAME.<to>.EXT/ beside the input; its old parts are replaced); rows that fail are listed in
-    FOLDER.failed.jsonl beside the folder. Ray must be initialised (or RAY_ADDRESS set)."""
+    NAME.<to>.EXT/ beside the input; its old parts are replaced once the run is done); rows that fail are
+    listed in FOLDER.failed.jsonl beside the folder. Ray is started here unless it is initialised."""
     ray = _ray()
     from ray.data import ActorPoolStrategy, DataContext
 
     path = Path(path)
-    kind = RAY_SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise UsageError(f"{path}: --ray reads .jsonl and .parquet files (translate .json, .csv and .tsv "
-                         "without --ray)")
-    if not path.is_file():
-        raise InputError(path, "no such file")
-    from .paths import parse
-
-    paths = [parse(f) for f in fields]
-    if not paths:
-        raise InputError(path, "no field named to translate")
-    if keep_source and any(p.last_key is None for p in paths):
-        raise UsageError("--keep-source needs field paths that end in a key, not an index")
-    if kind == "parquet":
-        from .formats import ParquetFile
-
-        ParquetFile(path).use_columns([p.column for p in paths])  # a missing column: a usage error now
+    kind = _check(path, fields, keep_source)
     dest = Path(output) if output is not None else output_folder(path, to)
-    if dest.exists() and not dest.is_dir():
-        raise UsageError(f"{dest}: --ray writes a folder of parts; this is a file")
-    dest.mkdir(parents=True, exist_ok=True)
-    for old in dest.glob(f"part-*.{kind}"):
-        old.unlink()
-
+    staging = _staging(path, dest)
     started = time.perf_counter()
-    if not ray.is_initialized():
-        ray.init(log_to_driver=False, include_dashboard=False)
+    start(ray)
     context = DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False
@@ -367,21 +260,97 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     ds = ds.map_batches(
         BatchTranslator, batch_format="pyarrow", batch_size=batch_rows, zero_copy_batch=True,
         compute=ActorPoolStrategy(size=actors), num_gpus=gpus, num_cpus=num_cpus,
-        fn_constructor_kwargs=dict(resolved=resolved, fields=list(fields), to=to, src=src, keep_source=keep_source,
-                                   kind=kind, cache_path=str(cache_path) if cache_path else None,
+        fn_constructor_kwargs=dict(resolved=resolved, source=str(path.resolve()), fields=list(fields), to=to,
+                                   src=src, keep_source=keep_source, kind=kind,
+                                   cache_path=str(cache_path) if cache_path else None,
                                    torch_threads=None if gpus else max(1, int(num_cpus))))
-    sink = _datasink(str(dest.resolve()), kind)
+    sink = _datasink(str(staging.resolve()), kind)
     try:
         ds.write_datasink(sink)
+        summary = _summary(path, dest, sink.returns)
+        _publish(staging, dest, kind)
     except Exception as e:  # noqa: BLE001 - a Ray task that failed: one line when it was the project's own error
+        shutil.rmtree(staging, ignore_errors=True)
         own = _own_error(e)
         if own is None:
             raise
         raise own from None
+    summary.seconds = time.perf_counter() - started
+    return summary
 
+
+def _check(path: Path, fields: Sequence[str], keep_source: bool) -> str:
+    """The input's kind (jsonl or parquet), once the file and the fields are found fit for a run."""
+    kind = RAY_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(path, "--ray reads .jsonl and .parquet files (translate .json, .csv and .tsv "
+                         "without --ray)")
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    from .paths import parse
+
+    paths = [parse(f) for f in fields]
+    if not paths:
+        raise InputError(path, "no field named to translate")
+    if keep_source and any(p.last_key is None for p in paths):
+        raise FieldError("--keep-source needs field paths that end in a key, not an index")
+    if kind == "parquet":
+        from .formats import ParquetFile
+
+        ParquetFile(path).use_columns([p.column for p in paths])  # a missing column: an error now
+    return kind
+
+
+def in_output_folder(path: Path, dest: Path) -> bool:
+    """Whether the input lies in the output folder (or its unfinished twin), where parts are replaced."""
+    return path.resolve().parent in (dest.resolve(), _unfinished(dest).resolve())
+
+
+def _unfinished(dest: Path) -> Path:
+    return dest.parent / f".{dest.name}.unfinished"
+
+
+def _staging(path: Path, dest: Path) -> Path:
+    """The folder the parts are written to until the run is done, so that a run that stops leaves no folder
+    of some parts that looks finished; one left by such a run is cleared (its rows are translated again,
+    from the segment cache where they got that far)."""
+    if dest.exists() and not dest.is_dir():
+        raise InputError(dest, "--ray writes a folder of parts; this is a file")
+    if in_output_folder(path, dest):
+        raise InputError(path, f"refusing to write the parts into the folder holding the input ({dest}); "
+                         "choose another -o")
+    staging = _unfinished(dest)
+    if staging.exists():
+        log.info("%s: the parts of a run that did not finish are written again", dest)
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def _is_part(name: str, kind: str) -> bool:
+    return re.fullmatch(rf"part-\d{{6}}(?:-\d{{6}})?\.{kind}", name) is not None
+
+
+def _publish(staging: Path, dest: Path, kind: str) -> None:
+    """The finished parts moved into the output folder; parts there from an earlier run that this one has
+    not replaced are removed (nothing else in the folder is touched)."""
+    if not dest.exists():
+        os.replace(staging, dest)
+        return
+    new = [p.name for p in staging.iterdir()]
+    for old in dest.iterdir():
+        if _is_part(old.name, kind) and old.name not in new:
+            old.unlink()
+    for name in new:
+        os.replace(staging / name, dest / name)
+    staging.rmdir()
+
+
+def _summary(path: Path, dest: Path, returns) -> DatasetSummary:
+    """The counts the write tasks handed back, added up; the failed rows listed beside the output."""
     summary = DatasetSummary(str(path), dest)
     failed = []
-    for ret in sorted((r for r in sink.returns if r), key=lambda r: r["task"]):
+    for ret in sorted((r for r in returns if r), key=lambda r: r["task"]):
         failed += ret["failed"]
         for s in ret["stats"]:
             for name, value in s.items():
@@ -390,12 +359,39 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     summary.failures = [json.loads(f) for f in failed[:5]]
     failed_file = failed_path_for(dest)
     if failed:
-        failed_file.write_text("".join(f + "\n" for f in failed), encoding="utf-8")
+        part = _temp_beside(failed_file)
+        part.write_text("".join(f + "\n" for f in failed), encoding="utf-8")
+        os.replace(part, failed_file)
         summary.failed_path = failed_file
     elif failed_file.exists():
         failed_file.unlink()
-    summary.seconds = time.perf_counter() - started
     return summary
+
+
+def start(ray) -> bool:
+    """Ray started: the cluster at $RAY_ADDRESS (checked first: Ray itself retries an address where nothing
+    answers for minutes), else a local one. False when it was already initialised."""
+    if ray.is_initialized():
+        return False
+    address = os.environ.get("RAY_ADDRESS", "").strip()
+    if address:
+        check_address(address)
+        ray.init(log_to_driver=False, logging_level=logging.WARNING)
+    else:
+        ray.init(log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
+    return True
+
+
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """A GugugoError unless something answers at a host:port (or ray://host:port) address; other forms
+    ("auto", "local") are Ray's own look-ups."""
+    m = re.fullmatch(r"(?:ray://)?\[?([^\s\[\]/]+?)\]?:(\d{1,5})", address)
+    if m is None:
+        return
+    try:
+        socket.create_connection((m[1], int(m[2])), timeout=timeout).close()
+    except OSError as e:
+        raise GugugoError(f"RAY_ADDRESS {address}: no Ray cluster answers there ({e.strerror or e})") from None
 
 
 def _own_error(e: Exception) -> GugugoError | None:

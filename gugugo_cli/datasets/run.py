@@ -1,16 +1,15 @@
 """Translating a dataset file as a stream of windows of rows.
 
-Each window's named string fields are planned like any text (planner.plan_field), their segments are
-deduplicated across the window, looked up in the segment cache and the rest translated as one pooled
+Each window's named string fields are planned like any text (window.py, planner.plan_field), their segments
+are deduplicated across the window, looked up in the segment cache and the rest translated as one pooled
 stream; every translation is cached as it arrives, so a run started again translates nothing it already did.
 The window's rows are then written in order to a temp file in the output folder, renamed into place when
 the whole file is done. Memory holds one window, never the file.
 
 A row fails, and is written as it was and listed in NAME.failed.jsonl with the reason, when it cannot be
 read, a named field holds something other than a string (a missing key or null is nothing to translate),
-or a translation is no good (engines.base.Translation.failure: a suspect the guards could not repair, or,
-without guards, a text stopped at its token limit); such segments are cached with their verdict, so a run
-started again fails the same rows.
+or a translator reports one of its segments as a failure (a `suspects` list of (index, reason, repaired)
+records, as guards.GuardedTranslator keeps; such segments are not cached).
 """
 
 from __future__ import annotations
@@ -26,18 +25,19 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
 from ..engines.base import Translator, as_streaming, is_translator
-from ..errors import InputError
+from ..errors import FieldError, InputError
 from ..job import pool
 from ..job.cache import SegmentCache
 from ..job.stream import CachedStream, look_up
-from ..segment import approx_tokens
-from .formats import ParquetFile, Record, open_dataset
-from .paths import FieldPath, FieldProblem, locate, put
-from .planner import plan_field
+from .formats import JsonLines, ParquetFile, Record, open_dataset
+from .paths import FieldPath
+from .window import Fields, Window
 
 log = logging.getLogger("gugugo_cli")
 
 WINDOW_ROWS = 2000
+FLUSH_EVERY = 256
+FLUSH_SECONDS = 1.0
 
 
 class Progress:
@@ -90,6 +90,128 @@ def _unlink(path: Optional[Path]) -> None:
             pass
 
 
+class _Output:
+    """The output file and the failed-rows list, written to temp files beside them and renamed into place
+    when the whole file is done (an interrupted run leaves no half-written output)."""
+
+    def __init__(self, reader, dest: Path, fields: Fields):
+        self.reader, self.dest, self.fields = reader, dest, fields
+        self.failed = failed_path_for(dest)
+        self.part = _temp_beside(dest)
+        self.failed_part = None
+        self.writer = self.failed_file = None
+
+    def write(self, window: Window, summary: DatasetSummary) -> None:
+        if self.writer is None:
+            self._open_writer()
+        self.writer.write(window.records)
+        entries = window.failed_entries()
+        if entries and self.failed_file is None:
+            self.failed_part = _temp_beside(self.failed)
+            self.failed_file = open(self.failed_part, "w", encoding="utf-8")
+        for entry in entries.values():
+            self.failed_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            if len(summary.failures) < 5:
+                summary.failures.append(entry)
+
+    def _open_writer(self) -> None:
+        f = self.fields
+        self.writer = self.reader.open_writer(self.part, f.keep_source, f.paths, f.to)
+
+    def finish(self, summary: DatasetSummary) -> None:
+        if self.writer is None:
+            self._open_writer()
+        self.writer.close()
+        self.writer = None
+        os.replace(self.part, self.dest)
+        self.part = None
+        if self.failed_file is not None:
+            self.failed_file.close()
+            self.failed_file = None
+            os.replace(self.failed_part, self.failed)
+            self.failed_part = None
+            summary.failed_path = self.failed
+        else:
+            _unlink(self.failed)  # a list left by an earlier run of this output no longer holds
+
+    def discard(self) -> None:
+        """What is left of an unfinished output goes."""
+        for handle in (self.writer, self.failed_file):
+            if handle is not None:
+                try:
+                    handle.close()
+                except Exception:  # noqa: BLE001 - the temp file goes anyway
+                    pass
+        _unlink(self.part)
+        _unlink(self.failed_part)
+
+
+@dataclass
+class Translating:
+    """The translator side of a run: the segment cache and the translator (loaded on first need)."""
+
+    to: str
+    get_translator: Callable[[], Translator]
+    translator_key: str
+    cache: SegmentCache
+    progress: Progress
+    state: dict = field(default_factory=lambda: {"translator": None})
+
+    def fill(self, window: Window, summary: DatasetSummary, dry_run: bool = False) -> tuple[dict, dict]:
+        """The window's translations (key -> text) from the cache and the translator, and the keys whose
+        translation failed (key -> reason)."""
+        tgt, get_translator, state, translator_key, cache, progress = (
+            self.to, self.get_translator, self.state, self.translator_key, self.cache, self.progress)
+        found = look_up(cache, translator_key, window.order, tgt)
+        done = {k: r.text for k, r in found.items()}
+        bad: dict[pool.Key, str] = {k: r.failure for k, r in found.items() if r.failure is not None}
+        summary.cache_hits += len(done)
+        progress.advance(segments=len(done))
+        remaining = [k for k in window.order if k not in done]
+        if remaining and not dry_run:
+            _translate(remaining, tgt, get_translator, state, translator_key, cache, summary, progress, done, bad)
+        return done, bad
+
+
+def translate_window(records: list[Record], fields: Fields, first_row: Optional[int], translating: Translating,
+                     summary: DatasetSummary, dry_run: bool = False) -> Window:
+    """One window of rows planned, looked up, translated and (unless dry_run) put back; see window.py."""
+    window = Window(records, fields, first_row, summary)
+    done, bad = translating.fill(window, summary, dry_run)
+    if not dry_run:
+        window.put_back(done, bad, summary)
+    summary.rows_failed += len(window.failures)
+    return window
+
+
+def _field_paths(reader, fields: Sequence[str], keep_source: bool) -> list[FieldPath]:
+    paths = [reader.field_path(f) for f in fields]
+    if not paths:
+        raise InputError(reader.path, "no field named to translate")
+    if keep_source:
+        for p in paths:
+            if p.last_key is None:
+                raise FieldError(f"--field {p.text}: --keep-source needs a path that ends in a key, not an index")
+    if isinstance(reader, ParquetFile):
+        reader.use_columns([p.column for p in paths])
+    elif reader.is_table:
+        columns = reader.columns()
+        for p in paths:
+            if p.column not in columns:
+                raise FieldError(f"{reader.path}: no column {p.column!r} (columns: {', '.join(columns)})")
+    return paths
+
+
+def _translator_source(translator, translator_key):
+    """(a function giving the translator, the translator's cache key, the translator if already loaded)."""
+    if translator is not None and is_translator(translator):
+        loaded = as_streaming(translator)
+        if translator_key is None:
+            translator_key = loaded.cache_key
+        return (lambda: loaded), translator_key or "", loaded
+    return translator, translator_key or "", None
+
+
 def translate_dataset(
     path: Union[str, os.PathLike],
     fields: Sequence[str],
@@ -114,144 +236,35 @@ def translate_dataset(
 
     path = Path(path)
     reader = open_dataset(path)
-    paths = [reader.field_path(f) for f in fields]
-    if not paths:
-        raise InputError(path, "no field named to translate")
-    if keep_source:
-        for p in paths:
-            if p.last_key is None:
-                from ..errors import UsageError
-
-                raise UsageError(f"--field {p.text}: --keep-source needs a path that ends in a key, not an index")
-    if isinstance(reader, ParquetFile):
-        reader.use_columns([p.column for p in paths])
-    elif reader.is_table:
-        columns = reader.columns()
-        for p in paths:
-            if p.column not in columns:
-                from ..errors import UsageError
-
-                raise UsageError(f"{path}: no column {p.column!r} (columns: {', '.join(columns)})")
+    try:
+        spec = Fields(_field_paths(reader, fields, keep_source), to, src, keep_source, isinstance(reader, JsonLines))
+    except BaseException:
+        reader.close()
+        raise
     dest = Path(output) if output is not None else output_path(path, to)
     summary = DatasetSummary(str(path), None if dry_run else dest, None)
-    cache = cache if cache is not None else SegmentCache(None)
-    if translator is not None and is_translator(translator):
-        loaded: Optional[Translator] = as_streaming(translator)
-        get_translator = lambda: loaded  # noqa: E731
-        if translator_key is None:
-            translator_key = loaded.cache_key
-    else:
-        loaded = None
-        get_translator = translator
-    translator_key = translator_key or ""
+    get_translator, translator_key, loaded = _translator_source(translator, translator_key)
     progress = progress or Progress()
+    translating = Translating(to, get_translator, translator_key, cache if cache is not None else SegmentCache(None),
+                              progress)
+    translating.state["translator"] = loaded
     started = time.perf_counter()
-
-    part = failed_part = None
-    writer = failed_file = None
-    state = {"translator": loaded, "capped_before": None}
-    data_rows = 0
+    out = None
+    row = 0
     progress.start(path.name, reader.size, getattr(reader, "num_rows", None))
     try:
-        if not dry_run:
-            part = _temp_beside(dest)
-        for window in reader.windows(window_rows):
-            if not dry_run and writer is None:
-                writer = reader.open_writer(part, keep_source, paths, to)
-            failures = []  # (record, row number, where, reason)
-            slots: dict[int, list] = {}
-            numbers: dict[int, int] = {}
-            for i, r in enumerate(window):
-                if r.value is None and r.problem is None:
-                    continue  # a blank line
-                numbers[i] = data_rows
-                data_rows += 1
-                if r.problem:
-                    failures.append((r, numbers[i], "", r.problem))
-                    continue
-                try:
-                    found, missing = [], 0
-                    for p in paths:
-                        locations, m = locate(r.value, p)
-                        found += locations
-                        missing += m
-                except FieldProblem as e:
-                    failures.append((r, numbers[i], "", str(e)))
-                    continue
-                summary.rows_missing += bool(missing)
-                slots[i] = [(loc, plan_field(loc.value, to, src)) for loc in found]
-            order = pool.keys_of(plan for row in slots.values() for _, plan in row)
-            summary.rows += len(numbers)
-            summary.segments += sum(len(plan.segments) for row in slots.values() for _, plan in row)
-            summary.unique += len(order)
-            summary.est_tokens += sum(approx_tokens(text) for _, text in order)
-            found = look_up(cache, translator_key, order, to)
-            done = {k: r.text for k, r in found.items()}
-            bad: dict[pool.Key, str] = {k: r.failure for k, r in found.items() if r.failure is not None}
-            summary.cache_hits += len(done)
-            progress.advance(segments=len(done))
-            remaining = [k for k in order if k not in done]
-            if dry_run:
-                summary.rows_failed += len(failures)
-                progress.advance(rows=len(numbers), position=reader.position())
-                continue
-            if remaining:
-                _translate(remaining, to, get_translator, state, translator_key, cache, summary, progress, done, bad)
-            for i, row in slots.items():
-                r = window[i]
-                reasons = [(loc.where, bad[(s.src, s.text)]) for loc, plan in row for s in plan.segments
-                           if (s.src, s.text) in bad]
-                if reasons:
-                    failures.append((r, numbers[i], reasons[0][0], f"translation {reasons[0][1]}"))
-                    continue
-                texts = [plan.render(done) for _, plan in row]
-                r.changed = keep_source and bool(row) or any(t != loc.value for (loc, _), t in zip(row, texts))
-                if r.changed:
-                    for (loc, _), text in zip(row, texts):
-                        put(loc, text, keep_source, to)
-                    summary.rows_changed += 1
-            writer.write(window)
-            if failures:
-                if failed_file is None:
-                    failed_part = _temp_beside(failed_path_for(dest))
-                    failed_file = open(failed_part, "w", encoding="utf-8")
-                for r, number, where, reason in sorted(failures, key=lambda f: f[1]):
-                    entry = {"row": number}
-                    if reader.__class__.__name__ == "JsonLines":
-                        entry["line"] = r.index + 1
-                    if where:
-                        entry["field"] = where
-                    entry["reason"] = reason
-                    failed_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                    if len(summary.failures) < 5:
-                        summary.failures.append(entry)
-                summary.rows_failed += len(failures)
-            progress.advance(rows=len(numbers), position=reader.position())
-        if not dry_run:
-            if writer is None:
-                writer = reader.open_writer(part, keep_source, paths, to)
-            writer.close()
-            writer = None
-            os.replace(part, dest)
-            part = None
-            failed = failed_path_for(dest)
-            if failed_file is not None:
-                failed_file.close()
-                failed_file = None
-                os.replace(failed_part, failed)
-                failed_part = None
-                summary.failed_path = failed
-            else:
-                _unlink(failed)  # a list left by an earlier run of this output no longer holds
+        out = None if dry_run else _Output(reader, dest, spec)
+        for records in reader.windows(window_rows):
+            window = translate_window(records, spec, row, translating, summary, dry_run)
+            row = window.next_row
+            if out is not None:
+                out.write(window, summary)
+            progress.advance(rows=window.rows, position=reader.position())
+        if out is not None:
+            out.finish(summary)
     finally:
-        for handle in (writer, failed_file):
-            if handle is not None:
-                try:
-                    handle.close()
-                except Exception:  # noqa: BLE001 - the temp file goes anyway
-                    pass
-        _unlink(part)
-        _unlink(failed_part)
+        if out is not None:
+            out.discard()
         reader.close()
         progress.stop()
         summary.seconds = time.perf_counter() - started

@@ -16,6 +16,28 @@ def _dumps(value, compact: bool) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":") if compact else (", ", ": "))
 
 
+def read_line(n: int, line: bytes) -> Record:
+    """Line n of the file (a BOM taken off) as a record; the Ray path reads its blocks of lines with it too."""
+    if not line.strip():
+        return Record(n, None, raw=line)
+    try:
+        value = json.loads(line)
+    except UnicodeDecodeError:
+        return Record(n, None, raw=line, problem="not UTF-8 text")
+    except ValueError as e:
+        return Record(n, None, raw=line, problem=f"not valid JSON ({e.msg})")
+    return Record(n, value, raw=line)
+
+
+def write_line(r: Record) -> bytes:
+    """A record as written back: the line as it was, or its value re-serialized in the line's style."""
+    if not r.changed:
+        return r.raw
+    raw = r.raw.rstrip(b"\r\n")
+    compact = b'": ' not in raw and b'", ' not in raw
+    return _dumps(r.value, compact).encode("utf-8") + _line_end(r.raw)
+
+
 class JsonLines(DatasetFile):
     def records(self):
         self._file = open(self.path, "rb")
@@ -23,18 +45,7 @@ class JsonLines(DatasetFile):
             for n, line in enumerate(f):
                 if n == 0 and line.startswith(b"\xef\xbb\xbf"):
                     self.bom, line = True, line[3:]
-                if not line.strip():
-                    yield Record(n, None, raw=line)
-                    continue
-                try:
-                    value = json.loads(line)
-                except UnicodeDecodeError:
-                    yield Record(n, None, raw=line, problem="not UTF-8 text")
-                    continue
-                except ValueError as e:
-                    yield Record(n, None, raw=line, problem=f"not valid JSON ({e.msg})")
-                    continue
-                yield Record(n, value, raw=line)
+                yield read_line(n, line)
 
     bom = False
 
@@ -53,15 +64,7 @@ class JsonLinesWriter:
             self.f.write(b"\xef\xbb\xbf")
 
     def write(self, records: list[Record]) -> None:
-        out = []
-        for r in records:
-            if r.changed:
-                raw = r.raw.rstrip(b"\r\n")
-                compact = b'": ' not in raw and b'", ' not in raw
-                out.append(_dumps(r.value, compact).encode("utf-8") + _line_end(r.raw))
-            else:
-                out.append(r.raw)
-        self.f.write(b"".join(out))
+        self.f.write(b"".join(write_line(r) for r in records))
 
     def close(self) -> None:
         self.f.close()

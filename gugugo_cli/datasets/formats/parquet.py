@@ -4,8 +4,9 @@ pyarrow is loaded only when a Parquet file is opened."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
-from ...errors import InputError, UsageError
+from ...errors import FieldError, InputError, UsageError
 from ..paths import source_key
 from .base import DatasetFile, Record
 
@@ -38,18 +39,22 @@ class ParquetFile(DatasetFile):
     def use_columns(self, names: list[str]) -> None:
         missing = [n for n in names if n not in self.schema.names]
         if missing:
-            raise UsageError(f"{self.path}: no column {missing[0]!r} (columns: {', '.join(self.schema.names)})")
+            raise FieldError(f"{self.path}: no column {missing[0]!r} (columns: {', '.join(self.schema.names)})")
         self.columns_used = list(dict.fromkeys(names))
 
     def windows(self, rows: int):
         n = 0
         for batch in self.file.iter_batches(batch_size=rows):
-            values = {c: batch.column(c).to_pylist() for c in self.columns_used}
-            window = [Record(n + i, {c: values[c][i] for c in self.columns_used}, extra=batch)
-                      for i in range(batch.num_rows)]
+            window = self.records_of(batch, n)
             n += batch.num_rows
             self.done_rows = n
             yield window
+
+    def records_of(self, batch, first: int) -> list[Record]:
+        """A record batch's rows (the first numbered `first`); the Ray path reads its batches with it too."""
+        values = {c: batch.column(c).to_pylist() for c in self.columns_used}
+        return [Record(first + i, {c: values[c][i] for c in self.columns_used}, extra=batch)
+                for i in range(batch.num_rows)]
 
     def records(self):
         for window in self.windows(1024):
@@ -87,7 +92,9 @@ def _with_source_keys(pa, dtype, steps, tgt):
 
 
 class ParquetWriter:
-    def __init__(self, dest: Path, source: ParquetFile, keep_source: bool, paths, tgt: str):
+    """dest None: no file is written; `batch` makes the output's record batches (as the Ray path does)."""
+
+    def __init__(self, dest: Optional[Path], source: ParquetFile, keep_source: bool, paths, tgt: str):
         pa = _pyarrow()
         self.pa, self.source = pa, source
         schema = source.schema
@@ -108,12 +115,14 @@ class ParquetWriter:
                     self.changed_columns.append(added[f.name])
             schema = pa.schema(fields, metadata=schema.metadata)
         self.schema = schema
-        self.writer = pa.parquet.ParquetWriter(str(dest), schema)
+        self.writer = pa.parquet.ParquetWriter(str(dest), schema) if dest is not None else None
 
     def write(self, records: list[Record]) -> None:
+        if records:
+            self.writer.write_batch(self.batch(records))
+
+    def batch(self, records: list[Record]):
         pa = self.pa
-        if not records:
-            return
         # a window is one input batch
         batch = records[0].extra
         arrays = []
@@ -122,7 +131,7 @@ class ParquetWriter:
                 arrays.append(pa.array([r.value.get(f.name) for r in records], type=f.type))
             else:
                 arrays.append(batch.column(f.name))
-        self.writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
     def close(self) -> None:
         self.writer.close()
