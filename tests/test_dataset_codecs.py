@@ -85,3 +85,86 @@ def test_a_json_array_row_over_the_row_size_limit_refuses_the_file(tmp_path, mar
     with pytest.raises(InputError, match="row 1: the row is larger than the 1000 bytes row-size limit"):
         translate_dataset(src, ["q"], "ko", marker)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("data")) == ["data.json"]
+
+
+TSV_CORPUS = ('id\ttext\n'
+              '1\t"The cat sat.\n'
+              '2\tThe dog ran.\n'
+              '3\t"Hello," she said.\n'
+              '4\tShe said "no".\n')
+
+
+def test_tsv_cells_that_begin_with_a_quote_are_plain_text(tmp_path, marker):
+    src = tmp_path / "corpus.tsv"
+    src.write_text(TSV_CORPUS, encoding="utf-8")
+    summary = translate_dataset(src, ["text"], "ko", marker)
+    assert summary.rows == 4
+    assert (tmp_path / "corpus.ko.tsv").read_text(encoding="utf-8") == (
+        'id\ttext\n'
+        '1\t«"The cat sat.»\n'
+        '2\t«The dog ran.»\n'
+        '3\t«"Hello," she said.»\n'
+        '4\t«She said "no".»\n')
+
+
+def test_unquoted_file_rows_are_written_unquoted_with_keep_source(tmp_path, marker):
+    src = tmp_path / "corpus.tsv"
+    src.write_text(TSV_CORPUS, encoding="utf-8")
+    translate_dataset(src, ["text"], "ko", marker, keep_source=True)
+    lines = (tmp_path / "corpus.ko.tsv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "id\ttext\ttext_ko"
+    assert lines[3] == '3\t"Hello," she said.\t«"Hello," she said.»'
+
+
+def test_valid_quoted_tsv_still_reads_quoted_cells(tmp_path, marker):
+    src = tmp_path / "q.tsv"
+    src.write_text('id\ttext\n1\t"Two\nlines."\n2\t"say ""hi"""\n', encoding="utf-8")
+    translate_dataset(src, ["text"], "ko", marker)
+    assert (tmp_path / "q.ko.tsv").read_text(encoding="utf-8") == (
+        'id\ttext\n1\t"«Two»\n«lines.»"\n2\t"«say ""hi""»"\n')
+
+
+def test_csv_whose_quotes_fit_no_reading_is_refused(tmp_path, marker):
+    src = tmp_path / "bad.csv"
+    src.write_text('id,text\n1,"Hello," she said.\n', encoding="utf-8")
+    with pytest.raises(InputError, match="row 0: quotes that are neither"):
+        translate_dataset(src, ["text"], "ko", marker)
+    assert not (tmp_path / "bad.ko.csv").exists()
+
+
+def test_a_column_named_twice_is_refused_by_field(tmp_path, marker):
+    src = tmp_path / "d.csv"
+    src.write_text("text,text,id\nFirst one.,Second one.,1\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="'text' 2 times"):
+        translate_dataset(src, ["text"], "ko", marker)
+    translate_dataset(src, ["id"], "ko", marker)  # an unnamed repeated column is copied as it was
+    assert (tmp_path / "d.ko.csv").read_text() == "text,text,id\nFirst one.,Second one.,1\n"
+
+
+def test_csv_cells_up_to_the_row_size_limit_are_read(tmp_path, marker, monkeypatch):
+    src = tmp_path / "big.csv"
+    cell = "Long text here. " * 10000  # 160 KB, over the csv module's 128 KiB default
+    src.write_text(f"id,text\n1,{cell}\n2,Short.\n", encoding="utf-8")
+    translate_dataset(src, ["id"], "ko", marker)
+    assert (tmp_path / "big.ko.csv").read_text() == src.read_text()
+    monkeypatch.setattr(base, "MAX_ROW_BYTES", 1000)
+    with pytest.raises(InputError, match="row 0: the row is larger than the 1000 bytes row-size limit"):
+        translate_dataset(src, ["id"], "ko", marker, output=tmp_path / "o.csv")
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('id,text\n1,"' + "Line.\n" * 400 + '"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="row 0: the row is larger"):
+        translate_dataset(quoted, ["id"], "ko", marker)
+
+
+def test_a_quoted_header_cell_with_a_semicolon_does_not_fool_the_delimiter(tmp_path, marker):
+    src = tmp_path / "d.csv"
+    src.write_text('"name; full; alias",text\nKim,Good morning.\n', encoding="utf-8")
+    translate_dataset(src, ["text"], "ko", marker)
+    assert (tmp_path / "d.ko.csv").read_text() == '"name; full; alias",text\nKim,«Good morning.»\n'
+
+
+def test_cr_only_line_ends_are_kept_on_rewritten_rows(tmp_path, marker):
+    src = tmp_path / "mac.csv"
+    src.write_bytes(b"id,text\r1,Hello there.\r2,42\r")
+    translate_dataset(src, ["text"], "ko", marker)
+    assert (tmp_path / "mac.ko.csv").read_bytes() == "id,text\r1,«Hello there.»\r2,42\r".encode()
