@@ -168,3 +168,71 @@ def test_cr_only_line_ends_are_kept_on_rewritten_rows(tmp_path, marker):
     src.write_bytes(b"id,text\r1,Hello there.\r2,42\r")
     translate_dataset(src, ["text"], "ko", marker)
     assert (tmp_path / "mac.ko.csv").read_bytes() == "id,text\r1,«Hello there.»\r2,42\r".encode()
+
+
+def test_parquet_keep_source_keeps_an_existing_translation_in_rows_left_alone(tmp_path, marker):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"text": ["Hello there.", "42", None], "text_ko": ["old one", "old two", "old three"]}),
+                   src)
+    translate_dataset(src, ["text"], "ko", marker, keep_source=True)
+    out = pq.read_table(tmp_path / "d.ko.parquet")
+    assert out.column("text_ko").to_pylist() == ["«Hello there.»", "42", "old three"]  # a null text is left alone
+    assert out.column("text").to_pylist() == ["Hello there.", "42", None]
+
+
+def test_a_parquet_column_with_a_dot_in_its_name_can_be_named(tmp_path, marker):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"text.en": ["Good night."], "meta": [{"title": "A title"}]}), src)
+    translate_dataset(src, ["text.en", "meta.title"], "ko", marker)
+    out = pq.read_table(tmp_path / "d.ko.parquet")
+    assert out.to_pylist() == [{"text.en": "«Good night.»", "meta": {"title": "«A title»"}}]
+
+
+def _ray_batches(src, kind, fields, marker, keep_source=False):
+    """What --ray's actors make of a file's batches (the datasource and the translating actor, called here
+    without a cluster)."""
+    pytest.importorskip("ray.data")
+    import pyarrow.parquet as pq
+
+    from gugugo_cli.datasets import ray_run
+
+    class Resolved:
+        cache_key = "marker"
+
+    actor = ray_run.BatchTranslator(Resolved(), fields, "ko", "auto", keep_source, kind, None)
+    actor._load = lambda: marker
+    if kind == "jsonl":
+        with open(src, "rb") as f:
+            batches = list(ray_run._jsonl_datasource(str(src), 1000)._read_stream(f, str(src)))
+    else:
+        batches = pq.read_table(src).to_batches()
+    return [actor(b) for b in batches]
+
+
+def test_ray_reads_jsonl_rows_as_the_streamed_path_does(tmp_path, marker):
+    src = tmp_path / "data.jsonl"
+    src.write_text('{"q": "One."}\nnull\n\n' + ODD_NUMBERS + '\n{"q": 5}\n', encoding="utf-8")
+    translate_dataset(src, ["q"], "ko", marker)
+    (out,) = _ray_batches(src, "jsonl", ["q"], marker)
+    assert b"".join(out.column("line").to_pylist()) == (tmp_path / "data.ko.jsonl").read_bytes()
+    failed = [f for f in out.column("_failed").to_pylist() if f]
+    assert failed == (tmp_path / "data.ko.failed.jsonl").read_text().splitlines()
+
+
+def test_ray_parquet_keep_source_and_a_dotted_column(tmp_path, marker):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from gugugo_cli.datasets.formats import ParquetFile
+
+    src = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"text.en": ["Hello there.", None], "text.en_ko": ["old", "old two"]}), src)
+    fields = [ParquetFile(src).field_path("text.en")]
+    (out,) = _ray_batches(src, "parquet", fields, marker, keep_source=True)
+    assert out.column("text.en_ko").to_pylist() == ["«Hello there.»", "old two"]

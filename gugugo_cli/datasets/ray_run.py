@@ -88,10 +88,10 @@ class BatchTranslator:
 
             torch.set_num_threads(torch_threads)
         from ..job.cache import SegmentCache
-        from .paths import parse
+        from .paths import FieldPath, parse
 
         self.resolved, self.to, self.src, self.keep_source, self.kind = resolved, to, src, keep_source, kind
-        self.paths = [parse(f) for f in fields]
+        self.paths = [f if isinstance(f, FieldPath) else parse(f) for f in fields]
         self.cache = SegmentCache(Path(cache_path) if cache_path else None)
         self.key = resolved.cache_key
         self.state = {"translator": None, "capped_before": None}
@@ -106,6 +106,8 @@ class BatchTranslator:
     def __call__(self, batch):
         from ..job import pool
         from .formats import Record
+        from .formats.jsonl import parse_line
+        from .formats.parquet import column_array
         from .paths import FieldProblem, locate, put
         from .planner import plan_field
         from .run import Progress, _translate
@@ -117,18 +119,7 @@ class BatchTranslator:
             lines = batch.column("line").to_pylist()
             rows = batch.column("row").to_pylist()
             numbers = batch.column("lineno").to_pylist()
-            records = []
-            for raw, n in zip(lines, numbers):
-                text = raw[3:] if n == 0 and raw.startswith(b"\xef\xbb\xbf") else raw
-                if not text.strip():
-                    records.append(Record(n, None, raw=raw))
-                    continue
-                try:
-                    records.append(Record(n, json.loads(text), raw=raw))
-                except UnicodeDecodeError:
-                    records.append(Record(n, None, raw=raw, problem="not UTF-8 text"))
-                except ValueError as e:
-                    records.append(Record(n, None, raw=raw, problem=f"not valid JSON ({e.msg})"))
+            records = [parse_line(n, raw) for raw, n in zip(lines, numbers)]
         else:
             columns = list(dict.fromkeys(p.column for p in self.paths))
             values = {c: batch.column(c).to_pylist() for c in columns}
@@ -217,7 +208,7 @@ class BatchTranslator:
             arrays = []
             for f in schema:
                 if f.name in changed:
-                    arrays.append(pa.array([r.value.get(f.name) for r in records], type=f.type))
+                    arrays.append(column_array(pa, batch, f, records))
                 else:
                     arrays.append(batch.column(f.name))
             table = pa.Table.from_arrays(arrays, schema=schema)
@@ -332,16 +323,15 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
                          "without --ray)")
     if not path.is_file():
         raise InputError(path, "no such file")
+    from .formats import ParquetFile
     from .paths import parse
 
-    paths = [parse(f) for f in fields]
+    paths = [ParquetFile(path).field_path(f) if kind == "parquet" else parse(f) for f in fields]
     if not paths:
         raise InputError(path, "no field named to translate")
     if keep_source and any(p.last_key is None for p in paths):
         raise UsageError("--keep-source needs field paths that end in a key, not an index")
     if kind == "parquet":
-        from .formats import ParquetFile
-
         ParquetFile(path).use_columns([p.column for p in paths])  # a missing column: a usage error now
     dest = Path(output) if output is not None else output_folder(path, to)
     if dest.exists() and not dest.is_dir():
@@ -367,7 +357,7 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     ds = ds.map_batches(
         BatchTranslator, batch_format="pyarrow", batch_size=batch_rows, zero_copy_batch=True,
         compute=ActorPoolStrategy(size=actors), num_gpus=gpus, num_cpus=num_cpus,
-        fn_constructor_kwargs=dict(resolved=resolved, fields=list(fields), to=to, src=src, keep_source=keep_source,
+        fn_constructor_kwargs=dict(resolved=resolved, fields=paths, to=to, src=src, keep_source=keep_source,
                                    kind=kind, cache_path=str(cache_path) if cache_path else None,
                                    torch_threads=None if gpus else max(1, int(num_cpus))))
     sink = _datasink(str(dest.resolve()), kind)
