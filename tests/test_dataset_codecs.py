@@ -236,3 +236,22 @@ def test_ray_parquet_keep_source_and_a_dotted_column(tmp_path, marker):
     fields = [ParquetFile(src).field_path("text.en")]
     (out,) = _ray_batches(src, "parquet", fields, marker, keep_source=True)
     assert out.column("text.en_ko").to_pylist() == ["«Hello there.»", "old two"]
+
+
+def test_a_field_that_names_no_text_in_any_row_warns_and_exits_1(tmp_path):
+    from click.testing import CliRunner
+
+    from conftest import ECHO_MODEL
+    from gugugo_cli.cli import cli
+
+    src = tmp_path / "data.jsonl"
+    src.write_text('{"instruction": "Say hi."}\n{"instruction": "Wave."}\n', encoding="utf-8")
+    common = [str(src), "--to", "ko", "--model", str(ECHO_MODEL), "--device", "cpu", "--no-cache"]
+    for extra in (["--dry-run"], []):
+        result = CliRunner().invoke(cli, common + ["--field", "instruction", "--field", "instrution"] + extra)
+        assert result.exit_code == 1, result.output
+        assert "--field instrution names no text in any row" in result.stderr
+        assert "--field instruction " not in result.stderr
+    assert (tmp_path / "data.ko.jsonl").read_text() == src.read_text()  # the echo model gives it back
+    ok = CliRunner().invoke(cli, common + ["--field", "instruction", "--overwrite"])
+    assert ok.exit_code == 0 and "names no text" not in ok.stderr

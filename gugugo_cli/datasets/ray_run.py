@@ -141,6 +141,8 @@ class BatchTranslator:
                     locations, m = locate(r.value, p)
                     found += locations
                     missing += m
+                    if locations and p.text not in summary.matched:
+                        summary.matched.append(p.text)
             except FieldProblem as e:
                 failures[i] = ("", str(e))
                 continue
@@ -185,7 +187,8 @@ class BatchTranslator:
         stats = [json.dumps({"rows": summary.rows, "rows_changed": summary.rows_changed,
                              "rows_missing": summary.rows_missing, "segments": summary.segments,
                              "unique": summary.unique, "cache_hits": summary.cache_hits,
-                             "model_segments": summary.model_segments, "capped": summary.capped})]
+                             "model_segments": summary.model_segments, "capped": summary.capped,
+                             "matched": summary.matched})]
         stats += [""] * (len(records) - 1)
 
         if self.kind == "jsonl":
