@@ -255,3 +255,14 @@ def test_a_field_that_names_no_text_in_any_row_warns_and_exits_1(tmp_path):
     assert (tmp_path / "data.ko.jsonl").read_text() == src.read_text()  # the echo model gives it back
     ok = CliRunner().invoke(cli, common + ["--field", "instruction", "--overwrite"])
     assert ok.exit_code == 0 and "names no text" not in ok.stderr
+
+
+def test_ray_fails_a_line_over_the_row_size_limit_too(tmp_path, marker, monkeypatch):
+    monkeypatch.setattr(base, "MAX_ROW_BYTES", 1000)
+    src = tmp_path / "data.jsonl"
+    src.write_text(json.dumps({"q": "Long text. " * 500}) + '\n{"q": "Short one."}\n', encoding="utf-8")
+    translate_dataset(src, ["q"], "ko", marker)
+    (out,) = _ray_batches(src, "jsonl", ["q"], marker)
+    assert b"".join(out.column("line").to_pylist()) == (tmp_path / "data.ko.jsonl").read_bytes()
+    failed = [f for f in out.column("_failed").to_pylist() if f]
+    assert failed == (tmp_path / "data.ko.failed.jsonl").read_text().splitlines() and len(failed) == 1

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import jsontext
-from .base import MAX_ROW_BYTES, DatasetFile, Record, too_large
+from . import base, jsontext
+from .base import DatasetFile, Record, too_large
 
 BOM = b"\xef\xbb\xbf"
 
@@ -41,6 +41,8 @@ def parse_line(n: int, line: bytes) -> Record:
     text = line[3:] if n == 0 and line.startswith(BOM) else line
     if not text.strip():
         return Record(n, None, raw=line)
+    if len(text.rstrip(b"\r\n")) > base.MAX_ROW_BYTES:
+        return Record(n, None, raw=line, problem=too_large(base.MAX_ROW_BYTES))
     try:
         value = jsontext.loads(text)
     except UnicodeDecodeError:
