@@ -329,13 +329,14 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     from .formats import ParquetFile
     from .paths import parse
 
-    paths = [ParquetFile(path).field_path(f) if kind == "parquet" else parse(f) for f in fields]
+    table = ParquetFile(path) if kind == "parquet" else None
+    paths = [table.field_path(f) if table is not None else parse(f) for f in fields]
     if not paths:
         raise InputError(path, "no field named to translate")
     if keep_source and any(p.last_key is None for p in paths):
         raise UsageError("--keep-source needs field paths that end in a key, not an index")
-    if kind == "parquet":
-        ParquetFile(path).use_columns([p.column for p in paths])  # a missing column: a usage error now
+    if table is not None:
+        table.use_columns([p.column for p in paths])  # a missing column: a usage error now
     dest = Path(output) if output is not None else output_folder(path, to)
     if dest.exists() and not dest.is_dir():
         raise UsageError(f"{dest}: --ray writes a folder of parts; this is a file")
