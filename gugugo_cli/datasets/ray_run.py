@@ -192,17 +192,13 @@ class BatchTranslator:
         stats += [""] * (len(records) - 1)
 
         if self.kind == "jsonl":
-            from .formats.jsonl import _dumps, _line_end
+            from .formats.jsonl import dump_line
 
             out = []
             for i, r in enumerate(records):
                 if r.changed and i not in failures:
                     bom = r.raw.startswith(b"\xef\xbb\xbf") and r.index == 0
-                    raw = r.raw[3:] if bom else r.raw
-                    stripped = raw.rstrip(b"\r\n")
-                    compact = b'": ' not in stripped and b'", ' not in stripped
-                    out.append((b"\xef\xbb\xbf" if bom else b"") + _dumps(r.value, compact).encode("utf-8")
-                               + _line_end(raw))
+                    out.append((b"\xef\xbb\xbf" if bom else b"") + dump_line(r.value, r.raw[3:] if bom else r.raw))
                 else:
                     out.append(r.raw)
             table = pa.table({"line": pa.array(out, pa.binary())})

@@ -20,7 +20,7 @@ class JsonArray(DatasetFile):
     CHUNK = 1 << 20
 
     def records(self):
-        decoder = jsontext.DECODER
+        decoder = json.JSONDecoder()
         raw = open(self.path, "rb")
         self._raw = raw
         self.bom = raw.read(3) == b"\xef\xbb\xbf"
@@ -115,14 +115,15 @@ class JsonArrayWriter:
 
     def _serialize(self, r: Record) -> str:
         lines = r.raw.splitlines()
+        value = jsontext.restored(r.value, r.raw)
         if len(lines) < 2:
-            return _dumps(r.value, '": ' not in r.raw and '", ' not in r.raw)
+            return _dumps(value, '": ' not in r.raw and '", ' not in r.raw)
         # pretty-printed: the same indent unit, each line shifted as the element was
         own = r.extra[len(r.extra.rstrip(" \t")):] if "\n" in r.extra else ""
         second = lines[1]
         unit = len(second) - len(second.lstrip(" ")) - len(own)
         newline = "\r\n" if "\r\n" in r.raw else "\n"
-        text = jsontext.dumps(r.value, ",", ": ", indent=max(unit, 1))
+        text = jsontext.dumps(value, ",", ": ", indent=max(unit, 1))
         return text.replace("\n", newline + own)
 
     def close(self) -> None:

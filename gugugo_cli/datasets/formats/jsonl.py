@@ -7,6 +7,7 @@ and is copied to the output from the input file."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def parse_line(n: int, line: bytes) -> Record:
     if len(text.rstrip(b"\r\n")) > base.MAX_ROW_BYTES:
         return Record(n, None, raw=line, problem=too_large(base.MAX_ROW_BYTES))
     try:
-        value = jsontext.loads(text)
+        value = json.loads(text)
     except UnicodeDecodeError:
         return Record(n, None, raw=line, problem="not UTF-8 text")
     except ValueError as e:
@@ -60,7 +61,7 @@ def dump_line(value, raw: bytes) -> bytes:
     """A changed row, serialized as its line was (compact or with spaces after ':' and ','), same line end."""
     stripped = raw.rstrip(b"\r\n")
     compact = b'": ' not in stripped and b'", ' not in stripped
-    return _dumps(value, compact).encode("utf-8") + _line_end(raw)
+    return _dumps(jsontext.restored(value, raw), compact).encode("utf-8") + _line_end(raw)
 
 
 class JsonLines(DatasetFile):

@@ -2,10 +2,11 @@
 written with (`1e400`, `1E5`, `3.14159265358979323846`, `-0`), and an object with a key given twice keeps every
 pair, in order.
 
-`loads` and `DECODER` give plain dicts, lists, ints and floats; only a number whose literal would not come back
-from Python's own repr is a `FloatLiteral`/`IntLiteral` (a float or int that remembers its text), and only an
-object with a repeated key is a `Pairs` (a dict, holding the last value of a key as json.loads does, that also
-keeps the pairs as read). `dumps` writes what json.dumps writes, except for those.
+Rows are read with json.loads (fast); a changed row is read again from its text with `loads`, which gives
+plain dicts, lists, ints and floats except that a number whose literal would not come back from Python's own
+repr is a `FloatLiteral`/`IntLiteral` (a float or int that remembers its text), and an object with a repeated
+key is a `Pairs` (a dict, holding the last value of a key as json.loads does, that also keeps the pairs as
+read). `restore` puts those into the changed row, and `dumps` writes what json.dumps writes, except for them.
 """
 
 from __future__ import annotations
@@ -71,11 +72,37 @@ def _object(pairs: list):
 
 
 HOOKS = dict(parse_float=_float, parse_int=_int, object_pairs_hook=_object)
-DECODER = json.JSONDecoder(**HOOKS)
 
 
 def loads(text):
     return json.loads(text, **HOOKS)
+
+
+def restore(new, old):
+    """`new` (a row as json.loads read it, then changed) with the number literals and repeated keys of `old`
+    (the same row's text read by `loads`) wherever it still holds the same values."""
+    if isinstance(old, (FloatLiteral, IntLiteral)):
+        return old if type(new) in (int, float) and new == old else new
+    if isinstance(old, dict) and isinstance(new, dict):
+        items = {k: restore(v, old[k]) if k in old else v for k, v in new.items()}
+        if not isinstance(old, Pairs):
+            return items
+        kept = Pairs(old.pairs)
+        kept.clear()
+        kept.update(items)
+        return kept
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [restore(a, b) for a, b in zip(new, old)]
+    return new
+
+
+def restored(value, raw):
+    """The changed row `value` with what its text `raw` (str or bytes) wrote as json.dumps would not."""
+    try:
+        old = loads(raw)
+    except (ValueError, RecursionError):
+        return value
+    return value if _plain(old) else restore(value, old)
 
 
 def _plain(value) -> bool:
