@@ -432,3 +432,63 @@ def test_shapes_in_the_strict_drawingml_namespace_are_translated_too():
     assert any(re.search("[\u3040-\u30ff\u4e00-\u9fff]", t) for t in texts)  # the shapes' Japanese text is among them
     out = contents(translate_bytes(rewritten, MarkTranslator()))
     assert any("«" in "".join(etree.fromstring(out[name], SAFE).itertext()) for name in drawings)
+
+
+def _workbook_with_strings(items: list[str], root: str = '<sst xmlns="%s" count="9" note="a>b">' % S[1:-1]) -> bytes:
+    ct = ('<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+          '<Default Extension="xml" ContentType="application/xml"/>'
+          '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+          'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+          'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    close = "</" + root[1:].split()[0] + ">"
+    sst = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n' + root + "".join(items) + close
+    return zipped({"[Content_Types].xml": ct, "xl/workbook.xml": f'<workbook xmlns="{S[1:-1]}"/>',
+                   "xl/sharedStrings.xml": sst})
+
+
+class OnlySome:
+    """Marks the texts that hold 'change'; gives every other text back."""
+
+    def translate_batch(self, texts, src, tgt):
+        return [f"«{t}»" if "change" in t else t for t in texts]
+
+
+def test_shared_strings_are_kept_as_texts_and_unchanged_ones_keep_their_bytes():
+    import tracemalloc
+
+    n = 20000
+    items = [f"<si><t>Customer note {i} says hello.</t></si>" for i in range(n)]
+    items[3] = "<si><t>Please change this.</t></si>"
+    items[7000] = '<si><r><rPr><b/></rPr><t>Bold</t></r><r><t xml:space="preserve"> change too</t></r></si>'
+    items[9000] = "<si><t>Char &#x41; reference</t></si>"  # lxml would write it as "A"
+    data = _workbook_with_strings(items)
+    tracemalloc.start()
+    try:
+        doc = XlsxDocument(data, "book.xlsx", FormatOptions(tgt="ko"))
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held / n < 250, held / n  # the texts only, not a tree of elements
+    out = contents(translate_package(XlsxDocument, "book.xlsx", data, OnlySome(), "ko"))["xl/sharedStrings.xml"]
+    before = contents(data)["xl/sharedStrings.xml"]
+    assert out.startswith(before[:before.index(b"<si>")])  # declaration and root start tag as they were
+    assert b"<si><t>Char &#x41; reference</t></si>" in out
+    sst = etree.fromstring(out, SAFE)
+    texts = ["".join(si.itertext()) for si in sst.iterchildren(f"{S}si")]
+    assert len(texts) == n
+    assert texts[3] == "«Please change this.»" and texts[7000] == "«Bold change too»" and texts[8] == "Customer note 8 says hello."
+    assert sst.get("note") == "a>b"
+
+
+def test_shared_strings_with_a_prefix_or_in_utf16_are_written_back():
+    x = S[1:-1]
+    data = _workbook_with_strings(["<x:si><x:t>Do change.</x:t></x:si>", "<x:si><x:t>Stay.</x:t></x:si>"],
+                                  root=f'<x:sst xmlns:x="{x}">')
+    out = contents(translate_package(XlsxDocument, "book.xlsx", data, OnlySome(), "ko"))["xl/sharedStrings.xml"]
+    assert out.endswith(b'<x:si><x:t>\xc2\xabDo change.\xc2\xbb</x:t></x:si><x:si><x:t>Stay.</x:t></x:si></x:sst>')
+    utf16 = _workbook_with_strings(["<si><t>Do change.</t></si>"])
+    members16 = contents(utf16)
+    members16["xl/sharedStrings.xml"] = members16["xl/sharedStrings.xml"].decode().replace(
+        'encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    out = contents(translate_package(XlsxDocument, "book.xlsx", zipped(members16), OnlySome(), "ko"))
+    assert "".join(etree.fromstring(out["xl/sharedStrings.xml"], SAFE).itertext()) == "«Do change.»"

@@ -84,7 +84,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
                 continue
             except FieldError as e:
                 raise UsageError(str(e)) from None
-            _report(summary, dry_run, interactive)
+            failed_files += not _report(summary, dry_run, interactive, fields)
     finally:
         cache.close()
     return 1 if failed_files else 0
@@ -152,7 +152,7 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
                 continue
             except FieldError as e:
                 raise UsageError(str(e)) from None
-            _report(summary, False, False)
+            failed_files += not _report(summary, False, False, fields)
     finally:
         if started_here:
             ray.shutdown()
@@ -175,7 +175,17 @@ def _list(inputs) -> int:
     return 2
 
 
-def _report(summary, dry_run: bool, interactive: bool) -> None:
+def _report(summary, dry_run: bool, interactive: bool, fields=()) -> bool:
+    """Log what a file's run did; False when a --field named no string in any row (a misspelt name, say)."""
+    _log_summary(summary, dry_run)
+    unmatched = [f for f in fields if f not in summary.matched] if summary.rows else []
+    for name in unmatched:
+        log.warning("%s: --field %s names no text in any row (check the name; fields in the first rows are "
+                    "listed without --field)", summary.source, name)
+    return not unmatched
+
+
+def _log_summary(summary, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"{summary.source}: rows: {summary.rows}, failed: {summary.rows_failed}, "
                    f"segments: {summary.segments} ({summary.unique} distinct in windows), "

@@ -42,7 +42,8 @@ RAY_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 BATCH_ROWS = 500
 BOM = b"\xef\xbb\xbf"
 # the counts each batch hands back to the driver
-STATS = ("rows", "rows_changed", "rows_missing", "segments", "unique", "cache_hits", "model_segments", "capped")
+STATS = ("rows", "rows_changed", "rows_missing", "segments", "unique", "cache_hits", "model_segments", "capped",
+         "matched")
 INSTALL_HINT = "--ray needs Ray Data: pip install 'gugugo-translate[ray]'"
 
 
@@ -78,15 +79,18 @@ class BatchTranslator:
         from .window import Fields
 
         self.resolved, self.kind = resolved, kind
-        self.fields = Fields([parse(f) for f in fields], to, src, keep_source, kind == "jsonl")
-        self.translating = Translating(to, self._load, resolved.cache_key,
-                                       SegmentCache(Path(cache_path) if cache_path else None), Progress())
         if kind == "parquet":
             from .formats import ParquetFile, ParquetWriter
 
             self.reader = ParquetFile(source)
-            self.reader.use_columns([p.column for p in self.fields.paths])
-            self.writer = ParquetWriter(None, self.reader, keep_source, self.fields.paths, to)
+            paths = [self.reader.field_path(f) for f in fields]  # a column name with a dot is a column
+            self.reader.use_columns([p.column for p in paths])
+            self.writer = ParquetWriter(None, self.reader, keep_source, paths, to)
+        else:
+            paths = [parse(f) for f in fields]
+        self.fields = Fields(paths, to, src, keep_source, kind == "jsonl")
+        self.translating = Translating(to, self._load, resolved.cache_key,
+                                       SegmentCache(Path(cache_path) if cache_path else None), Progress())
 
     def _load(self):
         from ..api import load_resolved
@@ -125,13 +129,13 @@ class BatchTranslator:
 
     def _lines(self, batch):
         """The batch's lines as records, and whether the first holds the file's BOM (written back with it)."""
-        from .formats.jsonl import read_line
+        from .formats.jsonl import parse_line
 
         records, bom = [], False
         for raw, n in zip(batch.column("line").to_pylist(), batch.column("lineno").to_pylist()):
             if n == 0 and raw.startswith(BOM):
                 raw, bom = raw[len(BOM):], True
-            records.append(read_line(n, raw))
+            records.append(parse_line(n, raw))
         return records, bom
 
 
@@ -287,17 +291,17 @@ def _check(path: Path, fields: Sequence[str], keep_source: bool) -> str:
                          "without --ray)")
     if not path.is_file():
         raise InputError(path, "no such file")
+    from .formats import ParquetFile
     from .paths import parse
 
-    paths = [parse(f) for f in fields]
+    table = ParquetFile(path) if kind == "parquet" else None
+    paths = [table.field_path(f) if table is not None else parse(f) for f in fields]  # a column with a dot
     if not paths:
         raise InputError(path, "no field named to translate")
     if keep_source and any(p.last_key is None for p in paths):
         raise FieldError("--keep-source needs field paths that end in a key, not an index")
-    if kind == "parquet":
-        from .formats import ParquetFile
-
-        ParquetFile(path).use_columns([p.column for p in paths])  # a missing column: an error now
+    if table is not None:
+        table.use_columns([p.column for p in paths])  # a missing column: an error now
     return kind
 
 

@@ -59,6 +59,7 @@ class DatasetSummary:
     rows_changed: int = 0
     rows_failed: int = 0
     rows_missing: int = 0  # rows where a named field was missing or null (nothing to translate there)
+    matched: list[str] = field(default_factory=list)  # the --field paths that named a string in some row
     segments: int = 0
     unique: int = 0  # distinct segments, counted per window
     cache_hits: int = 0

@@ -47,7 +47,7 @@ class Window:
                 self.failures[i] = ("", r.problem)
                 continue
             try:
-                found, missing = self._locate(r.value)
+                found, missing = self._locate(r.value, summary)
             except FieldProblem as e:
                 self.failures[i] = ("", str(e))
                 continue
@@ -62,12 +62,14 @@ class Window:
         summary.unique += len(self.order)
         summary.est_tokens += sum(approx_tokens(text) for _, text in self.order)
 
-    def _locate(self, value):
+    def _locate(self, value, summary):
         found, missing = [], 0
         for p in self.fields.paths:
             locations, m = locate(value, p)
             found += locations
             missing += m
+            if locations and p.text not in summary.matched:
+                summary.matched.append(p.text)
         return found, missing
 
     def put_back(self, done: dict, bad: dict, summary) -> None:

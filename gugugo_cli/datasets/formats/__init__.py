@@ -5,7 +5,9 @@ read, byte for byte where the format allows) or changed (its `value` re-serializ
 window of rows, never the whole file.
 
 One module a format: jsonl.py (.jsonl, .ndjson), json_array.py (.json), csv_table.py (.csv, .tsv) and
-parquet.py (.parquet); base.py holds what they share. open_dataset picks the reader by the file's extension.
+parquet.py (.parquet); base.py holds what they share (and the row-size limit), jsontext.py the JSON reading
+and writing that keeps number literals and repeated keys as written. open_dataset picks the reader by the
+file's extension.
 """
 
 from __future__ import annotations

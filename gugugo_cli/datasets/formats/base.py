@@ -1,4 +1,5 @@
-"""What every dataset format shares: a row as read (`Record`) and a file read in windows of rows (`DatasetFile`)."""
+"""What every dataset format shares: a row as read (`Record`), a file read in windows of rows (`DatasetFile`)
+and the largest row read into memory (`MAX_ROW_BYTES`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+from ...safety import format_size
 from ..paths import FieldPath, column_path, parse
+
+# A row (a JSON Lines line, a JSON array element, a CSV/TSV record) is read whole: one larger than this fails
+# alone (JSON Lines, copied to the output as it was without being read into memory) or the file is refused.
+MAX_ROW_BYTES = 16 << 20
+
+
+def too_large(limit: int) -> str:
+    return f"the row is larger than the {format_size(limit)} row-size limit"
 
 
 @dataclass
@@ -24,9 +34,10 @@ class DatasetFile:
 
     is_table = False  # fields are column names, not paths
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, max_row: Optional[int] = None):
         self.path = Path(path)
         self.size = self.path.stat().st_size
+        self.max_row = max_row or MAX_ROW_BYTES
 
     def field_path(self, text: str) -> FieldPath:
         return column_path(text) if self.is_table else parse(text)

@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 from ...errors import InputError
-from .base import DatasetFile, Record
+from . import jsontext
+from .base import DatasetFile, Record, too_large
 from .jsonl import _dumps
 
 
@@ -76,8 +77,15 @@ class JsonArray(DatasetFile):
                     except json.JSONDecodeError as e:
                         if eof:
                             raise InputError(self.path, f"row {n} is not valid JSON ({e.msg})") from None
+                    except RecursionError:
+                        raise InputError(self.path, f"row {n} is not valid JSON (nested too deeply)") from None
+                    if len(buf) - pos > self.max_row:
+                        raise InputError(self.path, f"row {n}: {too_large(self.max_row)}")
                     more()
-                yield Record(n, value, raw=buf[pos:end], extra=buf[gap:pos])
+                if end - pos > self.max_row:
+                    raise InputError(self.path, f"row {n}: {too_large(self.max_row)}")
+                problem = "the row is null, not an object" if value is None else None
+                yield Record(n, value, raw=buf[pos:end], extra=buf[gap:pos], problem=problem)
                 n += 1
                 pos = gap = end
                 if gap > self.CHUNK:
@@ -107,14 +115,15 @@ class JsonArrayWriter:
 
     def _serialize(self, r: Record) -> str:
         lines = r.raw.splitlines()
+        value = jsontext.restored(r.value, r.raw)
         if len(lines) < 2:
-            return _dumps(r.value, '": ' not in r.raw and '", ' not in r.raw)
+            return _dumps(value, '": ' not in r.raw and '", ' not in r.raw)
         # pretty-printed: the same indent unit, each line shifted as the element was
         own = r.extra[len(r.extra.rstrip(" \t")):] if "\n" in r.extra else ""
         second = lines[1]
         unit = len(second) - len(second.lstrip(" ")) - len(own)
         newline = "\r\n" if "\r\n" in r.raw else "\n"
-        text = json.dumps(r.value, ensure_ascii=False, indent=max(unit, 1))
+        text = jsontext.dumps(value, ",", ": ", indent=max(unit, 1))
         return text.replace("\n", newline + own)
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 from ...errors import FieldError, InputError, UsageError
-from ..paths import source_key
+from ..paths import column_path, parse, source_key
 from .base import DatasetFile, Record
 
 
@@ -35,6 +35,10 @@ class ParquetFile(DatasetFile):
         self.num_rows = self.file.metadata.num_rows
         self.columns_used: list[str] = list(self.schema.names)
         self.done_rows = 0
+
+    def field_path(self, text: str):
+        """A column whose name is exactly the text (dots and all) first, else a path (meta.title)."""
+        return column_path(text) if text in self.schema.names else parse(text)
 
     def use_columns(self, names: list[str]) -> None:
         missing = [n for n in names if n not in self.schema.names]
@@ -91,6 +95,14 @@ def _with_source_keys(pa, dtype, steps, tgt):
     return pa.struct(fields)
 
 
+def column_array(pa, batch, field, records):
+    """A column whose cells come from the rows; a row that has no value for it keeps the input's cell (an
+    existing FIELD_<to> in a row --keep-source left alone), or null where the input has no such column."""
+    old = batch.column(field.name).to_pylist() if field.name in batch.schema.names else None
+    return pa.array([r.value[field.name] if field.name in r.value else old[i] if old is not None else None
+                     for i, r in enumerate(records)], type=field.type)
+
+
 class ParquetWriter:
     """dest None: no file is written; `batch` makes the output's record batches (as the Ray path does)."""
 
@@ -128,7 +140,7 @@ class ParquetWriter:
         arrays = []
         for f in self.schema:
             if f.name in self.changed_columns:
-                arrays.append(pa.array([r.value.get(f.name) for r in records], type=f.type))
+                arrays.append(column_array(pa, batch, f, records))
             else:
                 arrays.append(batch.column(f.name))
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
