@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -239,7 +240,9 @@ class MarkdownDocument:
                 continue
             if in_cell:
                 row = tok.map[0]
-                cells = row_cells.setdefault(row, [_table_cells(lines[row]), 0])
+                if row not in row_cells:
+                    row_cells[row] = [_table_cells(lines[row]), 0]
+                cells = row_cells[row]
                 index = cells[1]
                 cells[1] += 1
                 if index >= len(cells[0]) or not tok.content.strip():
@@ -283,14 +286,17 @@ class MarkdownDocument:
         for r, a, b in frags:
             bounds.append((pos, pos + (b - a), self.line_starts[r] + a - pos))
             pos += (b - a) + 1
+        starts = [b[0] for b in bounds]
+
+        def fragment(pos: int) -> int:  # the fragment whose range (its "\n" included) holds pos
+            return bisect_right(starts, pos) - 1
+
         def at(pos: int) -> int:
-            rs, re_, base = next(b for b in bounds if b[0] <= pos <= b[1])
-            return base + pos
+            return bounds[fragment(pos)][2] + pos
 
         runs, refs = _runs(raw, env)
         for start, end in runs:
-            first = next(k for k, (rs, re_, _) in enumerate(bounds) if rs <= start <= re_)
-            last = next(k for k, (rs, re_, _) in enumerate(bounds) if rs <= end <= re_)
+            first, last = fragment(start), fragment(end)
             spans = [(base + max(start, rs), base + min(end, re_)) for rs, re_, base in bounds[first:last + 1]]
             ref = None
             if start in refs and raw.startswith("]", end):
