@@ -251,3 +251,14 @@ def test_a_file_with_a_codec_that_is_no_charset_fails_alone_in_a_folder(tmp_path
     assert result.exit_code == 1
     assert "a.html" in result.stderr and "rot13" in result.stderr and "unexpected" not in result.stderr
     assert "files to translate: 1" in result.output and "files failed: 1" in result.output
+
+
+def test_xhtml_that_declares_entities_is_refused():
+    src = ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html [<!ENTITY e "entity text">]>\n'
+           '<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Hello &e; world</p></body></html>').encode()
+    for name in ("page.xhtml", "page.html"):
+        with pytest.raises(InputError) as e:
+            HtmlDocument(src, name, FormatOptions())
+        assert name in str(e.value) and "DOCTYPE" in str(e.value) and "\n" not in str(e.value)
+    plain = src.replace(b' [<!ENTITY e "entity text">]', b"").replace(b"&e;", b"&amp;")
+    assert HtmlDocument(plain, "page.xhtml", FormatOptions()).texts() == ["Hello & world"]

@@ -18,6 +18,7 @@ Never translated: script, style, code, pre, kbd, samp, var, tt, textarea, svg, m
 element with translate="no" (or class "notranslate"), with everything inside them. The root element's
 lang (and xml:lang) is set to the target language, added when missing. The output keeps the input's
 encoding (and so its declaration); a character it cannot hold is written as a character reference.
+An XHTML file that declares entities in its DOCTYPE (an internal subset) is refused.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class HtmlText:
         self.text, self.tgt, self.xml, self.only = text, tgt, xml, only
         self.units: list[_Unit] = []
         self.lang_edits: list[tuple[int, int, str]] = []
-        self._walk(scan(text))
+        events, self.internal_subset = scan(text)  # internal_subset: entity declarations in a DOCTYPE
+        self._walk(events)
 
     def _walk(self, events) -> None:
         skip: Optional[list] = None  # [tag, depth] of the element being skipped
@@ -282,6 +284,8 @@ class HtmlDocument:
             self.html = HtmlText(text, options.tgt, xml=xml)
         except (AssertionError, RecursionError, ValueError) as e:
             raise InputError(name, f"cannot read as HTML ({type(e).__name__}: {str(e)[:100]})") from None
+        if xml and self.html.internal_subset:
+            raise InputError(name, "declares entities in its DOCTYPE (an internal DTD subset); refused")
 
     def texts(self) -> list[str]:
         return self.html.texts()

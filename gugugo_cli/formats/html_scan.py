@@ -14,6 +14,7 @@ class _Scanner(HTMLParser):
         self.text = text
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.events: list[tuple] = []  # (kind, offset, tag, attrs)
+        self.internal_subset = False  # a DOCTYPE with an internal subset (entity declarations)
 
     def _offset(self) -> int:
         line, col = self.getpos()
@@ -41,6 +42,9 @@ class _Scanner(HTMLParser):
         self.events.append(("other", self._offset(), None, None))
 
     def handle_decl(self, decl):
+        # the parser ends a declaration at its first '>', so `<!DOCTYPE x [<!ENTITY e "v">` gives `DOCTYPE x [...`
+        if decl[:7].lower() == "doctype" and "[" in decl:
+            self.internal_subset = True
         self.events.append(("other", self._offset(), None, None))
 
     def handle_pi(self, data):
@@ -50,9 +54,10 @@ class _Scanner(HTMLParser):
         self.events.append(("other", self._offset(), None, None))
 
 
-def scan(text: str) -> list[tuple]:
-    """(kind, start, end, tag, attrs) of everything in text, in order; kind is start, startend, end, text or
-    other (comments, declarations, processing instructions: never translated)."""
+def scan(text: str) -> tuple[list[tuple], bool]:
+    """(kind, start, end, tag, attrs) of everything in text, in order, and whether it has a DOCTYPE with an
+    internal subset. kind is start, startend, end, text or other (comments, declarations, processing
+    instructions: never translated)."""
     scanner = _Scanner(text)
     scanner.feed(text)
     left = scanner.rawdata
@@ -64,4 +69,5 @@ def scan(text: str) -> list[tuple]:
         scanner.close()
     events = scanner.events
     ends = [e[1] for e in events[1:]] + [len(text)]
-    return [(kind, start, end, tag, attrs) for (kind, start, tag, attrs), end in zip(events, ends)]
+    return [(kind, start, end, tag, attrs) for (kind, start, tag, attrs), end in zip(events, ends)], \
+        scanner.internal_subset
