@@ -13,9 +13,9 @@ its translation.
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Optional
@@ -23,6 +23,7 @@ from typing import Callable, Optional
 from . import config
 from .languages import detect_language
 from .lines import MIN_WRAP_COLUMNS, ends_sentence, has_letters, line_units
+from .patterns import URL
 
 __all__ = ["MIN_WRAP_COLUMNS", "Segment", "TextPlan", "approx_tokens", "ends_sentence", "line_units", "plan_text",
            "sentence_spans", "split_long"]
@@ -129,7 +130,7 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
 
 
 # Addresses a sentence splitter may cut at their '?', '!' or '.': a URL (scheme:// or www.) and an e-mail address.
-_ADDRESS = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
+_ADDRESS = re.compile(rf"{URL}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
 
 
 def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..errors import InputError
+from ..patterns import URL, trim_url
 from ..segment import Segment
 from ..textio import decode_bytes, encode_like
 from .base import FormatOptions
@@ -39,7 +40,7 @@ _HEADING_TAIL = re.compile(r"[ \t]*(?:#+[ \t]*)?$")
 _QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
 # Bare URLs and $…$ math inside text runs (markdown-it has no rule for them here).
 _BARE = re.compile(
-    r"(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>]*[^\s<>.,;:!?\"')\]]"
+    rf"(?P<url>{URL})"
     r"|\$\$[^$]+\$\$"
     r"|\$(?=[^\s$\d])[^$\n]*[^\s$\\]\$(?!\d)"
 )
@@ -143,7 +144,7 @@ def _runs(raw: str, env: dict) -> tuple[list[tuple[int, int]], dict]:
             piece_start = cursor
             for m in _BARE.finditer(raw, cursor, start):
                 runs.append((piece_start, m.start()))
-                piece_start = m.end()
+                piece_start = m.start() + len(trim_url(m.group())) if m.group("url") else m.end()
             runs.append((piece_start, start))
         cursor = max(cursor, end)
     return [(a, b) for a, b in runs if any(ch.isalpha() for ch in raw[a:b])], refs
