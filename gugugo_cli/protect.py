@@ -25,6 +25,7 @@ from typing import Iterator, Optional, Sequence
 
 from .engines.base import StreamingTranslator, Translation, Translator, as_streaming, translate_stream
 from .glossary import Glossary, Term
+from .patterns import URL
 
 log = logging.getLogger("gugugo_cli")
 
@@ -38,7 +39,7 @@ _UNITS = (r"[KMGTPE]i?B|kB|[KMG]?bps|[kMG]?Hz|ms|µs|μs|ns|km|cm|mm|nm|kg|mg|mL
 _SPANS = re.compile("|".join([
     r"(?P<block>```[\s\S]*?```|~~~[\s\S]*?~~~)",
     r"(?P<code>``[^\n]+?``|`[^`\n]+`)",
-    rf"(?P<url>(?<![{_A}])(?:(?:https?|ftp|file)://|www\.)[{_A}\-._~:/?#\[\]@!$&'()*+,;=%]+)",
+    rf"(?P<url>{URL})",
     rf"(?P<email>(?<![{_A}._%+\-])[{_A}._%+\-]+@[{_A}\-]+(?:\.[{_A}\-]+)*\.[A-Za-z]{{2,}}(?![{_A}]))",
     rf"(?P<path>(?<![{_A}_/.~\\])(?:"
     rf"(?:~|\.{{1,2}})/[{_A}_.\-/]*[{_A}_\-]"  # ~/x, ./x, ../x

@@ -15,146 +15,27 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Optional
 
 from . import config
 from .languages import detect_language
+from .lines import MIN_WRAP_COLUMNS, ends_sentence, has_letters, line_units
+from .patterns import URL
+
+__all__ = ["MIN_WRAP_COLUMNS", "Segment", "TextPlan", "approx_tokens", "ends_sentence", "line_units", "plan_text",
+           "sentence_spans", "split_long"]
 
 TokenCounter = Callable[[str], int]
 
 log = logging.getLogger("gugugo_cli")
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
-_LINE_END = re.compile(r"\r\n|\r|\n")
 _LINE_BREAK_RUN = re.compile(r"\s*[\r\n]\s*")
 # Characters that can end a sentence inside a unit; without one, the unit is one sentence.
 _INNER_END = re.compile(r"[.!?。？！…]+[\"'”’)\]]*\s+\S")
-
-# --- Lines: which line breaks are inside a sentence -------------------------------------------------------
-
-_CLOSERS = "\"'”’)\\]}」』》〉›»˝"
-# A line that ends like this ends its sentence: final punctuation, then closing quotes or brackets.
-_FINAL_PUNCT = re.compile(rf"[.!?。？！…‼⁇⁈⁉][{_CLOSERS}]*$")
-# ... except after a title or an abbreviation that is not at the end of a sentence.
-_ABBREVIATION = re.compile(
-    r"(?:^|[\s(])(?:Mr|Mrs|Ms|Mt|Dr|Prof|Gen|Col|Lt|Capt|Sgt|Sen|Rep|Gov|e\.g|i\.e|vs|cf|[A-Z])\.$")
-# After a closing quote, a Korean line may go on with the quotative particle: “…했다”\n고 말했다.
-_KO_QUOTE_GOES_ON = re.compile(r"(?:이?라?고|이?라며|이?라는|이?란|하고|하며|며|면서|라면서)(?:\s|$)")
-# The last Hangul word of a line (before closing quotes or brackets).
-_KO_LAST_WORD = re.compile(rf"([\uac00-\ud7a3]+)[{_CLOSERS}]*$")
-# Words ending in 다 / 요 / 까 that are not a final ending: 보다 'than', 마다 'every', 필요 'need', ...
-_KO_NOT_FINAL = ("보다", "마다", "바다", "필요", "중요", "주요", "수요", "강요", "소요", "아까")
-# A line that starts like this starts a unit: a bullet, a number or letter of a list, a heading, a quote.
-_LIST_MARKER = re.compile(
-    r"(?:[-–—*+•◦▪▫‣⁃·∙●○■□◆◇▶▷►→※✓✔☐☑](?:\s|$)"
-    r"|[•◦▪▫‣⁃●○■□◆◇▶▷►※]"
-    r"|(?:\d{1,3}(?:[.-]\d{1,3})*|[a-zA-Z]|[ivxIVX]{1,5}|[가-하])[.)](?:\s|$)"
-    r"|[(\[](?:\d{1,3}|[a-zA-Z]|[가-하])[)\]]"
-    r"|[\u2460-\u24ff\u2776-\u2793\u3200-\u32ff]"
-    r"|#{1,6}\s|>)"
-)
-# Hard-wrapped prose is wrapped at this many columns or more; narrower lines are taken as they are.
-MIN_WRAP_COLUMNS = 30
-
-
-def _columns(text: str) -> int:
-    """Display width: a wide (Hangul, CJK) character counts 2, a combining mark 0, a tab up to the next 8."""
-    width = 0
-    for ch in text:
-        if ch == "\t":
-            width += 8 - width % 8
-        elif ord(ch) < 0x1100:
-            width += 0 if unicodedata.combining(ch) else 1
-        elif unicodedata.combining(ch) or ch in "\u200b\u200c\u200d\ufeff":
-            continue
-        else:
-            width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-    return width
-
-
-def ends_sentence(line: str) -> bool:
-    """Whether a line (without its line end) ends a sentence: final punctuation, maybe before closing quotes
-    or brackets (not after Mr. or e.g.), or a Korean final ending (…다, …요, …까, …죠) without punctuation."""
-    line = line.rstrip()
-    if _FINAL_PUNCT.search(line):
-        return not _ABBREVIATION.search(line)
-    m = _KO_LAST_WORD.search(line)
-    if not m:
-        return False
-    word = m.group(1)
-    if word.endswith(_KO_NOT_FINAL) or len(word) < 2:
-        return False
-    if word.endswith("니까"):  # 합니까 / 입니까 (a question) ends; 오니까 'because' goes on
-        return len(word) > 2 and (ord(word[-3]) - 0xAC00) % 28 == 17
-    return word[-1] in "다요까죠"
-
-
-def _has_letters(text: str) -> bool:
-    return any(ch.isalpha() for ch in text)
-
-
-def line_units(text: str) -> list[tuple[int, int]]:
-    """Spans of the units of one paragraph (a run of non-blank lines), each without surrounding whitespace.
-
-    A line is a unit of its own unless it is hard-wrapped prose: two lines are joined only where the first
-    does not end a sentence (`ends_sentence`), neither is a list item start or a line without letters, the
-    paragraph is wrapped at MIN_WRAP_COLUMNS or more, and the next line's first word would not have fitted
-    on the first line (in display columns or in characters) — a line much shorter than its neighbours ends
-    its unit. A list marker that starts a unit is left out of it (it is kept as it is, not translated).
-    In verse-like paragraphs, where three quarters or more of the lines start with a capital
-    letter, a capital letter starts a unit."""
-    lines = []  # (content start, content end, content, full line)
-    pos = 0
-    for m in list(_LINE_END.finditer(text)) + [None]:
-        end = m.start() if m else len(text)
-        line = text[pos:end]
-        content = line.strip()
-        if content:
-            start = pos + len(line) - len(line.lstrip())
-            lines.append((start, start + len(content), content, line.rstrip()))
-        if m:
-            pos = m.end()
-    if not lines:
-        return []
-    cols = [_columns(full) for *_, full in lines]
-    chars = [len(full) for *_, full in lines]
-    wrap_cols, wrap_chars = max(cols), max(chars)
-
-    candidates = []  # i: the break after line i could be inside a sentence
-    for i in range(len(lines) - 1):
-        a, b = lines[i][2], lines[i + 1][2]
-        if ends_sentence(a) and not (a[-1] in _CLOSERS and _KO_QUOTE_GOES_ON.match(b)):
-            continue
-        if _LIST_MARKER.match(b) or not _has_letters(a) or not _has_letters(b):
-            continue
-        word = b.split()[0]
-        if wrap_cols < MIN_WRAP_COLUMNS:
-            continue
-        if cols[i] + 1 + _columns(word) <= wrap_cols and chars[i] + 1 + len(word) <= wrap_chars:
-            continue
-        candidates.append(i)
-    # Verse, lyrics and lists start (nearly) every line with a capital; wrapped prose mostly does not.
-    starts = [c for c in (_first_letter(line[2]) for line in lines[1:]) if c]
-    if len(starts) >= 2 and sum(c.isupper() for c in starts) >= 0.75 * len(starts):
-        candidates = [i for i in candidates if not _first_letter(lines[i + 1][2]).isupper()]
-    joined = set(candidates)
-
-    units, first = [], 0
-    for i in range(len(lines)):
-        if i not in joined:
-            start, end = lines[first][0], lines[i][1]
-            marker = _LIST_MARKER.match(text, start, end)
-            if marker and _has_letters(text[marker.end():end]):
-                start = marker.end() + len(text[marker.end():end]) - len(text[marker.end():end].lstrip())
-            units.append((start, end))
-            first = i + 1
-    return units
-
-
-def _first_letter(text: str) -> str:
-    return next((ch for ch in text if ch.isalpha()), "")
 
 
 # --- Sentences ---------------------------------------------------------------------------------------------
@@ -249,7 +130,7 @@ def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
 
 
 # Addresses a sentence splitter may cut at their '?', '!' or '.': a URL (scheme:// or www.) and an e-mail address.
-_ADDRESS = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
+_ADDRESS = re.compile(rf"{URL}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
 
 
 def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -355,11 +236,13 @@ class Segment:
 
     @classmethod
     def from_original(cls, src: str, original: str) -> "Segment":
-        parts, breaks, pos = [], [], 0
+        parts, breaks, pos, length = [], [], 0, 0
         for m in _LINE_BREAK_RUN.finditer(original):
             parts.append(original[pos:m.start()])
-            breaks.append((sum(map(len, parts)), m.group()))
+            length += m.start() - pos
+            breaks.append((length, m.group()))
             parts.append(" ")
+            length += 1
             pos = m.end()
         parts.append(original[pos:])
         return cls(src, "".join(parts), breaks)
@@ -369,11 +252,11 @@ class Segment:
         if not self.breaks:
             return translation
         out, consumed = [], 0  # consumed: how much of `translation` is already in `out`
+        spaces = [i for i, ch in enumerate(translation) if ch == " "]
         for pos, run in self.breaks:
             target = round(pos / len(self.text) * len(translation))
-            spaces = [i for i in range(consumed, len(translation)) if translation[i] == " "]
-            if spaces:
-                cut = min(spaces, key=lambda i: abs(i - target))
+            cut = _nearest(spaces, consumed, target)
+            if cut is not None:
                 out += [translation[consumed:cut], run]
                 consumed = cut + 1
             else:
@@ -382,6 +265,16 @@ class Segment:
                 consumed = cut
         out.append(translation[consumed:])
         return "".join(out)
+
+
+def _nearest(positions: list[int], first: int, target: int) -> Optional[int]:
+    """The position at or after `first` nearest to target (the lower one of a tie); None if there is none."""
+    i = bisect_left(positions, max(first, target))
+    after = positions[i] if i < len(positions) else None
+    before = positions[i - 1] if i > 0 and positions[i - 1] >= first else None
+    if before is None or after is not None and after - target < target - before:
+        return after
+    return before
 
 
 @dataclass
@@ -445,7 +338,7 @@ def _plan_paragraph(body: str, tgt: str, src: str, max_tokens: int, count: Token
         unit = body[unit_start:unit_end]
         for start, end in sentence_spans(unit, lang):
             sentence = unit[start:end]
-            if not _has_letters(sentence):
+            if not has_letters(sentence):
                 continue  # numbers, rules, symbols: kept as they are
             cuts: set = set()
             for a, b in split_long(sentence, max_tokens, count, cuts):

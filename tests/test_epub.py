@@ -148,3 +148,51 @@ def test_registered_and_bad_books_refused_in_one_line(tmp_path):
         with pytest.raises(InputError) as e:
             EpubDocument(data, "bad.epub", FormatOptions())
         assert "\n" not in str(e.value) and str(e.value).startswith("bad.epub"), what
+
+
+def rebuild(data: bytes, change) -> bytes:
+    """The book with change(name, content) -> (name, content) applied to each member."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as z, zipfile.ZipFile(out, "w") as target:
+        for info in z.infolist():
+            name, content = change(info.filename, z.read(info))
+            copy = zipfile.ZipInfo(name, info.date_time)
+            copy.compress_type = info.compress_type
+            target.writestr(copy, content)
+    return out.getvalue()
+
+
+def utf32_opf(name, content):
+    """The package document in UTF-32, with entity declarations."""
+    if name.endswith(".opf"):
+        text = content.decode().replace("\n<package", '\n<!DOCTYPE package [<!ENTITY e "entity text">]>\n<package', 1)
+        return name, text.replace('encoding="UTF-8"', 'encoding="UTF-32"').encode("utf-32")
+    return name, content
+
+
+def late_subset(name, content):
+    """The chapter with entity declarations after 5,000 bytes of comment."""
+    if name.endswith(".xhtml"):
+        text = content.decode().replace("<!DOCTYPE html PUBLIC", "<!-- " + "x" * 5000 + " -->\n"
+                                        + '<!DOCTYPE html [<!ENTITY e "entity text">]>\n<!--', 1)
+        text = text.replace('xhtml11.dtd">', 'xhtml11.dtd" -->', 1).replace("fell.", "fell &e;.", 1)
+        return name, text.encode()
+    return name, content
+
+
+@pytest.mark.parametrize("change", [utf32_opf, late_subset], ids=lambda f: f.__name__)
+def test_a_doctype_is_found_in_the_parsed_document_not_in_the_first_bytes(change):
+    book = rebuild(BOOKS["epub2"], change)
+    with pytest.raises(InputError) as e:
+        EpubDocument(book, "bad.epub", FormatOptions())
+    assert "DOCTYPE" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_member_names_written_with_backslashes_are_read():
+    book = rebuild(BOOKS["epub2"], lambda name, content: (name.replace("/", "\\"), content))
+    with zipfile.ZipFile(io.BytesIO(book)) as z:
+        assert "OEBPS\\content.opf" in z.namelist()
+    assert EpubDocument(book, "book.epub", FormatOptions()).texts() == \
+        EpubDocument(BOOKS["epub2"], "book.epub", FormatOptions()).texts()
+    out = translate_bytes(book, MarkTranslator())
+    assert "«Chapter One»" in contents(out)["OEBPS/chapter 1.xhtml"].decode()

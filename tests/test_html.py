@@ -196,3 +196,69 @@ def test_registered_and_bad_files_refused_in_one_line(tmp_path):
         assert "\n" not in str(e.value) and "bad.html" in str(e.value)
     deep = b"<div>" * 100000 + b"text" + b"</div>" * 100000
     assert translate_bytes(deep, IdentityTranslator()) == deep
+
+
+def test_markup_cut_short_by_the_end_of_the_file_stays_as_it_was():
+    for tail in ("<!-- secret note: do not publish", "<b class='x'", "</di", "<"):
+        src = f"<html><body><p>Hello world.</p>\n<p>More text here {tail}".encode()
+        doc = HtmlDocument(src, "cut.html", FormatOptions())
+        assert doc.texts() == ["Hello world.", "More text here"]
+        out = translate_bytes(src, MarkTranslator())
+        assert out.endswith(f"<p>«More text here» {tail}".encode())
+    assert translate_bytes(src, IdentityTranslator()) == src
+
+
+def test_deeply_nested_inline_tags_are_read_in_linear_time():
+    import time
+
+    n = 8_000  # pairing the tags again for every one taken off took minutes here
+    src = ("<p>" + "<b>" * n + "Hello world" + "</b>" * n + "</p>").encode()
+    start = time.perf_counter()
+    doc = HtmlDocument(src, "deep.html", FormatOptions())
+    assert doc.texts() == ["Hello world"]
+    assert doc.render(["HELLO WORLD"]) == src.replace(b"Hello world", b"HELLO WORLD")
+    mixed = ("<p>" + "<b>x " * n + "Hello world" + "</b>" * n + "</p>").encode()
+    doc = HtmlDocument(mixed, "deep.html", FormatOptions())
+    assert doc.render([t.replace("Hello", "Howdy") for t in doc.texts()]) == mixed.replace(b"Hello", b"Howdy")
+    assert time.perf_counter() - start < 20
+
+
+def test_a_declared_charset_is_read_or_the_file_refused():
+    mixed = ('<html><head><meta charset="utf-8"></head><body><p>안녕하세요 여러분</p>'.encode()
+             + "<p>반갑습니다 친구들</p></body></html>".encode("cp949"))
+    with pytest.raises(InputError) as e:
+        HtmlDocument(mixed, "mixed.html", FormatOptions(tgt="en"))
+    assert "mixed.html" in str(e.value) and "utf-8" in str(e.value) and "\n" not in str(e.value)
+    for label in ("rot13", "base64", "idna", "undefined", "hex"):
+        src = f'<html><head><meta charset="{label}"></head><body><p>Hello there</p></body></html>'.encode()
+        with pytest.raises(InputError) as e:
+            HtmlDocument(src, "odd.html", FormatOptions())
+        assert label in str(e.value) and "\n" not in str(e.value)
+    unknown = b'<html><head><meta charset="no-such-charset"></head><body><p>Hello there</p></body></html>'
+    assert HtmlDocument(unknown, "x.html", FormatOptions()).texts() == ["Hello there"]
+
+
+def test_a_file_with_a_codec_that_is_no_charset_fails_alone_in_a_folder(tmp_path):
+    from click.testing import CliRunner
+
+    from gugugo_cli.cli import cli
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "a.html").write_bytes(b'<html><head><meta charset="rot13"></head><body><p>Hello there</p></body></html>')
+    (folder / "b.html").write_bytes(b"<html><body><p>Good morning</p></body></html>")
+    result = CliRunner().invoke(cli, [str(folder), "--to", "ko", "--dry-run", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "a.html" in result.stderr and "rot13" in result.stderr and "unexpected" not in result.stderr
+    assert "files to translate: 1" in result.output and "files failed: 1" in result.output
+
+
+def test_xhtml_that_declares_entities_is_refused():
+    src = ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html [<!ENTITY e "entity text">]>\n'
+           '<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Hello &e; world</p></body></html>').encode()
+    for name in ("page.xhtml", "page.html"):
+        with pytest.raises(InputError) as e:
+            HtmlDocument(src, name, FormatOptions())
+        assert name in str(e.value) and "DOCTYPE" in str(e.value) and "\n" not in str(e.value)
+    plain = src.replace(b' [<!ENTITY e "entity text">]', b"").replace(b"&e;", b"&amp;")
+    assert HtmlDocument(plain, "page.xhtml", FormatOptions()).texts() == ["Hello & world"]

@@ -211,3 +211,21 @@ def test_bad_and_hostile_files_are_refused_or_read_in_bounds(tmp_path):
     for hostile in ("> " * 20000 + "a\n", "[" * 20000 + "a" + "]" * 20000 + "\n", "*a " * 20000 + "\n"):
         data = hostile.encode()
         assert translate_bytes(data, IdentityTranslator()) == data
+
+
+def test_wide_tables_and_long_paragraphs_are_handled_in_linear_time():
+    import time
+
+    start = time.perf_counter()
+    n = 3000  # each cell split its whole row again: over a minute here
+    table = ("| " + " | ".join(f"Head {i}" for i in range(n)) + " |\n|" + "---|" * n + "\n| "
+             + " | ".join(f"Cell number {i}" for i in range(n)) + " |\n").encode()
+    doc = MarkdownDocument(table, "wide.md", FormatOptions())
+    assert len(doc.texts()) == 2 * n
+    assert doc.render([t.upper() for t in doc.texts()]) == table.upper()
+    lines = 5000  # every line break put back searched the whole translation again: over a minute here
+    paragraph = "".join(f"Word number {i} goes on\n" for i in range(lines)).encode()
+    doc = MarkdownDocument(paragraph, "long.md", FormatOptions())
+    assert len(doc.texts()) == 1
+    assert doc.render([t.upper() for t in doc.texts()]) == paragraph.upper()
+    assert time.perf_counter() - start < 20

@@ -300,3 +300,26 @@ def test_every_zip_format_checks_its_package_against_the_limits_it_is_given(tmp_
             from gugugo_cli.formats import _format_class
 
             _format_class(suffix)(buf.getvalue(), f"f{suffix}", FormatOptions(limits=small))
+
+
+@pytest.mark.parametrize("path", ["tbl-having-tables.docx", "calamine_rph.xlsx", "python-pptx_tbl-cell.pptx",
+                                  "hwpxlib_Table.hwpx", "epub3-samples_wasteland.epub"])
+def test_a_package_with_two_members_of_one_name_is_refused(path, tmp_path):
+    import warnings
+
+    data = (DATA / "realworld" / path).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        infos = [(i, z.read(i)) for i in z.infolist()]
+    twice = next(i for i, content in infos if i.filename.endswith((".xml", ".xhtml", ".opf")) and b"<" in content)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name it is asked to write
+        for info, content in infos:
+            z.writestr(info, content)
+        z.writestr(twice.filename, b"<x>another text under the same name</x>")
+    target = tmp_path / path
+    target.write_bytes(out.getvalue())
+    with pytest.raises(InputError) as e:
+        read_document(target)
+    message = str(e.value)
+    assert "\n" not in message and path in message and twice.filename in message

@@ -140,3 +140,16 @@ def test_kss_backend_spans_align_with_the_text():
     spans = sentence_spans(text, "ko")
     # three sentences, the quoted exclamation kept inside the first, each span exactly its sentence
     assert [text[a:b] for a, b in spans] == ['그는 "안녕!"이라고 말했다.', "그리고 떠났다...", "정말?"]
+
+
+def test_line_breaks_go_back_into_a_long_translation_in_linear_time():
+    import time
+
+    lines = 50_000  # each break searched the rest of the translation for spaces: quadratic
+    original = "".join(f"word {i} goes on\n" for i in range(lines))
+    start = time.perf_counter()
+    segment = Segment.from_original("en", original)
+    assert "\n" not in segment.text and len(segment.breaks) == lines
+    restored = segment.restore(segment.text.upper())
+    assert restored == original.upper()
+    assert time.perf_counter() - start < 10

@@ -265,14 +265,7 @@ class AssDocument(SubtitleDocument):
                 raise InputError(name, f"not a valid SubStation Alpha file: the Dialogue at line {n + 1} has "
                                        f"{text_at} fields, its Format line names {len(fields)}")
             record = dict(zip(fields, values))
-            times = []
-            for key in ("start", "end"):
-                value = record.get(key, "0:00:00.00")
-                t = _seconds(value)
-                if t is None:
-                    raise InputError(name, f"not a valid SubStation Alpha file: malformed {key.title()} time at "
-                                           f"line {n + 1}: {value.strip()[:20]!r}")
-                times.append(t)
+            times = self._times(record, name, n)
             text = line[text_at:]
             parts = _parts(text)
             blocks = "".join(p for p in parts if _is_block(p))
@@ -307,6 +300,19 @@ class AssDocument(SubtitleDocument):
         if fields is None:
             raise InputError(name, "not a valid SubStation Alpha file: no Format line in [Events]")
         return cues
+
+    @staticmethod
+    def _times(record: dict, name: str, n: int) -> list:
+        """The Start and End times of the Dialogue at line n + 1, in seconds."""
+        times = []
+        for key in ("start", "end"):
+            value = record.get(key, "0:00:00.00")
+            t = _seconds(value)
+            if t is None:
+                raise InputError(name, f"not a valid SubStation Alpha file: malformed {key.title()} time at "
+                                       f"line {n + 1}: {value.strip()[:20]!r}")
+            times.append(t)
+        return times
 
     @staticmethod
     def _fields(line: str, at: int, text_index: int):

@@ -127,6 +127,41 @@ def parse_cue(lines: list[str], syntax: Syntax = SRT) -> list[Line]:
     tag without its opening is dropped; a tag left open is closed at the end of what it wraps. ASS blocks
     before or after the text stay; positioning ones ({\an8}) inside the text move before it.
     """
+    flat = _flatten(lines, syntax)
+    key, close_of, paired = _pair(flat)
+    content = [g for g, (_, t) in enumerate(flat) if t.kind == "text" and t.text.strip()]
+    text_lines = sorted({flat[g][0] for g in content})
+    if not text_lines:
+        return []
+    # where the text of each line begins and ends
+    first = {n: min(key[g] for g in content if flat[g][0] == n) for n in text_lines}
+    last = {n: max(key[g] for g in content if flat[g][0] == n) for n in text_lines}
+    leads, trails, dashes = _wrappers(flat, key, close_of, text_lines, first, last)
+    out = []
+    for n in text_lines:
+        parts = []
+        for g in range(len(flat)):
+            if flat[g][0] != n or not (first[n] <= key[g] <= last[n]):
+                continue
+            tok = flat[g][1]
+            parts.append(tok.text if tok.kind == "text" else " " if tok.kind == "br" else "")
+        lead = sorted(leads[n], key=_sort_key)
+        trail = sorted(trails[n], key=_sort_key)
+        out.append(Line(
+            raw=lines[n],
+            text=" ".join("".join(parts).split()),
+            lead=[r for _, r, _ in lead],
+            trail=[r for _, r, _ in trail],
+            own_lead=[r for _, r, own in lead if own],
+            own_trail=[r for _, r, own in trail if own],
+            dash=dashes.get(n, ""),
+            whole=_stands_alone(flat, n, close_of, paired, lead, trail),
+        ))
+    return out
+
+
+def _flatten(lines: list[str], syntax: Syntax) -> list[tuple[int, Token]]:
+    """(line number, token) of every token of the cue, a speaker dash at the start of a line's text split off."""
     flat: list[tuple[int, Token]] = []
     for n, line in enumerate(lines):
         tokens = tokenize(line, syntax)
@@ -144,19 +179,21 @@ def parse_cue(lines: list[str], syntax: Syntax = SRT) -> list[Line]:
             if tok.kind in ("ts", "br"):
                 break
         flat += [(n, t) for t in tokens]
+    return flat
 
-    # pair tags over the whole cue; a closing tag closes what was opened inside it too
+
+def _pair(flat: list) -> tuple[dict, dict, set]:
+    """Tags paired over the whole cue (a closing tag closes what was opened inside it too): the key of each
+    token (its place in the cue), opening token -> the key of its closing (a token, or one written by us),
+    and the tokens paired as written."""
     key = {g: (g, 1, 0) for g in range(len(flat))}
-    close_of: dict[int, tuple] = {}  # opening token -> key of its closing (a token, or one written by us)
-    made: list[tuple[tuple, int]] = []  # closings to write: (key, opening token)
+    close_of: dict[int, tuple] = {}
     paired: set[int] = set()
     stack: list[int] = []
 
     def close_above(depth: int, g: int):
         for k, o in enumerate(reversed(stack[depth:])):
-            at = (g, 0, k)
-            close_of[o] = at
-            made.append((at, o))
+            close_of[o] = (g, 0, k)
         del stack[depth:]
 
     for g, (_, tok) in enumerate(flat):
@@ -176,14 +213,12 @@ def parse_cue(lines: list[str], syntax: Syntax = SRT) -> list[Line]:
                     del stack[depth:]
                     break
     close_above(0, len(flat))
+    return key, close_of, paired
 
-    # where the text of each line begins and ends
-    content = [g for g, (_, t) in enumerate(flat) if t.kind == "text" and t.text.strip()]
-    text_lines = sorted({flat[g][0] for g in content})
-    if not text_lines:
-        return []
-    first = {n: min(key[g] for g in content if flat[g][0] == n) for n in text_lines}
-    last = {n: max(key[g] for g in content if flat[g][0] == n) for n in text_lines}
+
+def _wrappers(flat, key, close_of, text_lines, first, last) -> tuple[dict, dict, dict]:
+    """The items kept before and after each text line, as (key, raw, belongs to the line alone), and the
+    lines' speaker dashes."""
     start, end = first[text_lines[0]], last[text_lines[-1]]
 
     def home(at: tuple) -> int:
@@ -191,7 +226,6 @@ def parse_cue(lines: list[str], syntax: Syntax = SRT) -> list[Line]:
         before = [n for n in text_lines if last[n] < at]
         return before[-1] if before else text_lines[0]
 
-    # items kept around each line: (key, raw, belongs to the line alone)
     leads: dict[int, list] = {n: [] for n in text_lines}
     trails: dict[int, list] = {n: [] for n in text_lines}
     dashes: dict[int, str] = {}
@@ -222,28 +256,7 @@ def parse_cue(lines: list[str], syntax: Syntax = SRT) -> list[Line]:
         elif tok.kind == "dash" and n in leads and k < first[n]:
             leads[n].append((k, tok.raw, True))
             dashes[n] = tok.raw
-
-    out = []
-    for n in text_lines:
-        parts = []
-        for g in range(len(flat)):
-            if flat[g][0] != n or not (first[n] <= key[g] <= last[n]):
-                continue
-            tok = flat[g][1]
-            parts.append(tok.text if tok.kind == "text" else " " if tok.kind == "br" else "")
-        lead = sorted(leads[n], key=_sort_key)
-        trail = sorted(trails[n], key=_sort_key)
-        out.append(Line(
-            raw=lines[n],
-            text=" ".join("".join(parts).split()),
-            lead=[r for _, r, _ in lead],
-            trail=[r for _, r, _ in trail],
-            own_lead=[r for _, r, own in lead if own],
-            own_trail=[r for _, r, own in trail if own],
-            dash=dashes.get(n, ""),
-            whole=_stands_alone(flat, n, close_of, paired, lead, trail),
-        ))
-    return out
+    return leads, trails, dashes
 
 
 def _tag_name(raw: str) -> str:

@@ -35,7 +35,6 @@ _XHTML_TYPES = ("application/xhtml+xml", "text/html")
 _NCX_TYPE = "application/x-dtbncx+xml"
 _OPF_NS = "http://www.idpf.org/2007/opf"
 _CONTAINER_NS = "urn:oasis:names:tc:opendocument:xmlns:container"
-_INTERNAL_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 _LANGUAGE = re.compile(r"(<(?:[\w.-]+:)?language\b[^>]*>)([^<]*)(</(?:[\w.-]+:)?language\s*>)")
 
 
@@ -48,21 +47,27 @@ class _Member:
     opf: bool = False
 
 
-def _parse_xml(data: bytes, name: str, member: str):
+def _parse_xml(data: bytes, name: str, member: str, doctype: bool = False):
+    """The root element of an XML member; with doctype False, a member with a DOCTYPE is refused (checked on
+    the parsed document, whatever its encoding)."""
     from lxml import etree
 
     try:
-        return etree.fromstring(data, parser())
+        root = etree.fromstring(data, parser())
     except etree.XMLSyntaxError as e:
         raise InputError(name, f"damaged EPUB: {member} is not well-formed XML ({str(e)[:100]})") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or not doctype and docinfo.doctype:
+        raise InputError(name, f"EPUB book member {member} has a DOCTYPE (a DTD or entity declarations); refused")
+    return root
 
 
-def _check(data: bytes, name: str, limits) -> None:
-    from .package import check_package
+def _open(data: bytes, name: str, limits) -> zipfile.ZipFile:
+    from .package import open_checked
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise InputError(name, "not an EPUB book (not a zip package)")
-    check_package(data, name, limits, "EPUB book", xml_suffixes=(".xml", ".opf"))
+    return open_checked(data, name, limits, "EPUB book", xml_suffixes=(".xml", ".opf"))
 
 
 class EpubDocument:
@@ -70,9 +75,8 @@ class EpubDocument:
         self.options, self.name, self.data = options, name, data
         if not data:
             raise InputError(name, "empty file, not an EPUB book")
-        _check(data, name, options.limits)
+        self.zip = _open(data, name, options.limits)
         try:
-            self.zip = zipfile.ZipFile(io.BytesIO(data))
             self._read()
         except InputError:
             raise
@@ -133,10 +137,11 @@ class EpubDocument:
     def _member(self, path: str, kind: str) -> _Member:
         data = self.zip.read(path)
         text, encoding, bom = decode_html(data, f"{self.name}:{path}")
-        if _INTERNAL_SUBSET.search(text[:4096]):
-            raise InputError(self.name, f"EPUB member {path} declares entities in its DOCTYPE; refused")
         only = {"ncx": frozenset({"text"}), "opf": frozenset({"dc:title"})}.get(kind)
-        return _Member(path, HtmlText(text, self.options.tgt, xml=True, only=only), encoding, bom, kind == "opf")
+        html = HtmlText(text, self.options.tgt, xml=True, only=only)
+        if html.internal_subset:
+            raise InputError(self.name, f"EPUB member {path} declares entities in its DOCTYPE; refused")
+        return _Member(path, html, encoding, bom, kind == "opf")
 
     def texts(self) -> list[str]:
         return [t for m in self.members for t in m.text.texts()]
@@ -155,13 +160,13 @@ class EpubDocument:
                 continue
             data = encode_html(text, member.encoding, member.bom)
             try:
-                _parse_xml(self.zip.read(member.name), self.name, member.name)
+                _parse_xml(self.zip.read(member.name), self.name, member.name, doctype=True)
                 well_formed = True
             except InputError:
                 well_formed = False  # a tolerant reading system's file: not held to XML
             if well_formed:
                 try:
-                    _parse_xml(data, self.name, member.name)
+                    _parse_xml(data, self.name, member.name, doctype=True)
                 except InputError as e:
                     log.warning("%s: %s left untranslated (the translation would not be well-formed XML: %s)",
                                 self.name, member.name, e.problem)

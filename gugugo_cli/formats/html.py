@@ -18,25 +18,26 @@ Never translated: script, style, code, pre, kbd, samp, var, tt, textarea, svg, m
 element with translate="no" (or class "notranslate"), with everything inside them. The root element's
 lang (and xml:lang) is set to the target language, added when missing. The output keeps the input's
 encoding (and so its declaration); a character it cannot hold is written as a character reference.
+An XHTML file that declares entities in its DOCTYPE (an internal subset) is refused.
 """
 
 from __future__ import annotations
 
-import codecs
 import html
-import logging
 import re
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Optional
 
 from ..errors import InputError
 from ..segment import Segment
-from ..textio import decode_bytes
 from .base import FormatOptions
+from .html_charset import decode_html, encode_html, sniff_encoding
+from .html_scan import scan
+from .html_tags import TAG_NAME, attributes, nbsp_form, no_translate, paired, partners, shape, splice
 
-log = logging.getLogger(__name__)
+__all__ = ["ATTRS", "INLINE", "SKIP", "VOID", "HtmlDocument", "HtmlText", "decode_html", "encode_html",
+           "sniff_encoding"]
 
 INLINE = frozenset(
     "a abbr acronym b bdi bdo big cite data del dfn em font i ins label mark nobr q s small span strike "
@@ -47,11 +48,6 @@ VOID = frozenset("area base br col embed hr img input keygen link meta param sou
 ATTRS = ("alt", "title", "placeholder", "aria-label")
 _HEAD_ONLY = frozenset("base link meta script style".split())
 _MAX_BYTES = 64 * 1024 * 1024
-_ATTR = re.compile(r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
-_TAG_NAME = re.compile(r"<\s*([^\s/>]+)")
-_XML_DECL = re.compile(rb"""^<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._-]+)""", re.IGNORECASE)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
 @dataclass
@@ -76,65 +72,6 @@ class _Unit:
         self.lines = Segment.from_original("", self.text)
 
 
-class _Scanner(HTMLParser):
-    """Start offset of everything the parser reports, in order."""
-
-    def __init__(self, text: str):
-        super().__init__(convert_charrefs=False)
-        self.text = text
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.events: list[tuple] = []  # (kind, offset, tag, attrs)
-
-    def _offset(self) -> int:
-        line, col = self.getpos()
-        return self.line_starts[line - 1] + col
-
-    def handle_starttag(self, tag, attrs):
-        self.events.append(("start", self._offset(), tag, attrs))
-
-    def handle_startendtag(self, tag, attrs):
-        self.events.append(("startend", self._offset(), tag, attrs))
-
-    def handle_endtag(self, tag):
-        self.events.append(("end", self._offset(), tag, None))
-
-    def handle_data(self, data):
-        self.events.append(("text", self._offset(), None, None))
-
-    def handle_entityref(self, name):
-        self.events.append(("text", self._offset(), None, None))
-
-    def handle_charref(self, name):
-        self.events.append(("text", self._offset(), None, None))
-
-    def handle_comment(self, data):
-        self.events.append(("other", self._offset(), None, None))
-
-    def handle_decl(self, decl):
-        self.events.append(("other", self._offset(), None, None))
-
-    def handle_pi(self, data):
-        self.events.append(("other", self._offset(), None, None))
-
-    def unknown_decl(self, data):
-        self.events.append(("other", self._offset(), None, None))
-
-
-def sniff_encoding(data: bytes) -> Optional[str]:
-    """The encoding a document says it has: its byte-order mark, XML declaration or meta charset."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return encoding
-    head = data[:4096]
-    m = _XML_DECL.match(head) or _META_CHARSET.search(head)
-    if m:
-        try:
-            return codecs.lookup(m.group(1).decode("ascii")).name
-        except LookupError:
-            return None
-    return None
-
-
 class HtmlText:
     """An HTML or XHTML text split into units, and written back with their translations."""
 
@@ -142,12 +79,8 @@ class HtmlText:
         self.text, self.tgt, self.xml, self.only = text, tgt, xml, only
         self.units: list[_Unit] = []
         self.lang_edits: list[tuple[int, int, str]] = []
-        scanner = _Scanner(text)
-        scanner.feed(text)
-        scanner.close()
-        events = scanner.events
-        ends = [e[1] for e in events[1:]] + [len(text)]
-        self._walk([(kind, start, end, tag, attrs) for (kind, start, tag, attrs), end in zip(events, ends)])
+        events, self.internal_subset = scan(text)  # internal_subset: entity declarations in a DOCTYPE
+        self._walk(events)
 
     def _walk(self, events) -> None:
         skip: Optional[list] = None  # [tag, depth] of the element being skipped
@@ -175,7 +108,7 @@ class HtmlText:
                         self._lang(start, end)
                 if self.only is None:
                     self._attributes(tag, start, end, attrs)
-                if _no_translate(attrs) or tag in SKIP:
+                if no_translate(attrs) or tag in SKIP:
                     self._flush(run)
                     if kind == "start" and tag not in VOID:
                         skip = [tag, 1]
@@ -194,7 +127,7 @@ class HtmlText:
     def _lang(self, start: int, end: int) -> None:
         raw = self.text[start:end]
         found = False
-        for m, name, value_span in _attributes(raw):
+        for m, name, value_span in attributes(raw):
             if name in ("lang", "xml:lang"):
                 found = True
                 a, b, quote = value_span
@@ -203,7 +136,7 @@ class HtmlText:
                 else:
                     self.lang_edits.append((start + a, start + b, self.tgt if quote else f'"{self.tgt}"'))
         if not found:
-            name_end = start + _TAG_NAME.match(raw).end()
+            name_end = start + TAG_NAME.match(raw).end()
             extra = f' lang="{self.tgt}"' + (f' xml:lang="{self.tgt}"' if self.xml else "")
             self.lang_edits.append((name_end, name_end, extra))
 
@@ -214,35 +147,18 @@ class HtmlText:
             wanted.add("content")
         if not wanted & names.keys():
             return
-        for m, name, (a, b, quote) in _attributes(self.text[start:end]):
+        for m, name, (a, b, quote) in attributes(self.text[start:end]):
             if name in wanted and quote is not None:
                 raw = self.text[start + a:start + b]
                 value = html.unescape(raw)
                 if any(ch.isalpha() for ch in value) and value.strip() == value:
-                    self.units.append(_Unit(start + a, start + b, [], value, quote=quote, nbsp=_nbsp_form(raw)))
+                    self.units.append(_Unit(start + a, start + b, [], value, quote=quote, nbsp=nbsp_form(raw)))
 
     def _flush(self, run: list) -> None:
         parts = list(run)
         run.clear()
-        # whitespace at the edges stays outside the unit, and so do tags at its edges that pair with nothing
-        # in it (a closer of what opened before it) or wrap all of it (<b>...</b>)
-        while parts:
-            before = len(parts)
-            while parts and parts[0].tag is None and not self.text[parts[0].start:parts[0].end].strip():
-                parts.pop(0)
-            while parts and parts[-1].tag is None and not self.text[parts[-1].start:parts[-1].end].strip():
-                parts.pop()
-            if not parts:
-                break
-            paired = _paired([(p.tag, p.opening) for p in parts])
-            if parts[0].tag and not paired[0]:
-                parts.pop(0)
-            elif parts[-1].tag and not paired[-1]:
-                parts.pop()
-            elif len(parts) > 2 and parts[0].tag and parts[0].opening and _matching_close(parts, 0) == len(parts) - 1:
-                parts = parts[1:-1]
-            if len(parts) == before:
-                break
+        lo, hi = self._trim(parts)
+        parts = parts[lo:hi + 1]
         texts = [p for p in parts if p.tag is None]
         if not texts:
             return
@@ -264,7 +180,32 @@ class HtmlText:
                 model.append(html.unescape(self.text[max(p.start, start):min(p.end, end)]))
             else:
                 model.append(f"<{'' if p.opening else '/'}{p.tag}>")
-        self.units.append(_Unit(start, end, parts, "".join(model), nbsp=_nbsp_form(raw_text)))
+        self.units.append(_Unit(start, end, parts, "".join(model), nbsp=nbsp_form(raw_text)))
+
+    def _trim(self, parts: list) -> tuple[int, int]:
+        """The first and last part of a unit: whitespace at the edges stays outside it, and so do tags at its
+        edges that pair with nothing in it (a closer of what opened before it) or wrap all of it (<b>...</b>).
+        Taking out such tags leaves the others' partners as they were, so they are paired once."""
+        partner = partners([(p.tag, p.opening) for p in parts])
+        lo, hi = 0, len(parts) - 1
+        while lo <= hi:
+            before = (lo, hi)
+            while lo <= hi and parts[lo].tag is None and not self.text[parts[lo].start:parts[lo].end].strip():
+                lo += 1
+            while lo <= hi and parts[hi].tag is None and not self.text[parts[hi].start:parts[hi].end].strip():
+                hi -= 1
+            if lo > hi:
+                break
+            first, last = parts[lo], parts[hi]
+            if first.tag and partner[lo] is None:
+                lo += 1
+            elif last.tag and partner[hi] is None:
+                hi -= 1
+            elif hi - lo + 1 > 2 and first.tag and first.opening and partner[lo] == hi:
+                lo, hi = lo + 1, hi - 1
+            if (lo, hi) == before:
+                break
+        return lo, hi
 
     def texts(self) -> list[str]:
         return [u.lines.text for u in self.units]
@@ -283,12 +224,12 @@ class HtmlText:
         # an attribute of an inline tag inside a translated unit went in with its tag
         edits += [a for a in attrs if not any(s <= a[0] and a[1] <= e for s, e, _ in edits)]
         edits += self.lang_edits
-        return _splice(self.text, edits), True
+        return splice(self.text, edits), True
 
     def _raw(self, start: int, end: int, attrs: list) -> str:
         """The original text of a range, with the translated attribute values inside it."""
         inner = [(a - start, b - start, v) for a, b, v in attrs if start <= a and b <= end]
-        return _splice(self.text[start:end], inner)
+        return splice(self.text[start:end], inner)
 
     def _escape(self, text: str, nbsp: str) -> str:
         text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -311,133 +252,23 @@ class HtmlText:
         found = [(pieces[i + 1], pieces[i] != "/") for i in range(1, len(pieces), 3)]
         source = [(p.tag, p.opening) for p in tags]
         texts = pieces[0::3]
-        if Counter(found) == Counter(source) and _shape(found) is not None and _shape(found) == _shape(source) \
+        if Counter(found) == Counter(source) and shape(found) is not None and shape(found) == shape(source) \
                 or found == source:
             raws: dict = {}
             for p in tags:
-                raws.setdefault((p.tag, p.opening), []).append(self._raw(p.start, p.end, attrs))
+                raws.setdefault((p.tag, p.opening), deque()).append(self._raw(p.start, p.end, attrs))
             out = [self._escape(texts[0], unit.nbsp)]
             for (name, opening), text in zip(found, texts[1:]):
-                out += [raws[(name, opening)].pop(0), self._escape(text, unit.nbsp)]
+                out += [raws[(name, opening)].popleft(), self._escape(text, unit.nbsp)]
             return "".join(out)
         # The tags did not come back as they were: drop the pairs, keep the tags that pair outside the unit.
         plain = self._escape("".join(texts), unit.nbsp)
-        paired = _paired(source)
-        orphans = [p for p, is_paired in zip(tags, paired) if not is_paired]
+        orphans = [p for p, is_paired in zip(tags, paired(source)) if not is_paired]
         text_parts = [p for p in unit.parts if p.tag is None]
         biggest = max(text_parts, key=lambda p: len(self.text[p.start:p.end].strip()))
         before = sum(1 for p in orphans if p.start < biggest.start)
         return "".join([self._raw(p.start, p.end, attrs) for p in orphans[:before]] + [plain]
                        + [self._raw(p.start, p.end, attrs) for p in orphans[before:]])
-
-
-def _splice(text: str, edits) -> str:
-    pieces, cursor = [], 0
-    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1])):
-        pieces += [text[cursor:start], replacement]
-        cursor = end
-    pieces.append(text[cursor:])
-    return "".join(pieces)
-
-
-def _no_translate(attrs) -> bool:
-    for k, v in attrs or []:
-        k = k.lower()
-        if k == "translate" and (v or "").strip().lower() == "no":
-            return True
-        if k == "class" and "notranslate" in (v or "").split():
-            return True
-    return False
-
-
-def _attributes(raw_tag: str):
-    """(match, lowercase name, (value start, value end, quote)) of each attribute of a raw start tag; quote is
-    '"', "'", '' (unquoted) or None (no value)."""
-    name_end = _TAG_NAME.match(raw_tag).end()
-    for m in _ATTR.finditer(raw_tag, name_end):
-        name = m.group(1).lower()
-        if m.group(2) is not None:
-            yield m, name, (m.start(2), m.end(2), '"')
-        elif m.group(3) is not None:
-            yield m, name, (m.start(3), m.end(3), "'")
-        elif m.group(4) is not None:
-            yield m, name, (m.start(4), m.end(4), "")
-        else:
-            yield m, name, (m.end(), m.end(), None)
-
-
-def _nbsp_form(raw: str) -> str:
-    for form in ("&nbsp;", "&#160;", "&#xa0;", "&#xA0;"):
-        if form in raw:
-            return form
-    return "\xa0"
-
-
-def _matching_close(parts: list, i: int) -> Optional[int]:
-    depth = 0
-    for k in range(i, len(parts)):
-        p = parts[k]
-        if p.tag == parts[i].tag:
-            depth += 1 if p.opening else -1
-            if depth == 0:
-                return k
-    return None
-
-
-def _shape(seq) -> Optional[tuple]:
-    """Tags left unpaired once properly nested pairs are taken out (closers, then openers); None if they cross."""
-    stack, closers = [], []
-    for name, opening in seq:
-        if opening:
-            stack.append(name)
-        elif stack and stack[-1] == name:
-            stack.pop()
-        elif not stack:
-            closers.append(name)
-        else:
-            return None
-    return tuple(closers), tuple(stack)
-
-
-def _paired(seq) -> list[bool]:
-    """For each tag: whether its partner is in the same sequence."""
-    paired = [False] * len(seq)
-    stack = []
-    for i, (name, opening) in enumerate(seq):
-        if opening:
-            stack.append(i)
-        else:
-            for k in range(len(stack) - 1, -1, -1):
-                if seq[stack[k]][0] == name:
-                    paired[i] = paired[stack[k]] = True
-                    del stack[k]
-                    break
-    return paired
-
-
-def decode_html(data: bytes, name: str) -> tuple[str, str, bytes]:
-    """(text, encoding, byte-order mark): the declared encoding first, else as for text files."""
-    declared = sniff_encoding(data)
-    if declared:
-        bom = next((b for b, e in _BOMS if data.startswith(b)), b"")
-        body = data[len(bom):]
-        if bom:
-            declared = next(e for b, e in _BOMS if b == bom)
-        if b"\x00" in body[:8192] and not declared.startswith("utf-16"):
-            raise InputError(name, "looks like a binary file, not HTML")
-        for encoding in (declared, "cp949") if declared in ("euc_kr", "euc-kr") else (declared,):
-            try:
-                return body.decode(encoding), encoding, bom
-            except UnicodeDecodeError:
-                pass
-        log.debug("%s: not valid %s, guessing the encoding", name, declared)
-    decoded = decode_bytes(data, name)
-    bom = next((b for b, e in _BOMS if data.startswith(b)), b"") if decoded.bom else b""
-    return decoded.text, decoded.encoding, bom
-
-
-def encode_html(text: str, encoding: str, bom: bytes) -> bytes:
-    return bom + text.encode(encoding, errors="xmlcharrefreplace")
 
 
 class HtmlDocument:
@@ -453,6 +284,8 @@ class HtmlDocument:
             self.html = HtmlText(text, options.tgt, xml=xml)
         except (AssertionError, RecursionError, ValueError) as e:
             raise InputError(name, f"cannot read as HTML ({type(e).__name__}: {str(e)[:100]})") from None
+        if xml and self.html.internal_subset:
+            raise InputError(name, "declares entities in its DOCTYPE (an internal DTD subset); refused")
 
     def texts(self) -> list[str]:
         return self.html.texts()

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..errors import InputError
+from ..patterns import URL, trim_url
 from ..segment import Segment
 from ..textio import decode_bytes, encode_like
 from .base import FormatOptions
@@ -38,7 +40,7 @@ _HEADING_TAIL = re.compile(r"[ \t]*(?:#+[ \t]*)?$")
 _QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
 # Bare URLs and $…$ math inside text runs (markdown-it has no rule for them here).
 _BARE = re.compile(
-    r"(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>]*[^\s<>.,;:!?\"')\]]"
+    rf"(?P<url>{URL})"
     r"|\$\$[^$]+\$\$"
     r"|\$(?=[^\s$\d])[^$\n]*[^\s$\\]\$(?!\d)"
 )
@@ -142,7 +144,7 @@ def _runs(raw: str, env: dict) -> tuple[list[tuple[int, int]], dict]:
             piece_start = cursor
             for m in _BARE.finditer(raw, cursor, start):
                 runs.append((piece_start, m.start()))
-                piece_start = m.end()
+                piece_start = m.start() + len(trim_url(m.group())) if m.group("url") else m.end()
             runs.append((piece_start, start))
         cursor = max(cursor, end)
     return [(a, b) for a, b in runs if any(ch.isalpha() for ch in raw[a:b])], refs
@@ -239,7 +241,9 @@ class MarkdownDocument:
                 continue
             if in_cell:
                 row = tok.map[0]
-                cells = row_cells.setdefault(row, [_table_cells(lines[row]), 0])
+                if row not in row_cells:
+                    row_cells[row] = [_table_cells(lines[row]), 0]
+                cells = row_cells[row]
                 index = cells[1]
                 cells[1] += 1
                 if index >= len(cells[0]) or not tok.content.strip():
@@ -283,14 +287,17 @@ class MarkdownDocument:
         for r, a, b in frags:
             bounds.append((pos, pos + (b - a), self.line_starts[r] + a - pos))
             pos += (b - a) + 1
+        starts = [b[0] for b in bounds]
+
+        def fragment(pos: int) -> int:  # the fragment whose range (its "\n" included) holds pos
+            return bisect_right(starts, pos) - 1
+
         def at(pos: int) -> int:
-            rs, re_, base = next(b for b in bounds if b[0] <= pos <= b[1])
-            return base + pos
+            return bounds[fragment(pos)][2] + pos
 
         runs, refs = _runs(raw, env)
         for start, end in runs:
-            first = next(k for k, (rs, re_, _) in enumerate(bounds) if rs <= start <= re_)
-            last = next(k for k, (rs, re_, _) in enumerate(bounds) if rs <= end <= re_)
+            first, last = fragment(start), fragment(end)
             spans = [(base + max(start, rs), base + min(end, re_)) for rs, re_, base in bounds[first:last + 1]]
             ref = None
             if start in refs and raw.startswith("]", end):

@@ -5,6 +5,7 @@ of it is parsed, so that a hostile or broken package is refused in one line with
   and only stored or deflated members (bzip2 and lzma cannot be decompressed in bounded steps here);
 - every member is then actually decompressed in bounded chunks (its header's size is not trusted: a member
   that unpacks to more than its header says is refused as soon as it does) and its CRC checked;
+- no two members may have the same name (names read with '/' for '\\'): a reader would find only one of them;
 - XML members may carry no DOCTYPE (Office never writes one; a DTD is where entity tricks live).
 
 After check_package a zip library reading the same bytes finds each member exactly as large as its header
@@ -26,10 +27,6 @@ _OVERLAP = max(len(p) for p in _DOCTYPE) - 1
 XML_SUFFIXES = (".xml", ".rels")
 
 
-def is_zip(data: bytes) -> bool:
-    return zipfile.is_zipfile(io.BytesIO(data))
-
-
 def check_package(data: bytes, name, limits: Limits, kind: str = "package",
                   xml_suffixes: tuple[str, ...] = XML_SUFFIXES) -> None:
     """Raise InputError(name, one line) when the zip package in data is over the limits, lies about its
@@ -42,6 +39,7 @@ def check_package(data: bytes, name, limits: Limits, kind: str = "package",
         members = [i for i in z.infolist() if not i.is_dir()]
         if len(members) > limits.max_members:
             raise InputError(name, f"{kind} has {len(members)} members (at most {limits.max_members})")
+        _check_unique(members, name, kind)
         total = 0
         for info in members:
             _check_declared(info, name, limits, kind)
@@ -54,6 +52,32 @@ def check_package(data: bytes, name, limits: Limits, kind: str = "package",
                                    info.filename.lower().endswith(xml_suffixes))
             if actual > limits.max_input:
                 raise _unpacked_too_large(name, limits, kind)
+
+
+def _check_unique(members: list, name, kind: str) -> None:
+    seen = set()
+    for info in members:
+        member = info.filename.replace("\\", "/")
+        if member in seen:
+            raise InputError(name, f"damaged {kind}: two members are named {member}; refused")
+        seen.add(member)
+
+
+def open_checked(data: bytes, name, limits: Limits, kind: str, xml_suffixes: tuple[str, ...]) -> zipfile.ZipFile:
+    """The zip package after check_package, with its member names read with '/' where a writer used '\\'."""
+    check_package(data, name, limits, kind, xml_suffixes=xml_suffixes)
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise InputError(name, f"damaged {kind} ({_reason(e)})") from None
+    if any("\\" in info.filename for info in z.infolist()):
+        # The zip format separates folders with '/' (APPNOTE 4.4.17); some writers use '\' (such packages
+        # are met in the wild). Read (and write back) the names with '/'; orig_filename still matches each local
+        # header.
+        for info in z.infolist():
+            info.filename = info.filename.replace("\\", "/")
+        z.NameToInfo = {info.filename: info for info in z.infolist()}
+    return z
 
 
 def _check_declared(info: zipfile.ZipInfo, name, limits: Limits, kind: str) -> None:

@@ -61,20 +61,9 @@ def open_package(data: bytes, name: str, kind: str, old_format: Optional[str] = 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise InputError(name, f"not a {kind} (not a zip package)")
     from ..safety import Limits
-    from .package import check_package
+    from .package import open_checked
 
-    check_package(data, name, limits or Limits(), kind, xml_suffixes=xml_suffixes)
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise InputError(name, f"damaged {kind} ({_reason(e)})") from None
-    if any("\\" in info.filename for info in z.infolist()):
-        # The zip format separates folders with '/' (APPNOTE 4.4.17); some writers use '\' (such packages
-        # are met in the wild). Read (and write back) the names with '/'; orig_filename still matches each local header.
-        for info in z.infolist():
-            info.filename = info.filename.replace("\\", "/")
-        z.NameToInfo = {info.filename: info for info in z.infolist()}
-    return z
+    return open_checked(data, name, limits or Limits(), kind, xml_suffixes)
 
 
 def content_types(z: zipfile.ZipFile, name: str, kind: str) -> dict[str, str]:
