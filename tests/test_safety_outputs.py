@@ -333,3 +333,65 @@ def test_sigterm_keeps_finished_files_and_exits_143(tmp_path):
     for name in written:  # every file there is whole
         i = name.split(".")[0]
         assert (out / name).read_text(encoding="utf-8") == (docs / f"{i}.txt").read_text(encoding="utf-8")
+
+
+# --- symlinks and special files as outputs ----------------------------------------------------------------
+
+
+def test_output_and_report_through_a_symlink_keep_the_link(tmp_path, model):
+    src = write(tmp_path / "a.txt", "Hello.\n")
+    real_out, real_report = write(tmp_path / "real.txt", "old\n"), write(tmp_path / "real.jsonl", "old\n")
+    (tmp_path / "link.txt").symlink_to(real_out)
+    (tmp_path / "report.jsonl").symlink_to(real_report)
+    result = run(src, "--to", "ko", "-o", tmp_path / "link.txt", "--overwrite", "--report", tmp_path / "report.jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "report.jsonl").is_symlink()
+    assert real_out.read_text(encoding="utf-8") == "«Hello.»\n"
+    assert real_report.read_text(encoding="utf-8") == ""  # no suspect segment
+    assert files(tmp_path) == {"a.txt", "real.txt", "real.jsonl", "link.txt", "report.jsonl"}
+
+
+def _read_fifo(path: Path, got: list):
+    import threading
+
+    def read():
+        with open(path, "rb") as f:
+            got.append(f.read())
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+def _join(thread, fifo: Path):
+    thread.join(10)
+    if thread.is_alive():  # nothing opened the pipe for writing: let the reader go
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(10)
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_output_to_a_fifo_is_written_into_not_replaced(tmp_path, model, overwrite):
+    src = write(tmp_path / "a.txt", "Hello.\n")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    thread = _read_fifo(fifo, got)
+    result = run(src, "--to", "ko", "-o", fifo, *overwrite)
+    _join(thread, fifo)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert got == ["«Hello.»\n".encode("utf-8")]
+
+
+def test_report_to_a_fifo_is_written_into(tmp_path, model):
+    src = write(tmp_path / "a.txt", "Hello.\n")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    thread = _read_fifo(fifo, got)
+    result = run(src, "--to", "ko", "--report", fifo)
+    _join(thread, fifo)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and got == [b""]
+    assert (tmp_path / "a.ko.txt").read_text(encoding="utf-8") == "«Hello.»\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
@@ -184,12 +185,21 @@ def _refuse_collisions(tasks: list[FileTask]) -> list[FileTask]:
     return kept
 
 
+def is_special(path: Path) -> bool:
+    """A character device or a pipe (/dev/stdout, a FIFO): written into, never replaced, never an old output."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def _add(tasks: list[FileTask], path: Path, dest: Path, overwrite: bool, summary: Summary) -> None:
     if dest.exists() and dest.resolve() == path.resolve():
         summary.failed.append((str(path), "refusing to write over the input file"))
     elif dest.is_dir():
         summary.failed.append((str(path), f"output {dest} is a folder"))
-    elif dest.exists() and not overwrite:
+    elif dest.exists() and not overwrite and not is_special(dest):
         summary.skipped.append((str(path), f"output {dest} exists (--overwrite to replace it)"))
     else:
         tasks.append(FileTask(str(path), dest))
