@@ -39,7 +39,7 @@ def _usage(message: str) -> None:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
-@click.option("--to", "tgt", required=True, metavar="ko|en", help="Language to translate into.")
+@click.option("--to", "tgt", metavar="ko|en", help="Language to translate into (required).")
 @click.option("--from", "src", default="auto", show_default=True, metavar="auto|ko|en",
               help="Source language; auto decides per paragraph by its share of Hangul and leaves "
                    "paragraphs already in the target language as they are.")
@@ -78,6 +78,9 @@ def _usage(message: str) -> None:
 @click.option("--cache", "cache_path", type=click.Path(path_type=Path), envvar="GUGUGO_CACHE",
               help="Segment cache file (default: in the user cache folder) [env: GUGUGO_CACHE].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the segment cache.")
+@click.option("--cache-clear", is_flag=True,
+              help="Delete the segment cache (--cache, or the default one) and exit; it keeps every text "
+                   "translated until deleted.")
 @click.option("--field", "fields", multiple=True, metavar="PATH",
               help="Datasets (.jsonl .json .csv .tsv .parquet): a field to translate in every row, e.g. "
                    "instruction, meta.title, messages[*].content (repeatable; a column name for CSV/TSV). "
@@ -110,7 +113,8 @@ def _usage(message: str) -> None:
 def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, engine, batch_size,
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
         quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None,
-        use_ray=False, ray_actors=None, glossary_path=None, no_protect=False, engine_option_texts=()):
+        use_ray=False, ray_actors=None, glossary_path=None, no_protect=False, engine_option_texts=(),
+        cache_clear=False):
     """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
 
     \b
@@ -123,6 +127,10 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     """
     interactive = sys.stderr.isatty() and not quiet
     setup_logging(debug, quiet, interactive)
+    if cache_clear:
+        sys.exit(_clear_cache(cache_path, inputs))
+    if tgt is None:
+        raise click.UsageError("Missing option '--to'.")
     output_text, output = output, (Path(output) if output is not None else None)
     limits = _check_options(encoding, quantize, device, max_input_size)
     glossary = _load_glossary(glossary_path)
@@ -235,6 +243,23 @@ def _load_glossary(path):
     if not glossary:
         log.warning("glossary %s has no terms", path)
     return glossary or None
+
+
+def _clear_cache(cache_path, inputs) -> int:
+    from .job.cache import clear_cache, default_cache_path
+
+    if inputs:
+        _usage("--cache-clear deletes the segment cache and translates nothing: run it without inputs")
+    path = cache_path or default_cache_path()
+    try:
+        found = clear_cache(path)
+    except ValueError as e:
+        _usage(f"--cache {e}")
+    except OSError as e:
+        log.error("%s: cannot delete the segment cache (%s)", path, e.strerror or e)
+        return EXIT_FAILED
+    click.echo(f"{PROG}: {'deleted the segment cache' if found else 'no segment cache at'} {path}", err=True)
+    return EXIT_OK
 
 
 def _handle_sigterm():
