@@ -162,12 +162,12 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
             from .datasets.command import run_ray
 
             code = run_ray(list(inputs), fields, keep_source, src, tgt, output, overwrite, load_options,
-                           None if no_cache else cache_path, no_cache, dry_run, ray_actors)
+                           None if no_cache else cache_path, no_cache, dry_run, ray_actors, report_path)
         elif fields or keep_source or any(i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs):
             from .datasets.command import run as run_datasets
 
             code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, load_options,
-                                None if no_cache else cache_path, no_cache, dry_run, interactive)
+                                None if no_cache else cache_path, no_cache, dry_run, interactive, report_path)
         else:
             code = _run(list(inputs), src, output_text, overwrite, include, exclude, load_options, options,
                         None if no_cache else cache_path, no_cache, dry_run, interactive, limits, report_path)
@@ -286,7 +286,7 @@ def _run(inputs, src, output, overwrite, include, exclude, load_options, options
             log.error("%s: %s", path, problem)
         reported = len(summary.failed)
 
-    tasks = job.find_inputs(inputs, tgt, output, overwrite, include, exclude, summary)
+    tasks = job.find_inputs(inputs, tgt, output, overwrite, include, exclude, summary, report=report_path)
     for path, why in summary.skipped:
         (log.warning if "exists" in why else log.info)("skipped %s: %s", path, why)
     if not tasks and not summary.failed and not any("exists" in why for _, why in summary.skipped):
@@ -331,13 +331,10 @@ def _run(inputs, src, output, overwrite, include, exclude, load_options, options
 def _report_suspects(suspects: list[dict], report_path) -> None:
     """One warning line for what the guards found, and every suspect segment in --report (written anyway)."""
     if report_path is not None:
-        import json
+        from .textio import atomic_write_chunks, json_line
 
-        from .textio import atomic_write_bytes
-
-        lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in suspects)
         try:
-            atomic_write_bytes(report_path, lines.encode("utf-8"))
+            atomic_write_chunks(report_path, map(json_line, suspects))
         except OSError as e:
             log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
     if suspects:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import json
 import os
 import re
 import secrets
@@ -132,6 +133,12 @@ def atomic_write_chunks(path: str | os.PathLike, chunks: Iterable[bytes]) -> Non
         except FileNotFoundError:
             pass
         raise
+
+
+def json_line(value) -> bytes:
+    """One JSON Lines record, UTF-8. A string holding a file name that is not UTF-8 (its bytes kept as lone
+    surrogates, as os.fsdecode gives them) is written with \\udcXX escapes: valid JSON that reads back to it."""
+    return (json.dumps(value, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
 
 
 def temp_target(name: str) -> str | None:

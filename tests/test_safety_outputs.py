@@ -320,7 +320,8 @@ def test_sigterm_keeps_finished_files_and_exits_143(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     deadline = time.monotonic() + 60
-    while not (out.exists() and len(files(out)) >= 2) and time.monotonic() < deadline:
+    while not (out.exists() and len([f for f in files(out) if not f.endswith(".part")]) >= 2) \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.terminate()
     _, stderr = proc.communicate(timeout=60)
@@ -395,3 +396,91 @@ def test_report_to_a_fifo_is_written_into(tmp_path, model):
     assert result.exit_code == 0, result.stderr
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and got == [b""]
     assert (tmp_path / "a.ko.txt").read_text(encoding="utf-8") == "«Hello.»\n"
+
+
+# --- an output, a failed-rows list or a report never lands on an input ---------------------------------------
+
+
+@pytest.mark.parametrize("rows", ['{"t": "Hello."}\n', '{"t": "Hello."}\n{"t": 3}\n'])
+def test_the_failed_rows_list_of_an_output_cannot_be_an_input(tmp_path, model, rows):
+    src = write(tmp_path / "x.failed.jsonl", rows)
+    result = run(src, "--to", "ko", "--field", "t", "-o", tmp_path / "x.jsonl")
+    assert result.exit_code == 2
+    one_error(result, "x.failed.jsonl")
+    assert src.read_text(encoding="utf-8") == rows
+    assert files(tmp_path) == {"x.failed.jsonl"}
+
+
+@pytest.mark.parametrize("report, existing", [("a.txt", True), ("a.ko.txt", False), ("a.ko.txt", True)])
+def test_a_report_over_an_input_or_an_output_is_refused_before_work(tmp_path, model, report, existing):
+    src = write(tmp_path / "a.txt", "Hello.\n")
+    if existing and report != "a.txt":
+        write(tmp_path / report, "kept\n")
+    before = {name: (tmp_path / name).read_bytes() for name in files(tmp_path)}
+    result = run(src, "--to", "ko", "--overwrite", "--report", tmp_path / report)
+    assert result.exit_code == 2
+    one_error(result, report, "--report")
+    assert {name: (tmp_path / name).read_bytes() for name in files(tmp_path)} == before
+
+
+@pytest.mark.parametrize("report", ["d.jsonl", "d.ko.jsonl", "d.ko.failed.jsonl"])
+def test_a_dataset_report_over_an_input_or_an_output_is_refused_before_work(tmp_path, model, report):
+    src = write(tmp_path / "d.jsonl", '{"t": "Hello."}\n{"t": 3}\n')
+    result = run(src, "--to", "ko", "--field", "t", "--report", tmp_path / report)
+    assert result.exit_code == 2
+    one_error(result, report, "--report")
+    assert files(tmp_path) == {"d.jsonl"} and src.read_text(encoding="utf-8") == '{"t": "Hello."}\n{"t": 3}\n'
+
+
+def test_datasets_with_one_name_from_two_folders_get_their_own_outputs(tmp_path, model, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "ca" / "d.jsonl", '{"t": "From a."}\n{"t": 1}\n')
+    write(tmp_path / "cb" / "d.jsonl", '{"t": "From b."}\n{"t": 2}\n')
+    result = run("ca/d.jsonl", "cb/d.jsonl", "--to", "ko", "--field", "t", "-o", "out/")
+    assert result.exit_code == 0, result.stderr
+    assert files(tmp_path / "out") == {"ca/d.ko.jsonl", "cb/d.ko.jsonl", "ca/d.ko.failed.jsonl",
+                                       "cb/d.ko.failed.jsonl"}
+    assert (tmp_path / "out" / "ca" / "d.ko.jsonl").read_text(encoding="utf-8") == '{"t": "«From a.»"}\n{"t": 1}\n'
+    assert (tmp_path / "out" / "cb" / "d.ko.jsonl").read_text(encoding="utf-8") == '{"t": "«From b.»"}\n{"t": 2}\n'
+
+
+@pytest.mark.parametrize("names, args", [(["d.jsonl", "d.ko.jsonl"], ["--field", "t"]), (["a.txt", "a.ko.txt"], [])])
+def test_overwrite_never_replaces_another_input_of_the_run(tmp_path, model, names, args):
+    for name in names:
+        write(tmp_path / name, '{"t": "Hello."}\n' if name.endswith(".jsonl") else "Hello.\n")
+    before = {name: (tmp_path / name).read_bytes() for name in names}
+    result = run(*(tmp_path / n for n in names), "--to", "ko", "--overwrite", *args)
+    assert result.exit_code == 2
+    one_error(result, names[1], "input")
+    assert {name: (tmp_path / name).read_bytes() for name in files(tmp_path)} == before
+
+
+# --- --report for datasets, and for any file name ------------------------------------------------------------
+
+
+def test_report_lists_the_failed_rows_of_datasets(tmp_path, model):
+    import json
+
+    a = write(tmp_path / "a.jsonl", '{"t": "Hello."}\n{"t": 3}\n')
+    b = write(tmp_path / "b.csv", "t\nFine.\n")
+    report = tmp_path / "report.jsonl"
+    result = run(a, b, "--to", "ko", "--field", "t", "-o", tmp_path / "out/", "--report", report)
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(l) for l in report.read_text(encoding="utf-8").splitlines()]
+    assert rows == [{"file": str(a), "row": 1, "line": 2, "reason": "t is a number, not a string"}]
+
+
+def test_report_names_a_file_whose_name_is_not_utf8(tmp_path, monkeypatch):
+    import json
+
+    import gugugo_cli.engines.loading as loading
+    from conftest import IdentityTranslator
+
+    monkeypatch.setattr(loading, "load", lambda resolved: IdentityTranslator())
+    name = os.fsdecode(b"caf\xe9.txt")
+    src = write(tmp_path / name, "The price went up.\n")
+    report = tmp_path / "report.jsonl"
+    result = run(src, "--to", "ko", "--report", report)
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(l) for l in report.read_bytes().decode("utf-8").splitlines()]
+    assert rows and os.fsencode(rows[0]["file"]) == os.fsencode(str(src))
