@@ -77,15 +77,14 @@ def write_target(path: str | os.PathLike) -> tuple[Path, bool]:
     """Where a write to path lands: the file a symlink points to (the link itself is left as it is), and
     whether that is a character device or a pipe, written in place (/dev/stdout, a FIFO) rather than replaced.
     OSError for any other kind of special file."""
-    real = Path(os.path.realpath(path))
     try:
-        mode = os.stat(real).st_mode
-    except FileNotFoundError:
-        return real, False
-    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
-        return real, True
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:  # a new file, or a symlink to one
+        return Path(os.path.realpath(path)), False
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):  # opened through its links (/dev/stdout -> pipe:[N])
+        return Path(path), True
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):  # a folder fails as it always did, when it is replaced
-        return real, False
+        return Path(os.path.realpath(path)), False
     raise OSError(errno.EINVAL, "not a regular file, a character device or a pipe", os.fspath(path))
 
 

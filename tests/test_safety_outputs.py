@@ -484,3 +484,42 @@ def test_report_names_a_file_whose_name_is_not_utf8(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.stderr
     rows = [json.loads(l) for l in report.read_bytes().decode("utf-8").splitlines()]
     assert rows and os.fsencode(rows[0]["file"]) == os.fsencode(str(src))
+
+
+def test_report_through_a_link_to_the_process_stdout_goes_to_the_pipe(tmp_path):
+    """What /dev/stdout is (a link to /proc/self/fd/1), made in the test's folder: the pipe gets the report."""
+    src = write(tmp_path / "a.txt", "The price went up.\n")
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    script = textwrap.dedent(f"""
+        import sys
+        import gugugo_cli.engines.loading as loading
+        from conftest import IdentityTranslator
+
+        loading.load = lambda resolved: IdentityTranslator()
+        from gugugo_cli.cli import main
+        sys.argv = ["gugugo-translate", {str(src)!r}, "--to", "ko", "--report", {str(link)!r}, "--no-cache",
+                    "--model", {str(ECHO_MODEL)!r}, "--device", "cpu"]
+        main()
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent)] + sys.path))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.readlink(link) == "/proc/self/fd/1"
+    assert '"file": ' in proc.stdout and "The price went up." in proc.stdout
+
+
+def test_dataset_output_through_a_symlink_keeps_the_link_and_a_pipe_is_refused(tmp_path, model):
+    src = write(tmp_path / "d.jsonl", '{"t": "Hello."}\n')
+    real = write(tmp_path / "real.jsonl", "old\n")
+    (tmp_path / "link.jsonl").symlink_to(real)
+    result = run(src, "--to", "ko", "--field", "t", "-o", tmp_path / "link.jsonl", "--overwrite")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "link.jsonl").is_symlink()
+    assert real.read_text(encoding="utf-8") == '{"t": "«Hello.»"}\n'
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    refused = run(src, "--to", "ko", "--field", "t", "-o", fifo)
+    assert refused.exit_code == 2
+    one_error(refused, str(fifo), "not a device or a pipe")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
