@@ -31,7 +31,7 @@ def _make_private(path: Path) -> None:
     if not folder.is_dir():
         folder.parent.mkdir(parents=True, exist_ok=True)
         folder.mkdir(mode=0o700, exist_ok=True)
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
     for name in ("",) + SIDE_FILES:
         try:
             st = os.stat(f"{path}{name}")
