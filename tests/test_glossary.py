@@ -214,10 +214,10 @@ def test_a_50000_term_glossary_over_200_lines_takes_seconds_not_minutes():
     words = _words(50_000, 1)
     lines = [f"{w} term\t용어{i}\t{'nocase' if i % 3 else 'case'}" for i, w in enumerate(words)]
     texts = [" ".join(words[(i * 31 + j) % len(words)] for j in range(25)) + " term." for i in range(200)]
-    started = time.perf_counter()
+    started = time.process_time()  # this process's CPU time: other work on the machine does not count
     glossary = parse(lines)
     found = [glossary.find(t) for t in texts]
-    assert time.perf_counter() - started < 3.0
+    assert time.process_time() - started < 3.0
     assert sum(map(len, found)) > 0
 
 
