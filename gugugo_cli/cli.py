@@ -41,7 +41,7 @@ def _usage(message: str) -> None:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
-@click.option("--to", "tgt", required=True, metavar="ko|en", help="Language to translate into.")
+@click.option("--to", "tgt", metavar="ko|en", help="Language to translate into (required).")
 @click.option("--from", "src", default="auto", show_default=True, metavar="auto|ko|en",
               help="Source language; auto decides per paragraph by its share of Hangul and leaves "
                    "paragraphs already in the target language as they are.")
@@ -80,6 +80,9 @@ def _usage(message: str) -> None:
 @click.option("--cache", "cache_path", type=click.Path(path_type=Path), envvar="GUGUGO_CACHE",
               help="Segment cache file (default: in the user cache folder) [env: GUGUGO_CACHE].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the segment cache.")
+@click.option("--cache-clear", is_flag=True,
+              help="Delete the segment cache (--cache, or the default one) and exit; it keeps every text "
+                   "translated until deleted.")
 @click.option("--field", "fields", multiple=True, metavar="PATH",
               help="Datasets (.jsonl .json .csv .tsv .parquet): a field to translate in every row, e.g. "
                    "instruction, meta.title, messages[*].content (repeatable; a column name for CSV/TSV). "
@@ -112,7 +115,8 @@ def _usage(message: str) -> None:
 def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dtype, quantize, engine, batch_size,
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
         quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None,
-        use_ray=False, ray_actors=None, glossary_path=None, no_protect=False, engine_option_texts=()):
+        use_ray=False, ray_actors=None, glossary_path=None, no_protect=False, engine_option_texts=(),
+        cache_clear=False):
     """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
 
     \b
@@ -125,6 +129,10 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     """
     interactive = sys.stderr.isatty() and not quiet
     setup_logging(debug, quiet, interactive)
+    if cache_clear:
+        sys.exit(_clear_cache(cache_path, inputs))
+    if tgt is None:
+        raise click.UsageError("Missing option '--to'.")
     output_text, output = output, (Path(output) if output is not None else None)
     limits = _check_options(encoding, quantize, device, max_input_size)
     glossary = _load_glossary(glossary_path)
@@ -155,12 +163,12 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
             from .datasets.command import run_ray
 
             code = run_ray(list(inputs), fields, keep_source, src, tgt, output, overwrite, request,
-                           None if no_cache else cache_path, no_cache, dry_run, ray_actors)
+                           None if no_cache else cache_path, no_cache, dry_run, ray_actors, report_path)
         elif fields or keep_source or any(i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs):
             from .datasets.command import run as run_datasets
 
             code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, request,
-                                None if no_cache else cache_path, no_cache, dry_run, interactive)
+                                None if no_cache else cache_path, no_cache, dry_run, interactive, report_path)
         else:
             code = _run(list(inputs), src, output_text, overwrite, include, exclude, request, options,
                         None if no_cache else cache_path, no_cache, dry_run, interactive, limits, report_path)
@@ -239,6 +247,23 @@ def _load_glossary(path):
     return glossary or None
 
 
+def _clear_cache(cache_path, inputs) -> int:
+    from .job.cache import clear_cache, default_cache_path
+
+    if inputs:
+        _usage("--cache-clear deletes the segment cache and translates nothing: run it without inputs")
+    path = cache_path or default_cache_path()
+    try:
+        found = clear_cache(path)
+    except ValueError as e:
+        _usage(f"--cache {e}")
+    except OSError as e:
+        log.error("%s: cannot delete the segment cache (%s)", path, e.strerror or e)
+        return EXIT_FAILED
+    click.echo(f"{PROG}: {'deleted the segment cache' if found else 'no segment cache at'} {path}", err=True)
+    return EXIT_OK
+
+
 def _handle_sigterm():
     """Turn SIGTERM into the Ctrl-C path; the handler it replaced (None where signals cannot be set here)."""
     try:
@@ -262,7 +287,7 @@ def _run(inputs, src, output, overwrite, include, exclude, request, options, cac
             log.error("%s: %s", path, problem)
         reported = len(summary.failed)
 
-    tasks = job.find_inputs(inputs, tgt, output, overwrite, include, exclude, summary)
+    tasks = job.find_inputs(inputs, tgt, output, overwrite, include, exclude, summary, report=report_path)
     for path, why in summary.skipped:
         (log.warning if "exists" in why else log.info)("skipped %s: %s", path, why)
     if not tasks and not summary.failed and not any("exists" in why for _, why in summary.skipped):
@@ -307,13 +332,10 @@ def _run(inputs, src, output, overwrite, include, exclude, request, options, cac
 def _report_suspects(suspects: list[dict], report_path) -> None:
     """One warning line for what the guards found, and every suspect segment in --report (written anyway)."""
     if report_path is not None:
-        import json
+        from .textio import atomic_write_chunks, json_line
 
-        from .textio import atomic_write_bytes
-
-        lines = "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in suspects)
         try:
-            atomic_write_bytes(report_path, lines.encode("utf-8"))
+            atomic_write_chunks(report_path, map(json_line, suspects))
         except OSError as e:
             log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
     if suspects:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Union
@@ -23,6 +22,7 @@ from typing import Iterable, Mapping, Optional, Union
 from .errors import GugugoError
 
 CASE_RULES = ("case", "nocase")
+MAX_GLOSSARY_BYTES = 64 * 1024 * 1024  # a million terms is some 40 MB
 
 
 class GlossaryError(GugugoError):
@@ -40,10 +40,10 @@ class Term:
 class Glossary:
     terms: tuple[Term, ...]
     name: str = ""  # where it came from, for messages
-    _pattern: Optional[re.Pattern] = field(default=None, compare=False, repr=False)
+    _index: Optional["_Index"] = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "_pattern", _compile(self.terms))
+        object.__setattr__(self, "_index", _Index(self.terms) if self.terms else None)
 
     @property
     def digest(self) -> str:
@@ -55,13 +55,10 @@ class Glossary:
 
     def find(self, text: str, start: int = 0, end: Optional[int] = None) -> list[tuple[int, int, Term]]:
         """(start, end, term) of every term in text[start:end], left to right, longest first at each place."""
-        if self._pattern is None:
+        if self._index is None:
             return []
         end = len(text) if end is None else end
-        found = []
-        for m in self._pattern.finditer(text, start, end):
-            found.append((m.start(), m.end(), self.terms[int(m.lastgroup[1:])]))
-        return found
+        return [(a, b, self.terms[i]) for a, b, i in self._index.find(text, start, end)]
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -74,30 +71,72 @@ def _edge(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
-def _compile(terms: tuple[Term, ...]) -> Optional[re.Pattern]:
-    if not terms:
-        return None
-    parts = []
-    for i in sorted(range(len(terms)), key=lambda i: -len(terms[i].source)):
-        t = terms[i].source
-        body = re.escape(t)
-        if terms[i].case == "nocase":
-            body = f"(?i:{body})"
-        before = r"(?<![A-Za-z0-9])" if _edge(t[0]) else ""
-        after = r"(?![A-Za-z0-9])" if _edge(t[-1]) else ""
-        parts.append(f"(?P<t{i}>{before}{body}{after})")
-    return re.compile("|".join(parts))
+def _fold(ch: str) -> str:
+    """One character in the form `nocase` compares (one character for one, so positions stay the same)."""
+    for folded in (ch.casefold(), ch.lower()):
+        if len(folded) == 1:
+            return folded
+    return ch
+
+
+def _fold_text(text: str) -> str:
+    return text.lower() if text.isascii() else "".join(map(_fold, text))
+
+
+class _Index:
+    """Every term's source (case-folded for `nocase`) in a hash table, and for each first character the lengths
+    of the terms that start with it: at each place of a text only those lengths are looked up, longest first,
+    so matching costs the text's length times the number of term lengths, whatever the number of terms."""
+
+    def __init__(self, terms: tuple[Term, ...]):
+        self.keys: tuple[dict[str, int], dict[str, int]] = ({}, {})  # exact, folded: key -> first term's index
+        lengths: tuple[dict[str, set], dict[str, set]] = ({}, {})
+        for i, term in enumerate(terms):
+            folded = term.case == "nocase"
+            key = _fold_text(term.source) if folded else term.source
+            self.keys[folded].setdefault(key, i)
+            lengths[folded].setdefault(key[0], set()).add(len(key))
+        self.lengths = tuple({ch: sorted(n, reverse=True) for ch, n in table.items()} for table in lengths)
+        self.edges = [(_edge(t.source[0]), _edge(t.source[-1])) for t in terms]
+
+    def find(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        views = ((text, 0), (_fold_text(text[start:end]) if self.keys[True] else "", start))
+        found, p = [], start
+        while p < end:
+            best = None  # (length, -index)
+            for folded, (view, offset) in enumerate(views):
+                keys = self.keys[folded]
+                for n in self.lengths[folded].get(view[p - offset], ()) if keys else ():
+                    if p + n > end or (best is not None and n < best[0]):
+                        continue
+                    i = keys.get(view[p - offset:p - offset + n])
+                    if i is not None and self._fits(i, text, p, p + n, end) and (best is None or (n, -i) > best):
+                        best = (n, -i)
+            if best is None:
+                p += 1
+                continue
+            found.append((p, p + best[0], -best[1]))
+            p += best[0]
+        return found
+
+    def _fits(self, i: int, text: str, p: int, q: int, end: int) -> bool:
+        """A term that starts (ends) with an ASCII letter or digit is not preceded (followed) by one."""
+        before, after = self.edges[i]
+        return not ((before and p > 0 and _edge(text[p - 1])) or (after and q < end and _edge(text[q])))
 
 
 def load(path: Union[str, os.PathLike]) -> Glossary:
     """Read a glossary TSV file; GlossaryError with the file and line for anything wrong in it."""
     name = os.fspath(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            data = f.read(MAX_GLOSSARY_BYTES + 1)
     except FileNotFoundError:
         raise GlossaryError(f"glossary {name}: no such file") from None
     except OSError as e:
         raise GlossaryError(f"glossary {name}: cannot read ({e.strerror or e})") from None
+    if len(data) > MAX_GLOSSARY_BYTES:
+        raise GlossaryError(f"glossary {name}: larger than {MAX_GLOSSARY_BYTES // 2**20} MiB, the most read")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

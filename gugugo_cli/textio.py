@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import codecs
+import errno
+import json
 import os
 import re
 import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from .errors import GugugoError, InputError
 
@@ -71,12 +73,38 @@ def _temp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{token}.part")
 
 
+def write_target(path: str | os.PathLike) -> tuple[Path, bool]:
+    """Where a write to path lands: the file a symlink points to (the link itself is left as it is), and
+    whether that is a character device or a pipe, written in place (/dev/stdout, a FIFO) rather than replaced.
+    OSError for any other kind of special file."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:  # a new file, or a symlink to one
+        return Path(os.path.realpath(path)), False
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):  # opened through its links (/dev/stdout -> pipe:[N])
+        return Path(path), True
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):  # a folder fails as it always did, when it is replaced
+        return Path(os.path.realpath(path)), False
+    raise OSError(errno.EINVAL, "not a regular file, a character device or a pipe", os.fspath(path))
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write to a temp file in the same folder, then rename over the target: no half-written output.
 
-    A new file gets the mode any new file gets (0666 less the umask, e.g. 0644); a file written over keeps
-    its mode."""
-    target = Path(path)
+    A symlink is written through (its target replaced, the link kept); a character device or a pipe is
+    written into directly. A new file gets the mode any new file gets (0666 less the umask, e.g. 0644); a file
+    written over keeps its mode."""
+    atomic_write_chunks(path, [data])
+
+
+def atomic_write_chunks(path: str | os.PathLike, chunks: Iterable[bytes]) -> None:
+    """atomic_write_bytes for an output produced piece by piece (never held whole)."""
+    target, special = write_target(path)
+    if special:
+        with os.fdopen(os.open(target, os.O_WRONLY | getattr(os, "O_BINARY", 0)), "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         old_mode = stat.S_IMODE(os.stat(target).st_mode)
@@ -93,7 +121,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             if old_mode is not None:
                 os.fchmod(f.fileno(), old_mode)
-            f.write(data)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -103,6 +132,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def json_line(value) -> bytes:
+    """One JSON Lines record, UTF-8. A string holding a file name that is not UTF-8 (its bytes kept as lone
+    surrogates, as os.fsdecode gives them) is written with \\udcXX escapes: valid JSON that reads back to it."""
+    return (json.dumps(value, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
 
 
 def temp_target(name: str) -> str | None:

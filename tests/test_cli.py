@@ -263,3 +263,53 @@ def test_translations_stopped_at_the_token_limit_are_one_warning(tmp_path, monke
     warnings = [line for line in result.stderr.splitlines() if "new-token limit" in line]
     assert warnings == ["gugugo-translate: warning: 1 translation reached the new-token limit and may be cut or "
                         "repetitive (e.g. 'It goes LOOP again.')"], result.stderr
+
+
+@pytest.fixture
+def marking(monkeypatch):
+    """--model resolves to the echo folder; loading it gives a translator that wraps each segment in «»."""
+    import gugugo_cli.engines.loading as loading
+    from conftest import MarkTranslator
+
+    monkeypatch.setattr(loading, "load", lambda resolved: MarkTranslator())
+
+
+def _mode(path):
+    return os.stat(path).st_mode & 0o777
+
+
+def test_the_segment_cache_is_private(tmp_path, marking):
+    (tmp_path / "a.txt").write_text("Hello.\n", encoding="utf-8")
+    cache = tmp_path / "new" / "cache" / "segments.sqlite3"
+    old = os.umask(0o022)
+    try:
+        result = run(*echo_args(tmp_path / "a.txt", "--to", "ko", "--cache", cache))
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.stderr
+    assert _mode(cache) == 0o600 and _mode(cache.parent) == 0o700
+    for name in os.listdir(cache.parent):  # the WAL and shared-memory files, while they last
+        assert _mode(cache.parent / name) == 0o600, name
+    # a cache an earlier version left readable by all is made private when next used
+    os.chmod(cache, 0o644)
+    assert run(*echo_args(tmp_path / "a.txt", "--to", "ko", "--cache", cache, "--overwrite")).exit_code == 0
+    assert _mode(cache) == 0o600
+
+
+def test_cache_clear_deletes_the_cache_and_nothing_else(tmp_path, marking):
+    (tmp_path / "a.txt").write_text("Hello.\n", encoding="utf-8")
+    cache = tmp_path / "c" / "segments.sqlite3"
+    assert run(*echo_args(tmp_path / "a.txt", "--to", "ko", "--cache", cache)).exit_code == 0
+    assert cache.exists()
+    result = run("--cache-clear", "--cache", cache)
+    assert result.exit_code == 0, result.stderr
+    assert not cache.exists() and os.listdir(cache.parent) == []
+    assert str(cache) in result.stderr
+    again = run("--cache-clear", env={"GUGUGO_CACHE": str(cache)})
+    assert again.exit_code == 0 and "no segment cache" in again.stderr
+    # a file that is not a cache is never deleted; inputs with --cache-clear are a usage error
+    notes = tmp_path / "a.txt"
+    refused = run("--cache-clear", "--cache", notes)
+    assert refused.exit_code == 2 and notes.exists() and "not a segment cache" in refused.stderr
+    assert run("--cache-clear", notes).exit_code == 2
+    assert "Missing option '--to'" in run(notes).stderr

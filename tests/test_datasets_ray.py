@@ -264,3 +264,19 @@ def test_ray_missing_is_one_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(UsageError, match=r"pip install 'gugugo-translate\[ray\]'"):
         ray_run._ray()
+
+
+@needs_ray
+def test_ray_report_lists_failed_rows_and_never_lands_on_an_output(local_ray, tmp_path):
+    src = tmp_path / "data.jsonl"
+    src.write_text('{"instruction": "Hello."}\n{"instruction": 3}\n', encoding="utf-8")
+    common = [str(src), "--to", "ko", "--model", str(ECHO_MODEL), "--device", "cpu", "--no-cache",
+              "--field", "instruction", "--ray", "--ray-actors", "1"]
+    refused = CliRunner().invoke(cli, common + ["--report", str(tmp_path / "data.ko.failed.jsonl")])
+    assert refused.exit_code == 2 and "--report" in refused.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl"]
+    report = tmp_path / "report.jsonl"
+    result = CliRunner().invoke(cli, common + ["--report", str(report)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert [(r["file"], r["row"], r["reason"]) for r in rows] == [(str(src), 1, "instruction is a number, not a string")]

@@ -156,3 +156,79 @@ def test_cli_bad_glossary_is_a_usage_error_before_anything_is_read(tmp_path):
     r = cli_run(tmp_path / "missing.txt", "--to", "ko", "--glossary", bad)
     assert r.exit_code == 2
     assert f"glossary {bad}, line 1: expected SOURCE<TAB>TARGET" in r.output
+
+
+def _regex_find(terms, text, start=0, end=None):
+    """The matcher as one regular expression (longest term first, lookarounds for whole words): the reference
+    the glossary's own matcher must agree with."""
+    import re
+
+    parts = []
+    for i in sorted(range(len(terms)), key=lambda i: -len(terms[i].source)):
+        t = terms[i].source
+        body = f"(?i:{re.escape(t)})" if terms[i].case == "nocase" else re.escape(t)
+        before = r"(?<![A-Za-z0-9])" if t[0].isascii() and t[0].isalnum() else ""
+        after = r"(?![A-Za-z0-9])" if t[-1].isascii() and t[-1].isalnum() else ""
+        parts.append(f"(?P<t{i}>{before}{body}{after})")
+    pattern = re.compile("|".join(parts))
+    end = len(text) if end is None else end
+    return [(m.start(), m.end(), terms[int(m.lastgroup[1:])]) for m in pattern.finditer(text, start, end)]
+
+
+def test_matcher_agrees_with_the_regular_expression_on_random_terms_and_texts():
+    import random
+
+    rng = random.Random(7)
+    alphabet = ["a", "b", "A", "B", "1", " ", "-", "가", "나", "는", "é", "É", "ß", "."]
+    for _ in range(300):
+        lines = {}
+        for _ in range(rng.randint(1, 12)):
+            source = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 4))).strip() or "a"
+            case = rng.choice(["case", "nocase"])
+            key = (source.lower() if case == "nocase" else source, case)
+            lines.setdefault(key, f"{source}\tT{len(lines)}\t{case}")
+        glossary = parse(lines.values())
+        for _ in range(20):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+            start = rng.randint(0, len(text))
+            end = rng.randint(start, len(text))
+            assert glossary.find(text) == _regex_find(glossary.terms, text), (glossary.terms, text)
+            assert glossary.find(text, start, end) == _regex_find(glossary.terms, text, start, end), \
+                (glossary.terms, text, start, end)
+
+
+def _words(n, seed):
+    import random
+
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = {}
+    while len(words) < n:
+        words["".join(rng.choice(letters) for _ in range(rng.randint(4, 10)))] = None
+    return list(words)
+
+
+def test_a_50000_term_glossary_over_200_lines_takes_seconds_not_minutes():
+    import time
+
+    words = _words(50_000, 1)
+    lines = [f"{w} term\t용어{i}\t{'nocase' if i % 3 else 'case'}" for i, w in enumerate(words)]
+    texts = [" ".join(words[(i * 31 + j) % len(words)] for j in range(25)) + " term." for i in range(200)]
+    started = time.process_time()  # this process's CPU time: other work on the machine does not count
+    glossary = parse(lines)
+    found = [glossary.find(t) for t in texts]
+    assert time.process_time() - started < 3.0
+    assert sum(map(len, found)) > 0
+
+
+def test_a_glossary_larger_than_the_limit_is_one_line_error(tmp_path):
+    from gugugo_cli.glossary import MAX_GLOSSARY_BYTES
+
+    big = tmp_path / "big.tsv"
+    with open(big, "wb") as f:
+        f.truncate(MAX_GLOSSARY_BYTES + 1)
+    for path in (big, "/dev/zero"):
+        r = cli_run(tmp_path / "missing.txt", "--to", "ko", "--glossary", path)
+        assert r.exit_code == 2
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        assert len(lines) == 1 and f"glossary {path}: larger than" in lines[0], r.stderr

@@ -320,7 +320,8 @@ def test_sigterm_keeps_finished_files_and_exits_143(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     deadline = time.monotonic() + 60
-    while not (out.exists() and len(files(out)) >= 2) and time.monotonic() < deadline:
+    while not (out.exists() and len([f for f in files(out) if not f.endswith(".part")]) >= 2) \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.terminate()
     _, stderr = proc.communicate(timeout=60)
@@ -333,3 +334,192 @@ def test_sigterm_keeps_finished_files_and_exits_143(tmp_path):
     for name in written:  # every file there is whole
         i = name.split(".")[0]
         assert (out / name).read_text(encoding="utf-8") == (docs / f"{i}.txt").read_text(encoding="utf-8")
+
+
+# --- symlinks and special files as outputs ----------------------------------------------------------------
+
+
+def test_output_and_report_through_a_symlink_keep_the_link(tmp_path, model):
+    src = write(tmp_path / "a.txt", "Hello.\n")
+    real_out, real_report = write(tmp_path / "real.txt", "old\n"), write(tmp_path / "real.jsonl", "old\n")
+    (tmp_path / "link.txt").symlink_to(real_out)
+    (tmp_path / "report.jsonl").symlink_to(real_report)
+    result = run(src, "--to", "ko", "-o", tmp_path / "link.txt", "--overwrite", "--report", tmp_path / "report.jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "report.jsonl").is_symlink()
+    assert real_out.read_text(encoding="utf-8") == "«Hello.»\n"
+    assert real_report.read_text(encoding="utf-8") == ""  # no suspect segment
+    assert files(tmp_path) == {"a.txt", "real.txt", "real.jsonl", "link.txt", "report.jsonl"}
+
+
+def _read_fifo(path: Path, got: list):
+    import threading
+
+    def read():
+        with open(path, "rb") as f:
+            got.append(f.read())
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+def _join(thread, fifo: Path):
+    thread.join(10)
+    if thread.is_alive():  # nothing opened the pipe for writing: let the reader go
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(10)
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_output_to_a_fifo_is_written_into_not_replaced(tmp_path, model, overwrite):
+    src = write(tmp_path / "a.txt", "Hello.\n")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    thread = _read_fifo(fifo, got)
+    result = run(src, "--to", "ko", "-o", fifo, *overwrite)
+    _join(thread, fifo)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert got == ["«Hello.»\n".encode("utf-8")]
+
+
+def test_report_to_a_fifo_is_written_into(tmp_path, model):
+    src = write(tmp_path / "a.txt", "Hello.\n")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    thread = _read_fifo(fifo, got)
+    result = run(src, "--to", "ko", "--report", fifo)
+    _join(thread, fifo)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and got == [b""]
+    assert (tmp_path / "a.ko.txt").read_text(encoding="utf-8") == "«Hello.»\n"
+
+
+# --- an output, a failed-rows list or a report never lands on an input ---------------------------------------
+
+
+@pytest.mark.parametrize("rows", ['{"t": "Hello."}\n', '{"t": "Hello."}\n{"t": 3}\n'])
+def test_the_failed_rows_list_of_an_output_cannot_be_an_input(tmp_path, model, rows):
+    src = write(tmp_path / "x.failed.jsonl", rows)
+    result = run(src, "--to", "ko", "--field", "t", "-o", tmp_path / "x.jsonl")
+    assert result.exit_code == 2
+    one_error(result, "x.failed.jsonl")
+    assert src.read_text(encoding="utf-8") == rows
+    assert files(tmp_path) == {"x.failed.jsonl"}
+
+
+@pytest.mark.parametrize("report, existing", [("a.txt", True), ("a.ko.txt", False), ("a.ko.txt", True)])
+def test_a_report_over_an_input_or_an_output_is_refused_before_work(tmp_path, model, report, existing):
+    src = write(tmp_path / "a.txt", "Hello.\n")
+    if existing and report != "a.txt":
+        write(tmp_path / report, "kept\n")
+    before = {name: (tmp_path / name).read_bytes() for name in files(tmp_path)}
+    result = run(src, "--to", "ko", "--overwrite", "--report", tmp_path / report)
+    assert result.exit_code == 2
+    one_error(result, report, "--report")
+    assert {name: (tmp_path / name).read_bytes() for name in files(tmp_path)} == before
+
+
+@pytest.mark.parametrize("report", ["d.jsonl", "d.ko.jsonl", "d.ko.failed.jsonl"])
+def test_a_dataset_report_over_an_input_or_an_output_is_refused_before_work(tmp_path, model, report):
+    src = write(tmp_path / "d.jsonl", '{"t": "Hello."}\n{"t": 3}\n')
+    result = run(src, "--to", "ko", "--field", "t", "--report", tmp_path / report)
+    assert result.exit_code == 2
+    one_error(result, report, "--report")
+    assert files(tmp_path) == {"d.jsonl"} and src.read_text(encoding="utf-8") == '{"t": "Hello."}\n{"t": 3}\n'
+
+
+def test_datasets_with_one_name_from_two_folders_get_their_own_outputs(tmp_path, model, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "ca" / "d.jsonl", '{"t": "From a."}\n{"t": 1}\n')
+    write(tmp_path / "cb" / "d.jsonl", '{"t": "From b."}\n{"t": 2}\n')
+    result = run("ca/d.jsonl", "cb/d.jsonl", "--to", "ko", "--field", "t", "-o", "out/")
+    assert result.exit_code == 0, result.stderr
+    assert files(tmp_path / "out") == {"ca/d.ko.jsonl", "cb/d.ko.jsonl", "ca/d.ko.failed.jsonl",
+                                       "cb/d.ko.failed.jsonl"}
+    assert (tmp_path / "out" / "ca" / "d.ko.jsonl").read_text(encoding="utf-8") == '{"t": "«From a.»"}\n{"t": 1}\n'
+    assert (tmp_path / "out" / "cb" / "d.ko.jsonl").read_text(encoding="utf-8") == '{"t": "«From b.»"}\n{"t": 2}\n'
+
+
+@pytest.mark.parametrize("names, args", [(["d.jsonl", "d.ko.jsonl"], ["--field", "t"]), (["a.txt", "a.ko.txt"], [])])
+def test_overwrite_never_replaces_another_input_of_the_run(tmp_path, model, names, args):
+    for name in names:
+        write(tmp_path / name, '{"t": "Hello."}\n' if name.endswith(".jsonl") else "Hello.\n")
+    before = {name: (tmp_path / name).read_bytes() for name in names}
+    result = run(*(tmp_path / n for n in names), "--to", "ko", "--overwrite", *args)
+    assert result.exit_code == 2
+    one_error(result, names[1], "input")
+    assert {name: (tmp_path / name).read_bytes() for name in files(tmp_path)} == before
+
+
+# --- --report for datasets, and for any file name ------------------------------------------------------------
+
+
+def test_report_lists_the_failed_rows_of_datasets(tmp_path, model):
+    import json
+
+    a = write(tmp_path / "a.jsonl", '{"t": "Hello."}\n{"t": 3}\n')
+    b = write(tmp_path / "b.csv", "t\nFine.\n")
+    report = tmp_path / "report.jsonl"
+    result = run(a, b, "--to", "ko", "--field", "t", "-o", tmp_path / "out/", "--report", report)
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(l) for l in report.read_text(encoding="utf-8").splitlines()]
+    assert rows == [{"file": str(a), "row": 1, "line": 2, "reason": "t is a number, not a string"}]
+
+
+def test_report_names_a_file_whose_name_is_not_utf8(tmp_path, monkeypatch):
+    import json
+
+    import gugugo_cli.engines.loading as loading
+    from conftest import IdentityTranslator
+
+    monkeypatch.setattr(loading, "load", lambda resolved: IdentityTranslator())
+    name = os.fsdecode(b"caf\xe9.txt")
+    src = write(tmp_path / name, "The price went up.\n")
+    report = tmp_path / "report.jsonl"
+    result = run(src, "--to", "ko", "--report", report)
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(l) for l in report.read_bytes().decode("utf-8").splitlines()]
+    assert rows and os.fsencode(rows[0]["file"]) == os.fsencode(str(src))
+
+
+def test_report_through_a_link_to_the_process_stdout_goes_to_the_pipe(tmp_path):
+    """What /dev/stdout is (a link to /proc/self/fd/1), made in the test's folder: the pipe gets the report."""
+    src = write(tmp_path / "a.txt", "The price went up.\n")
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    script = textwrap.dedent(f"""
+        import sys
+        import gugugo_cli.engines.loading as loading
+        from conftest import IdentityTranslator
+
+        loading.load = lambda resolved: IdentityTranslator()
+        from gugugo_cli.cli import main
+        sys.argv = ["gugugo-translate", {str(src)!r}, "--to", "ko", "--report", {str(link)!r}, "--no-cache",
+                    "--model", {str(ECHO_MODEL)!r}, "--device", "cpu"]
+        main()
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent)] + sys.path))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.readlink(link) == "/proc/self/fd/1"
+    assert '"file": ' in proc.stdout and "The price went up." in proc.stdout
+
+
+def test_dataset_output_through_a_symlink_keeps_the_link_and_a_pipe_is_refused(tmp_path, model):
+    src = write(tmp_path / "d.jsonl", '{"t": "Hello."}\n')
+    real = write(tmp_path / "real.jsonl", "old\n")
+    (tmp_path / "link.jsonl").symlink_to(real)
+    result = run(src, "--to", "ko", "--field", "t", "-o", tmp_path / "link.jsonl", "--overwrite")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "link.jsonl").is_symlink()
+    assert real.read_text(encoding="utf-8") == '{"t": "«Hello.»"}\n'
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    refused = run(src, "--to", "ko", "--field", "t", "-o", fifo)
+    assert refused.exit_code == 2
+    one_error(refused, str(fifo), "not a device or a pipe")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

@@ -18,9 +18,7 @@ log = logging.getLogger("gugugo_cli")
 
 
 def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache, dry_run,
-        interactive) -> int:
-    from ..job.inputs import output_path
-
+        interactive, report_path=None) -> int:
     if "-" in inputs or any(Path(i).is_dir() or not is_dataset(i) for i in inputs):
         raise UsageError("--field applies to dataset files named as inputs (.jsonl, .json, .csv, .tsv, .parquet), "
                          "not to stdin, folders or documents")
@@ -29,32 +27,13 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
             raise UsageError(f"{name}: no such file")
     if not fields:
         return _list(inputs)
-    several = len(inputs) > 1
-    if output is not None and several and not output.is_dir():
-        if output.exists():
-            raise UsageError(f"-o {output}: with several inputs, -o must be a folder")
-        output.mkdir(parents=True)
 
     from ..console import RichDatasetProgress
     from ..job.cache import SegmentCache, default_cache_path
     from .run import translate_dataset
 
-    jobs = []
-    for name in inputs:
-        path = Path(name)
-        if output is None:
-            dest = output_path(path, tgt)
-        elif output.is_dir() or several:
-            dest = output / output_path(path.name, tgt).name
-        else:
-            dest = output
-        if dest.exists() and dest.resolve() == path.resolve():
-            raise UsageError(f"{path}: refusing to write over the input file")
-        if dest.exists() and not overwrite and not dry_run:
-            log.warning("skipped %s: output %s exists (--overwrite to replace it)", path, dest)
-            continue
-        jobs.append((path, dest))
-
+    jobs = _destinations(inputs, tgt, output, overwrite or dry_run, report_path)
+    summaries = []
     cache = SegmentCache(None if no_cache else (cache_path or default_cache_path()))
     resolved = None
     failed_files = 0
@@ -85,16 +64,69 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
             except FieldError as e:
                 raise UsageError(str(e)) from None
             failed_files += not _report(summary, dry_run, interactive, fields)
+            summaries.append(summary)
     finally:
         cache.close()
+    if not dry_run:
+        write_report(report_path, summaries)
     return 1 if failed_files else 0
 
 
+def _destinations(inputs, tgt, output, overwrite, report_path, parts=False) -> list[tuple[Path, Path]]:
+    """(input, output) of each dataset, named as documents are (job.inputs.find_inputs), the list of failed rows
+    beside each output included; existing outputs are skipped with a warning. A symlink output is written
+    through; a device or pipe is refused (a dataset is written to a temp file and renamed into place)."""
+    from ..job.inputs import Summary, find_inputs, is_special
+    from ..textio import write_target
+    from .run import failed_path_for
+
+    found = Summary()
+    tasks = find_inputs(inputs, tgt, output, overwrite, summary=found, report=report_path,
+                        beside_output=failed_path_for, parts=parts)
+    for path, problem in found.failed:
+        raise UsageError(f"{path}: {problem}")
+    for path, why in found.skipped:
+        log.warning("skipped %s: %s", path, why)
+    jobs = []
+    for task in tasks:
+        dest = task.dest
+        if not parts and (dest.is_symlink() or is_special(dest)):
+            try:
+                dest, special = write_target(dest)
+            except OSError as e:
+                raise UsageError(f"-o {task.dest}: {e.strerror}") from None
+            if special:
+                raise UsageError(f"-o {task.dest}: a dataset is written to a temp file and renamed into place; "
+                                 f"name a file or a folder, not a device or a pipe")
+        jobs.append((Path(task.source), dest))
+    return jobs
+
+
+def write_report(report_path, summaries) -> None:
+    """--report for datasets: every failed row of every file, as JSON Lines: file, row (line), field, reason."""
+    if report_path is None:
+        return
+    import json
+
+    from ..textio import atomic_write_chunks, json_line
+
+    def lines():
+        for summary in summaries:
+            if summary.failed_path is not None:
+                with open(summary.failed_path, encoding="utf-8") as f:
+                    yield from (json_line({"file": summary.source, **json.loads(l)}) for l in f if l.strip())
+
+    try:
+        atomic_write_chunks(report_path, lines())
+    except OSError as e:
+        log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
+
+
 def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache, dry_run,
-            actors) -> int:
+            actors, report_path=None) -> int:
     """--ray: each dataset translated on a Ray cluster ($RAY_ADDRESS, else a local one) into a folder of parts
     (datasets/ray_run.py). --dry-run reads and segments here, as without --ray."""
-    from .ray_run import RAY_SUFFIXES, _ray, in_output_folder, output_folder, start
+    from .ray_run import RAY_SUFFIXES, _ray, in_output_folder, start
 
     if "-" in inputs or any(Path(i).is_dir() or Path(i).suffix.lower() not in RAY_SUFFIXES for i in inputs):
         raise UsageError("--ray translates dataset files named as inputs: .jsonl, .ndjson or .parquet "
@@ -104,25 +136,15 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
             raise UsageError(f"{name}: no such file")
     if not fields or dry_run:
         return run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache,
-                   dry_run, False)
+                   dry_run, False, report_path)
     ray = _ray()
-    jobs = []
-    for name in inputs:
-        path = Path(name)
-        dest = output_folder(path, tgt) if output is None else (
-            output / output_folder(path.name, tgt).name if len(inputs) > 1 else output)
-        if dest.exists() and dest.resolve() == path.resolve():
-            raise UsageError(f"{path}: refusing to write over the input file")
-        if dest.exists() and not dest.is_dir():
-            raise UsageError(f"{dest}: --ray writes a folder of parts; this is a file")
+    jobs = _destinations(inputs, tgt, output, overwrite, report_path, parts=True)
+    for path, dest in jobs:
         if in_output_folder(path, dest):
             raise UsageError(f"{path}: refusing to write the parts into the folder holding the input ({dest}); "
                              "choose another -o")
-        if dest.exists() and any(dest.iterdir()) and not overwrite:
-            log.warning("skipped %s: output %s exists (--overwrite to replace it)", path, dest)
-            continue
-        jobs.append((path, dest))
     if not jobs:
+        write_report(report_path, [])
         return 0
 
     from ..job.cache import default_cache_path
@@ -131,6 +153,7 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
     resolved = request.resolve()
     started_here = start(ray)
     failed_files = 0
+    summaries = []
     try:
         resources = ray.cluster_resources()
         gpu = resolved.device_kind == "cuda"
@@ -153,9 +176,11 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
             except FieldError as e:
                 raise UsageError(str(e)) from None
             failed_files += not _report(summary, False, False, fields)
+            summaries.append(summary)
     finally:
         if started_here:
             ray.shutdown()
+    write_report(report_path, summaries)
     return 1 if failed_files else 0
 
 

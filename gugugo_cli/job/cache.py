@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import Iterable, Optional
@@ -19,10 +20,48 @@ from typing import Iterable, Optional
 log = logging.getLogger("gugugo_cli")
 
 
+SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's files beside the database
+
+
 def default_cache_path() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("gugugo-translate")) / "segments.sqlite3"
+
+
+def _make_private(path: Path) -> None:
+    """The cache holds every text translated: its folder, when made here, is 0700; the database and SQLite's
+    files beside it are 0600 (SQLite gives those the database's mode), an older cache's mode tightened."""
+    folder = path.parent
+    if not folder.is_dir():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, 0o600))
+    for name in ("",) + SIDE_FILES:
+        try:
+            st = os.stat(f"{path}{name}")
+            if st.st_mode & 0o077 and st.st_uid == getattr(os, "geteuid", lambda: -1)():
+                os.chmod(f"{path}{name}", 0o600)
+        except FileNotFoundError:
+            pass
+
+
+def clear_cache(path: Path) -> bool:
+    """Delete a segment cache and SQLite's files beside it; False if there was none. ValueError (nothing
+    deleted) for a file that is not a SQLite database."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except FileNotFoundError:
+        return False
+    if head and head != b"SQLite format 3\x00":
+        raise ValueError(f"{path} is not a segment cache (not a SQLite database); nothing deleted")
+    for name in ("",) + SIDE_FILES:
+        try:
+            os.unlink(f"{path}{name}")
+        except FileNotFoundError:
+            pass
+    return True
 
 
 class SegmentCache:
@@ -32,7 +71,7 @@ class SegmentCache:
         if path is None:
             return
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _make_private(Path(path))
             db = sqlite3.connect(str(path), timeout=10)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")

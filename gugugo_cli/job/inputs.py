@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from ..errors import UsageError
 from ..formats import Document, supported
@@ -76,8 +77,13 @@ def find_inputs(
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     summary: Optional[Summary] = None,
+    *,
+    report: Optional[str | os.PathLike] = None,
+    beside_output: Optional[Callable[[Path], Path]] = None,
+    parts: bool = False,
 ) -> list[FileTask]:
     """Files to translate, with where each goes. Folders are walked; what is left out goes to summary.skipped.
+    Documents, datasets and --ray all name their outputs here.
 
     Where outputs go (the one place that knows):
     - no -o: NAME.<to>.EXT beside each input;
@@ -86,13 +92,17 @@ def find_inputs(
       mirrored there (a.txt b.txt -> out/a.ko.txt out/b.ko.txt; ca/x.txt cb/x.txt -> out/ca/x.ko.txt
       out/cb/x.ko.txt; one folder's tree directly under out).
     Two inputs never share an output: a run that would write one file twice is refused before anything is read.
-    Raises UsageError for a missing input or an -o that cannot be what the inputs need."""
+    parts (--ray): each output is a folder of parts, and -o with one input names that folder itself.
+    beside_output(dest): a file written beside each output (a dataset's list of failed rows).
+    No output, nor a file beside one, may be an input of the run, and the report file (report) may be none
+    of the files the run reads or writes.
+    Raises UsageError for a missing input, an -o that cannot be what the inputs need, or such an overlap."""
     summary = summary if summary is not None else Summary()
     names = list(dict.fromkeys(inputs))  # the same argument twice is one input
     for name in names:
         if name != "-":
             _check_exists(name)
-    folder_out = None if output is None else _output_folder(output, names)
+    folder_out = None if output is None else _output_folder(output, names, parts)
     base = _shared_parent(names) if (folder_out is not None and len(names) > 1) else None
     out_tree = os.path.realpath(folder_out) if folder_out is not None else None
 
@@ -101,6 +111,12 @@ def find_inputs(
         return folder_out / os.path.relpath(os.path.abspath(path), base) if base is not None else folder_out
 
     tasks: list[FileTask] = []
+    considered: list[tuple[Path, Path]] = []  # every (input, output) met, skipped ones too
+
+    def add(path: Path, dest: Path) -> None:
+        considered.append((path, dest))
+        _add(tasks, path, dest, overwrite, summary, parts)
+
     for name in names:
         if name == "-":
             if output is None:
@@ -109,6 +125,8 @@ def find_inputs(
                 dest = Path(output)
             else:
                 dest = folder_out / output_path("stdin.txt", tgt).name
+            if dest is not None:
+                considered.append((Path("-"), dest))
             tasks.append(FileTask("-", dest))
             continue
         path = Path(name)
@@ -117,7 +135,7 @@ def find_inputs(
             for file in _walk(path, tgt, output is None, include, exclude, summary, out_tree):
                 rel = file.relative_to(path)
                 dest = output_path(file, tgt) if root is None else root / rel.parent / output_path(rel.name, tgt).name
-                _add(tasks, file, dest, overwrite, summary)
+                add(file, dest)
         else:
             if output is None:
                 dest = output_path(path, tgt)
@@ -126,8 +144,10 @@ def find_inputs(
             else:
                 folder = folder_out if base is None else folder_out / os.path.relpath(os.path.abspath(path.parent), base)
                 dest = folder / output_path(path.name, tgt).name
-            _add(tasks, path, dest, overwrite, summary)
-    return _refuse_collisions(tasks)
+            add(path, dest)
+    tasks = _refuse_collisions(tasks)
+    _refuse_overlaps(tasks, considered, summary, report, beside_output)
+    return tasks
 
 
 def _check_exists(name: str) -> None:
@@ -138,13 +158,13 @@ def _check_exists(name: str) -> None:
         raise UsageError(f"{name}: {'no such file or folder' if problem == 'no such file' else problem}") from None
 
 
-def _output_folder(output: str | os.PathLike, names: list[str]) -> Optional[Path]:
-    """The folder -o names, or None when it names the output file (one file or stdin in)."""
+def _output_folder(output: str | os.PathLike, names: list[str], parts: bool = False) -> Optional[Path]:
+    """The folder -o names, or None when it names the output (one file or stdin in)."""
     text = os.fspath(output)
     path = Path(text)
     needs_folder = len(names) > 1 or any(n != "-" and Path(n).is_dir() for n in names)
     if not needs_folder:
-        return path if wants_folder(text) else None
+        return path if wants_folder(text) and not parts else None
     what = "a folder input" if any(n != "-" and Path(n).is_dir() for n in names) else "several inputs"
     if path.exists() and not path.is_dir():
         raise UsageError(f"-o {text}: {what} need{'s' if what.startswith('a ') else ''} an output folder, "
@@ -184,12 +204,57 @@ def _refuse_collisions(tasks: list[FileTask]) -> list[FileTask]:
     return kept
 
 
-def _add(tasks: list[FileTask], path: Path, dest: Path, overwrite: bool, summary: Summary) -> None:
+def is_special(path: Path) -> bool:
+    """A character device or a pipe (/dev/stdout, a FIFO): written into, never replaced, never an old output."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def _real(path: str | os.PathLike) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _refuse_overlaps(tasks: list[FileTask], considered: list[tuple[Path, Path]], summary: Summary,
+                     report: Optional[str | os.PathLike], beside_output: Optional[Callable[[Path], Path]]) -> None:
+    """No output, nor a file written beside one, is an input of the run; the report is no file the run touches."""
+    inputs = {_real(task.source) for task in tasks if task.source != "-"}
+    for task in tasks:
+        if task.dest is None:
+            continue
+        if _real(task.dest) in inputs:
+            raise UsageError(f"{task.source}: its output {task.dest} is also an input of this run; "
+                             f"translate them in separate runs")
+        beside = beside_output(task.dest) if beside_output else None
+        if beside is not None and _real(beside) in inputs:
+            raise UsageError(f"{beside} is an input of this run, and {task.source} would write its failed rows "
+                             f"there (beside its output {task.dest}); choose another -o")
+    if report is None:
+        return
+    touched = [p for pair in considered for p in pair if os.fspath(p) != "-"]
+    touched += [beside_output(dest) for _, dest in considered] if beside_output else []
+    touched += [p for p, _ in summary.skipped + summary.failed]
+    key = _real(report)
+    for path in touched:
+        if _real(path) == key:
+            raise UsageError(f"--report {report}: {path} is a file this run reads or writes; name another report")
+
+
+def _add(tasks: list[FileTask], path: Path, dest: Path, overwrite: bool, summary: Summary, parts: bool = False) -> None:
     if dest.exists() and dest.resolve() == path.resolve():
         summary.failed.append((str(path), "refusing to write over the input file"))
+    elif parts:  # a folder of parts: a file there is refused, a folder with parts in it is an existing output
+        if dest.exists() and not dest.is_dir():
+            summary.failed.append((str(path), f"output {dest} is a file, and --ray writes a folder of parts"))
+        elif dest.is_dir() and any(dest.iterdir()) and not overwrite:
+            summary.skipped.append((str(path), f"output {dest} exists (--overwrite to replace it)"))
+        else:
+            tasks.append(FileTask(str(path), dest))
     elif dest.is_dir():
         summary.failed.append((str(path), f"output {dest} is a folder"))
-    elif dest.exists() and not overwrite:
+    elif dest.exists() and not overwrite and not is_special(dest):
         summary.skipped.append((str(path), f"output {dest} exists (--overwrite to replace it)"))
     else:
         tasks.append(FileTask(str(path), dest))
