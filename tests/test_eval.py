@@ -123,3 +123,29 @@ def test_help_does_not_import_heavy_modules():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "--compare" in proc.stdout
     assert "HEAVY []" in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json", ".csv", ".tsv", ".parquet"])
+def test_dataset_pairs_are_read_from_two_fields(tmp_path, suffix):
+    from gugugo_cli.evaluate.testset import load
+
+    rows = [{"en": s, "ko": r} for s, r in zip(EN[:3], KO[:3])]
+    path = tmp_path / f"pairs{suffix}"
+    if suffix == ".jsonl":
+        write(path, [json.dumps(row, ensure_ascii=False) for row in rows])
+    elif suffix == ".json":
+        path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    elif suffix == ".parquet":
+        import pyarrow
+        import pyarrow.parquet
+
+        pyarrow.parquet.write_table(pyarrow.Table.from_pylist(rows), path)
+    else:
+        import csv
+
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, ["en", "ko"], delimiter="\t" if suffix == ".tsv" else ",")
+            writer.writeheader()
+            writer.writerows(rows)
+    test = load(str(path), None, "en", "ko")
+    assert test.sources == EN[:3] and test.references == KO[:3]
