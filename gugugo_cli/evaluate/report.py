@@ -30,7 +30,7 @@ def _scores(estimates: dict) -> dict:
 
 
 def config_json(name: str, options: dict, run, estimates: dict, saved) -> dict:
-    seconds = run.seconds or float("nan")
+    seconds = max(run.seconds, 1e-9)
     per_second = {"sentences_per_second": round(len(run.hypotheses) / seconds, 3),
                   "output_tokens_per_second": None if run.output_tokens is None
                   else round(run.output_tokens / seconds, 3),
