@@ -43,10 +43,10 @@ def echo_eval(*args):
 
 
 def test_echo_model_scores_100_and_identical_configurations_are_not_significantly_different(tmp_path):
-    src = write(tmp_path / "test.en", EN)
+    src = write(tmp_path / "test.en", EN[:4])
     doc = echo_eval("--src", src, "--ref", src, "--compare", "num_beams=1", "--compare", "num_beams=1",
                     "--save-outputs", tmp_path / "out")
-    assert doc["test_set"]["sentences"] == len(EN)
+    assert doc["test_set"]["sentences"] == 4
     assert doc["bleu_tokenizer"] in ("ko-mecab", "char")
     first, second = doc["configurations"]
     for config in (first, second):
@@ -54,9 +54,9 @@ def test_echo_model_scores_100_and_identical_configurations_are_not_significantl
         assert config["scores"]["BLEU"]["score"] == pytest.approx(100)
         assert config["scores"]["chrF++"]["ci95"] == pytest.approx([100, 100])
         assert config["sentences_per_second"] > 0 and config["output_tokens"] > 0
-        assert config["guards"]["wrong_language"] == len(EN)  # English out for --to ko
+        assert config["guards"]["wrong_language"] == 4  # English out for --to ko
         assert config["guards"]["loops"] == config["guards"]["capped"] == 0
-        assert open(config["outputs"], encoding="utf-8").read().splitlines() == EN
+        assert open(config["outputs"], encoding="utf-8").read().splitlines() == EN[:4]
     assert first["scores"]["chrF++"]["p_value"] is None
     assert second["scores"]["chrF++"]["p_value"] >= 0.05 and second["scores"]["BLEU"]["p_value"] >= 0.05
 
@@ -89,6 +89,7 @@ def files(tmp_path):
     return {"@en": write(tmp_path / "test.en", EN[:3]), "@ko": write(tmp_path / "test.ko", KO[:3]),
             "@ko2": write(tmp_path / "short.ko", KO[:2]), "@empty": write(tmp_path / "empty.ko", []),
             "@jsonl": write(tmp_path / "pairs.jsonl", [json.dumps({"en": s}) for s in EN[:3]]),
+            "@badjsonl": write(tmp_path / "bad.jsonl", [json.dumps({"en": EN[0], "ko": KO[0]}), "{oops"]),
             "@missing": tmp_path / "missing.ko"}
 
 
@@ -99,6 +100,7 @@ def files(tmp_path):
     (["--src", "@en", "--ref", "@en"], ["@en", "references are English", "--to ko"]),
     (["--src", "@ko", "--ref", "@ko"], ["@ko", "sources are Korean"]),
     (["--src", "@jsonl", "--src-field", "en", "--ref-field", "ko"], ["@jsonl", "row 1", "'ko'"]),
+    (["--src", "@badjsonl", "--src-field", "en", "--ref-field", "ko"], ["@badjsonl", "line 2", "invalid JSON"]),
     (["--src", "@en", "--ref", "@ko", "--compare", "beams=5"], ["--compare", "num_beams"]),
     (["--src", "@en", "--ref", "@ko", "--compare", "dtype=float8"], ["--compare", "dtype"]),
 ])

@@ -80,8 +80,7 @@ class Estimate:
 
 
 def estimate(metric: Metric, stats, indices) -> Estimate:
-    """The corpus score and its percentile bootstrap interval (widened to hold the score if it must: with
-    very few sentences or resamples the interval can miss it)."""
+    """The corpus score and its 95% percentile bootstrap interval."""
     import numpy as np
 
     point = metric.score(stats.sum(axis=0))
@@ -90,7 +89,7 @@ def estimate(metric: Metric, stats, indices) -> Estimate:
         return Estimate(point, point, point, scores)
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = (float(x) for x in np.percentile(scores, [tail, 100 - tail]))
-    return Estimate(point, min(low, point), max(high, point), scores)
+    return Estimate(point, low, high, scores)
 
 
 def paired_p_value(baseline: Estimate, system: Estimate) -> Optional[float]:

@@ -64,7 +64,8 @@ def _rows(path: Path) -> list:
     text = _text(path)
     try:
         if suffix == ".jsonl":
-            return [json.loads(line) for line in text.splitlines() if line.strip()]
+            return [_json_line(path, number, line) for number, line in enumerate(text.splitlines(), 1)
+                    if line.strip()]
         if suffix == ".json":
             rows = json.loads(text)
             if not isinstance(rows, list):
@@ -76,6 +77,13 @@ def _rows(path: Path) -> list:
         return list(csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ","))
     except csv.Error as e:
         raise UsageError(f"{path}: invalid {suffix[1:].upper()} ({e})") from None
+
+
+def _json_line(path: Path, number: int, line: str):
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path}: line {number}: invalid JSON ({e.msg})") from None
 
 
 def _parquet_rows(path: Path) -> list:
