@@ -367,6 +367,33 @@ def test_wrong_keys_are_refused(serve):
     assert requests.get(server.url + "/health", timeout=10).status_code == 200
 
 
+class FailingTranslator(MarkTranslator):
+    def translate_batch(self, texts, src, tgt):
+        if any("explode" in t for t in texts):
+            raise RuntimeError("the engine broke")
+        return super().translate_batch(texts, src, tgt)
+
+
+def test_an_engine_failure_fails_its_request_alone(serve):
+    server = serve(FailingTranslator())
+    r = server.post("/translate", json={"q": "Please explode now.", "source": "en", "target": "ko"})
+    assert r.status_code == 500 and r.json() == {"error": "Cannot translate text: the engine broke"}
+    r = server.post("/v2/translate", json={"text": ["Please explode now."], "target_lang": "KO"})
+    assert r.status_code == 500 and r.json() == {"message": "Cannot translate text: the engine broke"}
+    server.alive()
+
+
+def test_the_segment_cache_is_shared_by_all_requests(serve, tmp_path):
+    translator = MarkTranslator()
+    server = serve(translator, cache_path=tmp_path / "cache.sqlite3", cache_key="mark")
+    for _ in range(2):
+        r = server.post("/translate", json={"q": "Cached once.", "source": "en", "target": "ko"})
+        assert r.json()["translatedText"] == "«Cached once.»"
+    r = server.post("/v2/translate", json={"text": ["Cached once."], "target_lang": "KO"})
+    assert r.json()["translations"][0]["text"] == "«Cached once.»"
+    assert translator.segments == ["Cached once."]
+
+
 # --- the command --------------------------------------------------------------------------------------------------
 
 def test_binding_beyond_loopback_needs_an_api_key():
@@ -380,7 +407,23 @@ def test_binding_beyond_loopback_needs_an_api_key():
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2")
 
 
+def test_the_command_loads_the_model_once_and_reports_it(tmp_path):
+    from conftest import ECHO_MODEL
+    from starlette.testclient import TestClient
+
+    from gugugo_cli.serve.main import build, host_settings
+
+    settings = host_settings(None, 60.0, 64, 1 << 20, Limits(), 60.0, tmp_path / "c.sqlite3", False)
+    app = build({"model": str(ECHO_MODEL), "device": "cpu", "dtype": "float32"}, settings)
+    with TestClient(app) as client:
+        health = client.get("/health").json()
+        assert health["status"] == "ok" and health["model"] == str(ECHO_MODEL) and health["device"] == "cpu"
+        r = client.post("/translate", json={"q": "Good night.", "source": "en", "target": "ko"})
+        assert r.json() == {"translatedText": "Good night."}
+
+
 def test_importing_the_library_does_not_import_the_server_stack():
-    code = ("import sys, gugugo_cli, gugugo_cli.api, gugugo_cli.cli; "
-            "assert not [m for m in ('starlette', 'uvicorn', 'multipart') if m in sys.modules]")
+    code = ("import sys, gugugo_cli, gugugo_cli.api, gugugo_cli.cli, gugugo_cli.serve.main; "
+            "assert not [m for m in ('starlette', 'uvicorn', 'multipart', 'torch') if m in sys.modules], "
+            "sorted(m for m in ('starlette', 'uvicorn', 'multipart', 'torch') if m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
