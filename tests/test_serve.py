@@ -172,6 +172,16 @@ def test_libretranslate_translate_file_and_download(serve):
     server.alive()
 
 
+def test_a_document_larger_than_the_queue_goes_through_it_in_parts(serve):
+    translator = MarkTranslator()
+    server = serve(translator, max_queue=2)
+    text = "".join(f"{i}\n00:00:0{i},000 --> 00:00:0{i},500\nLine number {i} here.\n\n" for i in range(1, 8))
+    r = server.post("/translate_file", files={"file": ("a.srt", text.encode())}, data={"source": "en", "target": "ko"})
+    out = requests.get(r.json()["translatedFileUrl"], timeout=10).content.decode()
+    assert [l for l in out.splitlines() if "Line" in l] == [f"«Line number {i} here.»" for i in range(1, 8)]
+    assert max(len(texts) for texts, _, _ in translator.calls) <= 2
+
+
 def test_documents_expire(serve):
     server = serve(document_ttl=1.0)
     r = server.post("/v2/document", files={"file": ("a.srt", SRT)}, data={"target_lang": "KO"})

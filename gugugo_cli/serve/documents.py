@@ -131,8 +131,9 @@ class DocumentStore:
             keys = work.keys()
             entry.characters = sum(len(text) for _, text in keys)
             done = {}
-            for i in range(0, len(keys), CHUNK):
-                part = keys[i:i + CHUNK]
+            chunk = min(CHUNK, self.batcher.max_queue)
+            for i in range(0, len(keys), chunk):
+                part = keys[i:i + chunk]
                 futures = self.batcher.submit([(s, entry.tgt, t) for s, t in part], wait=self.ttl)
                 done.update((k, f.result(timeout=self.ttl)) for k, f in zip(part, futures))
             self._write(entry.id, work.render(done))
