@@ -51,7 +51,7 @@ def _languages(source, target) -> tuple[str, str]:
     return source, target
 
 
-def _detected(text: str, source: str) -> dict:
+def _detected(text: str) -> dict:
     lang, confidence = detect(text)
     return {"confidence": confidence, "language": lang or "en"}
 
@@ -77,7 +77,7 @@ async def translate(request: Request):
     results = [w.render_text(done) for w in works]
     body = {"translatedText": results if batch else results[0]}
     if source == "auto":
-        detected = [_detected(t, source) for t in texts]
+        detected = [_detected(t) for t in texts]
         body["detectedLanguage"] = detected if batch else detected[0]
     return JSONResponse(body)
 
@@ -94,8 +94,7 @@ async def detect_route(request: Request):
     q = params.get("q")
     if not q or not isinstance(q, str):
         raise ApiError(400, "Invalid request: missing q parameter")
-    lang, confidence = detect(q)
-    return JSONResponse([{"confidence": confidence, "language": lang or "en"}])
+    return JSONResponse([_detected(q)])
 
 
 async def translate_file(request: Request):

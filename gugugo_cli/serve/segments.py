@@ -82,5 +82,3 @@ def detect(text: str) -> tuple[Optional[str], float]:
     share = hangul_share(text)
     return lang, round(100.0 * (share if lang == "ko" else 1.0 - share), 1)
 
-
-__all__ = ["LANGUAGES", "Limits", "Work", "load", "plan_text", "plan_document", "supported_document", "detect"]
