@@ -152,6 +152,9 @@ def test_translate_keeps_each_requests_sentences_in_order(serve):
     r = server.post("/v2/translate", data={"text": ["A.", "B."], "target_lang": "KO"},
                     headers={"Authorization": "DeepL-Auth-Key x"})
     assert [t["text"] for t in r.json()["translations"]] == ["«A.»", "«B.»"]
+    r = server.post("/v2/translate", json={"text": ["<doc><t>Hello there.</t><n>Bye now.</n></doc>"],
+                                           "target_lang": "KO", "tag_handling": "xml"})
+    assert r.json()["translations"][0]["text"] == "<doc><t>«Hello there.»</t><n>«Bye now.»</n></doc>"
 
 
 def test_libretranslate_translate_file_and_download(serve):
