@@ -136,7 +136,7 @@ class Batcher:
                     future.set_result(done[text])
 
     def _outputs(self, texts: list[str], src: str, tgt: str, cache: SegmentCache) -> dict[str, str]:
-        done = cache.get_many(self.cache_key, src, tgt, texts)
+        done = {t: out for t, (out, _verdict) in cache.get_many(self.cache_key, src, tgt, texts).items()}
         self.stats.cached += len(done)
         missing = [t for t in texts if t not in done]
         if missing:
@@ -145,7 +145,7 @@ class Batcher:
             if len(outputs) != len(missing):
                 raise GugugoError(f"translator returned {len(outputs)} translations for {len(missing)} segments")
             fresh = dict(zip(missing, outputs))
-            cache.put_many(self.cache_key, src, tgt, fresh.items())
+            cache.put_many(self.cache_key, src, tgt, ((t, out, None) for t, out in fresh.items()))
             self.stats.segments += len(fresh)
             done.update(fresh)
         return done
