@@ -48,7 +48,6 @@ WRAPPERS = {
     "glossary": lambda engine: ProtectingTranslator(engine, parse(["Oxford\tOxford", "garbage\tgarbage"]),
                                                     protect=False),
     "guards": lambda engine: GuardedTranslator(engine),
-    "guards-around-protect": lambda engine: GuardedTranslator(ProtectingTranslator(engine)),
 }
 
 
