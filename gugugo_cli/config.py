@@ -40,3 +40,13 @@ SYNC_EVERY = {"cpu": 1, "cuda": 8}
 # 256, measured on an H200); --batch-size / --batch-tokens bound them further.
 KV_MEMORY_SHARE = 0.6
 SLOTS = {"cpu": 64, "cuda": 512}
+
+# The built-in greedy loop that --engine auto (and hf, the built-in engine) stands for, by device kind.
+AUTO_ENGINE = {"cuda": "slots", "cpu": "continuous"}
+
+
+def engine_name(engine: str, device: str) -> str:
+    """The engine that `engine` names on this device: auto and hf are AUTO_ENGINE's loop for the device kind."""
+    if engine in ("auto", "hf"):
+        return AUTO_ENGINE["cuda" if device.startswith("cuda") else "cpu"]
+    return engine

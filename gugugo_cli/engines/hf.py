@@ -18,7 +18,6 @@ from . import batching
 from .base import DecodeOptions, EngineStats, PromptedTranslator, Translation
 from .batching import Row, left_padded
 from .continuous import ContinuousDecoder
-from .loading import engine_name
 from .slots import SlotDecoder
 
 log = logging.getLogger("gugugo_cli")
@@ -86,7 +85,7 @@ class HFTranslator(PromptedTranslator):
     @property
     def engine(self) -> str:
         """The greedy loop: static slots (CUDA graphs on CUDA), or continuous batching (repetition penalty too)."""
-        engine = engine_name(self.options.engine, self.device)
+        engine = config.engine_name(self.options.engine, self.device)
         return "continuous" if self.options.repetition_penalty != 1.0 else engine
 
     def _greedy(self, rows: list[Row]) -> Iterator[tuple[Row, tuple[str, bool]]]:

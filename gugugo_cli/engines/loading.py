@@ -22,8 +22,6 @@ log = logging.getLogger("gugugo_cli")
 
 DTYPES = ("bfloat16", "float16", "float32")
 QUANTIZATIONS = ("4bit", "8bit", "int8")
-# auto and hf (the built-in engine): the built-in greedy loop for the device kind
-AUTO_ENGINE = {"cuda": "slots", "cpu": "continuous"}
 
 # Changed when the same options would give other text than before (a fix in decoding, prompts, ...).
 CACHE_VERSION = 2
@@ -201,7 +199,7 @@ class Request:
         if known is not None and known.engine == "llama.cpp":
             raise ModelError(f"model {model_id}: {known.notes} (use {known.hub_id.rsplit('-', 1)[0]} or its -GPTQ "
                              "build)")
-        decode = replace(decode, engine=engine_name(decode.engine, device))
+        decode = replace(decode, engine=config.engine_name(decode.engine, device))
         decode, quantize, dtype = ENGINES[decode.engine].check(decode, quantize, dtype, device, known)
         return Resolved(model_id, device, resolve_dtype(dtype, device, probe_torch), quantize, decode, wrap)
 
@@ -217,13 +215,6 @@ def _model_id(model: Optional[str], probe_torch: bool) -> str:
             raise ModelError(f"model folder {model_id}: not a model folder (no config.json)")
         model_id = str(folder)
     return model_id
-
-
-def engine_name(engine: str, device: str) -> str:
-    """The engine that `engine` names on this device: auto and hf are the built-in loop for the device kind."""
-    if engine in ("auto", "hf"):
-        return AUTO_ENGINE["cuda" if device.startswith("cuda") else "cpu"]
-    return engine
 
 
 def _built_in_options(decode: DecodeOptions, quantize, dtype: str, device: str, known):
@@ -294,7 +285,7 @@ def resolve(model: Optional[str] = None, device: str = "auto", dtype: str = "aut
 
 def load(resolved: Resolved):
     """The engine `resolved` describes, loaded (without the wrappers: api.load_resolved adds them)."""
-    return ENGINES[engine_name(resolved.decode.engine, resolved.device)].load(resolved)
+    return ENGINES[config.engine_name(resolved.decode.engine, resolved.device)].load(resolved)
 
 
 def _load_vllm(resolved: Resolved):
@@ -348,7 +339,7 @@ class Engine:
     load: Callable  # Resolved -> the translator
 
 
-# Every engine, by the name --engine takes; auto and hf stand for AUTO_ENGINE's choice for the device.
+# Every engine, by the name --engine takes; auto and hf stand for config.AUTO_ENGINE's choice for the device.
 ENGINES = {
     "slots": Engine(_built_in_options, _load_transformers),
     "continuous": Engine(_built_in_options, _load_transformers),
