@@ -205,13 +205,13 @@ def _ray_batches(src, kind, fields, marker, keep_source=False):
     class Resolved:
         cache_key = "marker"
 
-    actor = ray_run.BatchTranslator(Resolved(), fields, "ko", "auto", keep_source, kind, None)
-    actor._load = lambda: marker
+    actor = ray_run.BatchTranslator(Resolved(), str(src), fields, "ko", "auto", keep_source, kind, None)
+    actor.translating.get_translator = lambda: marker
     if kind == "jsonl":
         with open(src, "rb") as f:
             batches = list(ray_run._jsonl_datasource(str(src), 1000)._read_stream(f, str(src)))
     else:
-        batches = pq.read_table(src).to_batches()
+        batches = [pq.read_table(src)]  # Ray hands an actor its batches as Arrow tables
     return [actor(b) for b in batches]
 
 
@@ -229,12 +229,9 @@ def test_ray_parquet_keep_source_and_a_dotted_column(tmp_path, marker):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
-    from gugugo_cli.datasets.formats import ParquetFile
-
     src = tmp_path / "d.parquet"
     pq.write_table(pa.table({"text.en": ["Hello there.", None], "text.en_ko": ["old", "old two"]}), src)
-    fields = [ParquetFile(src).field_path("text.en")]
-    (out,) = _ray_batches(src, "parquet", fields, marker, keep_source=True)
+    (out,) = _ray_batches(src, "parquet", ["text.en"], marker, keep_source=True)
     assert out.column("text.en_ko").to_pylist() == ["«Hello there.»", "old two"]
 
 
