@@ -9,7 +9,7 @@ import pytest
 
 from gugugo_cli.datasets import translate_dataset
 from gugugo_cli.datasets.formats import base
-from gugugo_cli.errors import InputError, UsageError
+from gugugo_cli.errors import FieldError, InputError
 
 
 def lines_of(path):
@@ -135,7 +135,7 @@ def test_csv_whose_quotes_fit_no_reading_is_refused(tmp_path, marker):
 def test_a_column_named_twice_is_refused_by_field(tmp_path, marker):
     src = tmp_path / "d.csv"
     src.write_text("text,text,id\nFirst one.,Second one.,1\n", encoding="utf-8")
-    with pytest.raises(UsageError, match="'text' 2 times"):
+    with pytest.raises(FieldError, match="'text' 2 times"):
         translate_dataset(src, ["text"], "ko", marker)
     translate_dataset(src, ["id"], "ko", marker)  # an unnamed repeated column is copied as it was
     assert (tmp_path / "d.ko.csv").read_text() == "text,text,id\nFirst one.,Second one.,1\n"
@@ -209,7 +209,7 @@ def _ray_batches(src, kind, fields, marker, keep_source=False):
     actor.translating.get_translator = lambda: marker
     if kind == "jsonl":
         with open(src, "rb") as f:
-            batches = list(ray_run._jsonl_datasource(str(src), 1000)._read_stream(f, str(src)))
+            batches = list(ray_run.line_blocks(f, 1000))
     else:
         batches = [pq.read_table(src)]  # Ray hands an actor its batches as Arrow tables
     return [actor(b) for b in batches]

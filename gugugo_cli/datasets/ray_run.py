@@ -144,47 +144,51 @@ def _record_batch(pa, table):
     return pa.RecordBatch.from_arrays([column.combine_chunks() for column in table.columns], schema=table.schema)
 
 
+def line_blocks(f, block_rows: int):
+    """A JSON Lines file's lines as they are (bytes, line ending kept), with line numbers and data-row numbers,
+    in Arrow tables of block_rows lines: the blocks --ray's actors get."""
+    import pyarrow as pa
+
+    lines, rows, numbers = [], [], []
+    row = n = 0
+    rest = b""
+
+    def block():
+        table = pa.table({"line": pa.array(lines, pa.binary()), "row": pa.array(rows, pa.int64()),
+                          "lineno": pa.array(numbers, pa.int64())})
+        lines.clear(), rows.clear(), numbers.clear()
+        return table
+
+    while True:
+        chunk = f.read(1 << 20)
+        data = rest + chunk
+        parts = data.split(b"\n")
+        rest = parts.pop() if chunk else b""
+        if not chunk and parts and parts[-1] == b"":
+            parts.pop()  # the file ends with a line break
+        for i, part in enumerate(parts):
+            last = not chunk and i == len(parts) - 1 and not data.endswith(b"\n")
+            line = part if last else part + b"\n"
+            blank = not (line[3:] if n == 0 and line.startswith(b"\xef\xbb\xbf") else line).strip()
+            lines.append(line)
+            rows.append(None if blank else row)
+            numbers.append(n)
+            row += not blank
+            n += 1
+            if len(lines) >= block_rows:
+                yield block()
+        if not chunk:
+            break
+    if lines:
+        yield block()
+
+
 def _jsonl_datasource(path: str, block_rows: int):
     from ray.data.datasource import FileBasedDatasource
 
     class JsonLinesSource(FileBasedDatasource):
-        """Lines as they are (bytes, line ending kept), with line numbers and data-row numbers, in blocks."""
-
         def _read_stream(self, f, path):
-            import pyarrow as pa
-
-            lines, rows, numbers = [], [], []
-            row = n = 0
-            rest = b""
-
-            def block():
-                table = pa.table({"line": pa.array(lines, pa.binary()), "row": pa.array(rows, pa.int64()),
-                                  "lineno": pa.array(numbers, pa.int64())})
-                lines.clear(), rows.clear(), numbers.clear()
-                return table
-
-            while True:
-                chunk = f.read(1 << 20)
-                data = rest + chunk
-                parts = data.split(b"\n")
-                rest = parts.pop() if chunk else b""
-                if not chunk and parts and parts[-1] == b"":
-                    parts.pop()  # the file ends with a line break
-                for i, part in enumerate(parts):
-                    last = not chunk and i == len(parts) - 1 and not data.endswith(b"\n")
-                    line = part if last else part + b"\n"
-                    blank = not (line[3:] if n == 0 and line.startswith(b"\xef\xbb\xbf") else line).strip()
-                    lines.append(line)
-                    rows.append(None if blank else row)
-                    numbers.append(n)
-                    row += not blank
-                    n += 1
-                    if len(lines) >= block_rows:
-                        yield block()
-                if not chunk:
-                    break
-            if lines:
-                yield block()
+            yield from line_blocks(f, block_rows)
 
     return JsonLinesSource(path)
 

@@ -97,7 +97,10 @@ def peak_rss_mib() -> float:
 
 
 def count_tokens(translator, texts: list[str]) -> Optional[int]:
-    tokenizer = getattr(translator, "tokenizer", None)
+    from ..engines.base import PromptedTranslator, as_streaming
+
+    engine = as_streaming(translator).unwrapped
+    tokenizer = engine.tokenizer if isinstance(engine, PromptedTranslator) else None
     if tokenizer is None or not texts:
         return None if tokenizer is None else 0
     try:
@@ -122,7 +125,8 @@ def translate(options: dict, test_plan: Plan, tgt: str, advance: Callable[[int],
     """Load the translator `options` describes, translate every segment, and free the model again."""
     from ..api import load_translator
     from ..console import quiet_transformers
-    from ..job import pool
+    from ..job.cache import SegmentCache
+    from ..job.stream import CachedStream
 
     quiet_transformers()
     cuda = _cuda()
@@ -131,16 +135,16 @@ def translate(options: dict, test_plan: Plan, tgt: str, advance: Callable[[int],
     started = time.perf_counter()
     translator = load_translator(**options)
     loaded = time.perf_counter()
-    done = {}
-    for key, output in pool.translate_keys(translator, test_plan.keys, tgt):
-        done[key] = output
+    done, capped = {}, set()
+    for result in CachedStream(SegmentCache(None), "", tgt, lambda: translator).translate(test_plan.keys):
+        done[result.key] = result.text
+        if result.capped:
+            capped.add(result.key[1])
         advance(1)
     seconds = time.perf_counter() - loaded
-    capped = getattr(translator, "capped_sources", None)
     outputs = list(done.values())
     run = Run([p.render(done) for p in test_plan.plans], loaded - started, seconds, len(done),
-              count_tokens(translator, outputs), sum(map(len, outputs)),
-              guard_counts(done, tgt, capped if isinstance(capped, set) else set()))
+              count_tokens(translator, outputs), sum(map(len, outputs)), guard_counts(done, tgt, capped))
     cuda = _cuda()
     if cuda is not None:
         run.peak_cuda_mib = cuda.max_memory_allocated() / 1024 / 1024

@@ -15,7 +15,7 @@ import io
 import re
 from pathlib import Path
 
-from ...errors import InputError, UsageError
+from ...errors import FieldError, InputError
 from ..paths import column_path, source_key
 from .base import DatasetFile, Record, too_large
 
@@ -158,9 +158,9 @@ class CsvFile(DatasetFile):
         path = column_path(text)
         columns = self.columns()
         if text not in columns:
-            raise UsageError(f"{self.path}: no column {text!r} (columns: {', '.join(columns)})")
+            raise FieldError(f"{self.path}: no column {text!r} (columns: {', '.join(columns)})")
         if columns.count(text) > 1:
-            raise UsageError(f"{self.path}: the header names column {text!r} {columns.count(text)} times; "
+            raise FieldError(f"{self.path}: the header names column {text!r} {columns.count(text)} times; "
                              "--field cannot tell them apart (rename one)")
         return path
 
