@@ -42,7 +42,9 @@ KV_MEMORY_SHARE = 0.6
 SLOTS = {"cpu": 64, "cuda": 512}
 
 # The built-in greedy loop that --engine auto (and hf, the built-in engine) stands for, by device kind.
-AUTO_ENGINE = {"cuda": "slots", "cpu": "continuous"}
+# The slot engine (CUDA graphs) has not yet run exactly on a GPU: until it has, auto on CUDA is the continuous
+# engine, the one last checked on a GPU; --engine slots asks for the slot engine.
+AUTO_ENGINE = {"cuda": "continuous", "cpu": "continuous"}
 
 
 def engine_name(engine: str, device: str) -> str:

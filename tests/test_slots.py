@@ -67,12 +67,13 @@ def test_out_of_memory_halves_the_slots(tiny_model_dir):
     assert max(seen) > 2 and seen[-1] <= 2
 
 
-def test_auto_picks_slots_on_cuda_and_continuous_on_cpu():
+def test_auto_picks_the_continuous_engine_on_cuda_and_cpu():
     from conftest import ECHO_MODEL
     from gugugo_cli.engines.loading import resolve
 
     assert resolve(str(ECHO_MODEL), "cpu").decode.engine == "continuous"
-    assert resolve(str(ECHO_MODEL), "cuda", probe_torch=False).decode.engine == "slots"
+    assert resolve(str(ECHO_MODEL), "cuda", probe_torch=False).decode.engine == "continuous"
+    assert resolve(str(ECHO_MODEL), "cuda", probe_torch=False, engine="slots").decode.engine == "slots"
     assert resolve(str(ECHO_MODEL), "cpu").cache_key != resolve(str(ECHO_MODEL), "cpu", engine="slots").cache_key
 
 

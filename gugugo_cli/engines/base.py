@@ -135,7 +135,7 @@ class DecodeOptions:
     batch_size: Optional[int] = None  # rows decoding together; None: by device
     batch_tokens: Optional[int] = None  # rows x (prompt + new) tokens; None: by device
     repetition_penalty: float = 1.0  # > 1 makes tokens already generated less likely (used for retries)
-    engine: str = "auto"  # continuous, slots, auto/hf (slots on CUDA, continuous on CPU), or vllm
+    engine: str = "auto"  # continuous, slots, auto/hf (config.AUTO_ENGINE: continuous for now), or vllm
     sync_every: Optional[int] = None  # slots: steps between the host's looks at the rows; None: by device
     engine_options: tuple = ()  # (key, value) pairs passed to the engine (vllm.LLM), sorted by key
 

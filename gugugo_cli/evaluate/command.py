@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .. import config
+from ..engines.loading import ENGINE_CHOICES
 from ..errors import GugugoError, UsageError
 from ..languages import LANGUAGES
 
@@ -49,7 +50,7 @@ def _setup_logging(debug: bool, quiet: bool) -> None:
               type=click.Choice(["auto", "bfloat16", "float16", "float32"]))
 @click.option("--quantize", type=click.Choice(["4bit", "8bit", "int8"]), help="As in gugugo-translate.")
 @click.option("--engine", default="auto", show_default=True,
-              type=click.Choice(["auto", "hf", "slots", "continuous", "vllm"]))
+              type=click.Choice(ENGINE_CHOICES))
 @click.option("--batch-size", type=click.IntRange(1), help="Sentences per generate call.")
 @click.option("--batch-tokens", type=click.IntRange(16), help="Token budget (prompt + new) per generate call.")
 @click.option("--num-beams", default=1, show_default=True, type=click.IntRange(1), help="Beam search width.")

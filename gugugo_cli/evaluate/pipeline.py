@@ -10,11 +10,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from ..engines.loading import ENGINE_CHOICES
 from ..errors import UsageError
 
 # --compare KEY=VALUE: the keyword arguments of api.load_translator a configuration may change
 SETTINGS = {"model": str, "device": ("auto", "cuda", "cpu"), "dtype": ("auto", "bfloat16", "float16", "float32"),
-            "quantize": ("none", "4bit", "8bit", "int8"), "engine": ("auto", "hf", "slots", "continuous", "vllm"),
+            "quantize": ("none", "4bit", "8bit", "int8"), "engine": ENGINE_CHOICES,
             "num_beams": int, "max_new_tokens": int, "batch_size": int, "batch_tokens": int, "guard": bool,
             "protect": bool, "glossary": str}
 # guards.check reasons by how they start, and the count each goes to

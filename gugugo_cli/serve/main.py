@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .. import config
+from ..engines.loading import ENGINE_CHOICES
 
 PROG = "gugugo-serve"
 log = logging.getLogger("gugugo_cli")
@@ -43,7 +44,7 @@ def _fail(message: str, code: int = 2):
               type=click.Choice(["auto", "bfloat16", "float16", "float32"]))
 @click.option("--quantize", type=click.Choice(["4bit", "8bit", "int8"]))
 @click.option("--engine", default="auto", show_default=True,
-              type=click.Choice(["auto", "hf", "slots", "continuous", "vllm"]))
+              type=click.Choice(ENGINE_CHOICES))
 @click.option("--batch-size", type=click.IntRange(1), help="Sentences per generate call.")
 @click.option("--batch-tokens", type=click.IntRange(16), help="Token budget (prompt + new) per generate call.")
 @click.option("--num-beams", default=1, show_default=True, type=click.IntRange(1))
