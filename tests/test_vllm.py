@@ -77,11 +77,11 @@ def test_only_options_that_change_results_are_in_the_cache_key():
     assert _resolve(engine_options=layout).cache_key == base
     assert _resolve(engine_options={"kv_cache_dtype": "fp8"}).cache_key != base
     hf = resolve("squarelike/Gugugo-koen-7B-V1.1-AWQ", device="cuda", probe_torch=False)
-    assert hf.cache_key != base and hf.decode.engine == "slots"
+    assert hf.cache_key != base and hf.decode.engine == "continuous"
 
 
 def test_hf_is_the_built_in_engine_as_auto():
-    for device, loop in (("cuda", "slots"), ("cpu", "continuous")):
+    for device, loop in (("cuda", "continuous"), ("cpu", "continuous")):
         assert resolve(str(ECHO_MODEL), device=device, probe_torch=False, engine="hf").decode.engine == loop
 
 
