@@ -116,7 +116,7 @@ def main() -> None:
     parser.add_argument("--echo", action="store_true", help="also a few files through the echo model")
     args = parser.parse_args()
     _patch_loader(MarkTranslator())
-    files = sorted(p for folder in args.folders for p in folder.rglob("*") if p.is_file() and supported(p))
+    files = [p for folder in args.folders for p in sorted(folder.rglob("*")) if p.is_file() and supported(p)]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for n, path in enumerate(files):
