@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable, Mapping, Optional, Union
 
 from .errors import GugugoError

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Iterator, Optional, Sequence
 
-from .engines.base import StreamingTranslator, Translation, Translator, as_streaming, translate_stream
+from .engines.base import Translation, Translator, Wrapper, as_streaming, translate_stream
 from .languages import hangul_share
 from .segment import approx_tokens, split_long
 
@@ -78,27 +78,14 @@ def _badness(reason: Optional[str]) -> int:
     return 6
 
 
-class GuardedTranslator(StreamingTranslator):
+class GuardedTranslator(Wrapper):
     """Wraps a translator: checks every result, repairs what it can, and marks what was suspect."""
 
     def __init__(self, inner: Translator):
         self.inner = as_streaming(inner)
 
-    @property
-    def cache_key(self) -> str:
-        return self.inner.cache_key
-
-    @property
-    def stats(self):
-        return self.inner.stats
-
-    @property
-    def unwrapped(self) -> StreamingTranslator:
-        return self.inner.unwrapped
-
-    def variant(self, **changes) -> Optional["GuardedTranslator"]:
-        inner = self.inner.variant(**changes)
-        return GuardedTranslator(inner) if inner is not None else None
+    def rewrap(self, inner) -> "GuardedTranslator":
+        return GuardedTranslator(inner)
 
     def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[Translation]:
         texts = list(texts)

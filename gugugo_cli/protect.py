@@ -23,9 +23,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterator, Optional, Sequence
 
-from .engines.base import StreamingTranslator, Translation, Translator, as_streaming, translate_stream
+from .engines.base import Translation, Translator, Wrapper, as_streaming, translate_stream
 from .glossary import Glossary, Term
-from .patterns import URL
+from .patterns import URL, trim_url
 
 log = logging.getLogger("gugugo_cli")
 
@@ -55,22 +55,6 @@ _SPANS = re.compile("|".join([
     rf"(?P<unit>(?<![{_A}.,/])[0-9]+(?:[.,][0-9]+)*[ \u00a0]?(?:{_UNITS})(?![A-Za-z/]))",
 ]))
 
-_TRAILING = ".,;:!?'\""
-
-
-def _trim_url(text: str) -> str:
-    """A URL's end without the sentence's punctuation, and without a closing bracket it did not open."""
-    while text:
-        last = text[-1]
-        if last in _TRAILING:
-            text = text[:-1]
-        elif last in ")]" and text.count(last) > text.count("(" if last == ")" else "["):
-            text = text[:-1]
-        else:
-            break
-    return text
-
-
 def find_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of every protected span, left to right, not overlapping."""
     spans = []
@@ -78,7 +62,7 @@ def find_spans(text: str) -> list[tuple[int, int, str]]:
         kind = m.lastgroup
         start, end = m.span()
         if kind == "url":
-            end = start + len(_trim_url(m.group()))
+            end = start + len(trim_url(m.group()))
             if end - start < 8:
                 continue
         elif kind == "path":
@@ -155,7 +139,7 @@ def mask(text: str, glossary: Optional[Glossary] = None, protect: bool = True) -
     return Masked(text, pieces, originals, replacements, terms, collides=any(c in text for c in _MASK_CHARS))
 
 
-class ProtectingTranslator(StreamingTranslator):
+class ProtectingTranslator(Wrapper):
     """Wraps a translator: protected spans and glossary terms are masked on the way in and put back (glossary
     terms as their targets) on the way out, with the piecewise fallback where the model mishandles a mask.
 
@@ -167,22 +151,9 @@ class ProtectingTranslator(StreamingTranslator):
         self.protect = protect
         self.fallbacks = 0
 
-    @property
-    def cache_key(self) -> str:
-        return self.inner.cache_key
-
-    @property
-    def stats(self):
-        return self.inner.stats
-
-    @property
-    def unwrapped(self) -> StreamingTranslator:
-        return self.inner.unwrapped
-
-    def variant(self, **changes) -> Optional["ProtectingTranslator"]:
+    def rewrap(self, inner) -> "ProtectingTranslator":
         """The wrapped translator's variant (e.g. with a repetition penalty), protected the same way."""
-        inner = self.inner.variant(**changes)
-        return ProtectingTranslator(inner, self.glossary, self.protect) if inner is not None else None
+        return ProtectingTranslator(inner, self.glossary, self.protect)
 
     def translate_stream(self, texts: Sequence[str], src: str, tgt: str) -> Iterator[Translation]:
         texts = list(texts)

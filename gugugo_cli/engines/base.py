@@ -74,6 +74,32 @@ class StreamingTranslator:
         return self
 
 
+class Wrapper(StreamingTranslator):
+    """A translator around another (`inner`): the same cache key, stats and engine beneath; its variant is the
+    inner translator's variant wrapped the same way (`rewrap`)."""
+
+    inner: StreamingTranslator
+
+    @property
+    def cache_key(self) -> str:
+        return self.inner.cache_key
+
+    @property
+    def stats(self):
+        return self.inner.stats
+
+    @property
+    def unwrapped(self) -> StreamingTranslator:
+        return self.inner.unwrapped
+
+    def rewrap(self, inner: StreamingTranslator) -> "Wrapper":
+        raise NotImplementedError
+
+    def variant(self, **changes) -> Optional["Wrapper"]:
+        inner = self.inner.variant(**changes)
+        return self.rewrap(inner) if inner is not None else None
+
+
 class _Adapted(StreamingTranslator):
     """A user's translator seen through the interface."""
 

@@ -137,7 +137,7 @@ def translate(options: dict, test_plan: Plan, tgt: str, advance: Callable[[int],
     translator = load_translator(**options)
     loaded = time.perf_counter()
     done, capped = {}, set()
-    for result in CachedStream(SegmentCache(None), "", tgt, lambda: translator).translate(test_plan.keys):
+    for result in CachedStream(SegmentCache(None), "", tgt, lambda t=translator: t).translate(test_plan.keys):
         done[result.key] = result.text
         if result.capped:
             capped.add(result.key[1])

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .app import ApiError, State, read_json
+from .answers import ApiError, read_json
+from .state import State
 from .segments import detect, plan_text
 
 SOURCES = {"KO": "ko", "EN": "en"}

@@ -26,6 +26,7 @@ from starlette.responses import Response
 
 from ..errors import InputError, first_line
 from ..safety import read_stream
+from .answers import ApiError
 from .batching import Busy
 from .segments import document_suffixes, plan_document, supported_document
 
@@ -77,7 +78,6 @@ class DocumentStore:
 
     async def start(self, upload, src: str, tgt: str, filename: Optional[str] = None) -> Entry:
         """Read an upload (within the input limits) and queue its translation; raises ApiError."""
-        from .app import ApiError
 
         name = safe_name(filename or upload.filename or "")
         if not supported_document(name):

@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .app import ApiError, State, read_json
+from .answers import ApiError, read_json
+from .state import State
 from .segments import LANGUAGES, detect, plan_text
 
 NAMES = {"ko": "Korean", "en": "English"}

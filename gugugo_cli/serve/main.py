@@ -101,7 +101,7 @@ def cli(host, port, api_key, model, device, dtype, quantize, engine, batch_size,
 
 def host_settings(api_key, timeout, max_queue, max_body, limits, document_ttl, cache_path, no_cache):
     from ..job.cache import default_cache_path
-    from .app import Settings
+    from .state import Settings
 
     return Settings(api_key=api_key, timeout=timeout, max_queue=max_queue, max_body=max_body, limits=limits,
                     document_ttl=document_ttl, cache_path=None if no_cache else (cache_path or default_cache_path()))
