@@ -51,20 +51,13 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
                 loaded.append(load_resolved(resolved))
             return loaded[0]
 
-        for path, dest in jobs:
+        def one(path, dest):
             progress = RichDatasetProgress() if interactive and not dry_run else None
-            try:
-                summary = translate_dataset(path, fields, tgt, get_translator, src=src, output=dest,
-                                            keep_source=keep_source, cache=cache,
-                                            translator_key=resolved.cache_key, progress=progress, dry_run=dry_run)
-            except InputError as e:
-                log.error(str(e))
-                failed_files += 1
-                continue
-            except FieldError as e:
-                raise UsageError(str(e)) from None
-            failed_files += not _report(summary, dry_run, interactive, fields)
-            summaries.append(summary)
+            return translate_dataset(path, fields, tgt, get_translator, src=src, output=dest, keep_source=keep_source,
+                                     cache=cache, translator_key=resolved.cache_key, progress=progress,
+                                     dry_run=dry_run)
+
+        failed_files = _translate_each(jobs, one, fields, summaries, dry_run, interactive)
     finally:
         cache.close()
     if not dry_run:
@@ -164,24 +157,34 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
         log.info("Ray: %s, %d %s actor%s", ray.get_runtime_context().gcs_address, actors, "GPU" if gpu else "CPU",
                  "" if actors == 1 else "s")
         cache = None if no_cache else (cache_path or default_cache_path())
-        for path, dest in jobs:
-            try:
-                summary = translate_dataset_ray(path, fields, tgt, resolved, src=src, output=dest,
-                                                keep_source=keep_source, cache_path=cache, actors=actors,
-                                                num_cpus=per_actor)
-            except InputError as e:
-                log.error(str(e))
-                failed_files += 1
-                continue
-            except FieldError as e:
-                raise UsageError(str(e)) from None
-            failed_files += not _report(summary, False, False, fields)
-            summaries.append(summary)
+        failed_files = _translate_each(
+            jobs, lambda path, dest: translate_dataset_ray(path, fields, tgt, resolved, src=src, output=dest,
+                                                           keep_source=keep_source, cache_path=cache,
+                                                           actors=actors, num_cpus=per_actor),
+            fields, summaries)
     finally:
         if started_here:
             ray.shutdown()
     write_report(report_path, summaries)
     return 1 if failed_files else 0
+
+
+def _translate_each(jobs, translate_one, fields, summaries: list, dry_run=False, interactive=False) -> int:
+    """translate_one(input, output) for each job, its summary reported and kept in summaries; a file that
+    cannot be read fails alone. The number of files that failed (or named a field no row has)."""
+    failed = 0
+    for path, dest in jobs:
+        try:
+            summary = translate_one(path, dest)
+        except InputError as e:
+            log.error(str(e))
+            failed += 1
+            continue
+        except FieldError as e:
+            raise UsageError(str(e)) from None
+        failed += not _report(summary, dry_run, interactive, fields)
+        summaries.append(summary)
+    return failed
 
 
 def _list(inputs) -> int:

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .answers import ApiError, read_json
+from .answers import ApiError, json_object, read_upload
 from .state import State
 from .segments import detect, plan_text
 
@@ -26,10 +26,8 @@ CHARACTER_LIMIT = 10 ** 15  # no quota: the model is local
 
 async def _params(request: Request) -> dict:
     """Fields from a JSON body, a form or the query string; a form's repeated `text` becomes a list."""
-    if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise ApiError(400, "Invalid request: the JSON body must be an object")
+    body = await json_object(request)
+    if body is not None:
         return body
     form = await request.form(max_files=1, max_fields=256)
     params = {**dict(request.query_params), **{k: v for k, v in form.items()}}
@@ -112,13 +110,8 @@ async def usage(request: Request):
 
 async def document_upload(request: Request):
     state: State = request.app.state.gugugo
-    if "multipart/form-data" not in request.headers.get("content-type", ""):
-        raise ApiError(400, "Parameter 'file' not specified.")
-    form = await request.form(max_files=1, max_fields=32)
-    _check_key(request, dict(form))
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise ApiError(400, "Parameter 'file' not specified.")
+    form, upload = await read_upload(request, "Parameter 'file' not specified.", 32,
+                                     lambda params: _check_key(request, params))
     src, tgt = _languages(dict(form))
     filename = form.get("filename") if isinstance(form.get("filename"), str) else None
     output_format = form.get("output_format")

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .answers import ApiError, read_json
+from .answers import ApiError, json_object, read_upload
 from .state import State
 from .segments import LANGUAGES, detect, plan_text
 
@@ -17,10 +17,8 @@ NAMES = {"ko": "Korean", "en": "English"}
 
 async def _params(request: Request) -> dict:
     """The request's fields, from a JSON body or a form (LibreTranslate takes both)."""
-    if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
-        body = await read_json(request)
-        if not isinstance(body, dict):
-            raise ApiError(400, "Invalid request: the JSON body must be an object")
+    body = await json_object(request)
+    if body is not None:
         return body
     form = await request.form(max_files=1, max_fields=64)
     params = {k: form.getlist(k) if k == "q" and len(form.getlist(k)) > 1 else v for k, v in form.items()}
@@ -100,13 +98,8 @@ async def detect_route(request: Request):
 
 async def translate_file(request: Request):
     state: State = request.app.state.gugugo
-    if "multipart/form-data" not in request.headers.get("content-type", ""):
-        raise ApiError(400, "Invalid request: missing file parameter")
-    form = await request.form(max_files=1, max_fields=16)
-    _check_key(state, dict(form))
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise ApiError(400, "Invalid request: missing file parameter")
+    form, upload = await read_upload(request, "Invalid request: missing file parameter", 16,
+                                     lambda params: _check_key(state, params))
     source, target = _languages(form.get("source"), form.get("target"))
     entry = await state.documents.start(upload, source, target)
     await state.documents.wait(entry, state.documents.ttl)
