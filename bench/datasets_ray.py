@@ -39,7 +39,7 @@ def main() -> None:
 
     import ray
 
-    from gugugo_cli.api import load_resolved
+    from gugugo_cli.translators import load_resolved
     from gugugo_cli.datasets.ray_run import parts, translate_dataset_ray
     from gugugo_cli.datasets.run import translate_dataset
     from gugugo_cli.engines.loading import resolve

@@ -10,9 +10,10 @@ from .engines.base import Translator
 from .errors import GugugoError, InputError
 from .formats import FormatOptions
 from .job import inputs, pool
-from .job.run import plan_tasks, run
 from .job.cache import SegmentCache
+from .job.run import plan_tasks, run
 from .job.stream import CachedStream
+from .translators import load_resolved
 
 
 def load_translator(model=None, device="auto", dtype="auto", quantize=None, **options):
@@ -28,23 +29,6 @@ def load_translator(model=None, device="auto", dtype="auto", quantize=None, **op
     from .engines.loading import resolve
 
     return load_resolved(resolve(model, device, dtype, quantize, **options))
-
-
-def load_resolved(resolved):
-    """The translator `resolved` describes (engines.loading.Resolved): the engine, protected spans and the
-    glossary around it, and guards around that if asked for (the guards see real sources and outputs)."""
-    from .engines.loading import load
-
-    translator = load(resolved)
-    if resolved.wrap.protect or resolved.wrap.glossary is not None:
-        from .protect import ProtectingTranslator
-
-        translator = ProtectingTranslator(translator, resolved.wrap.glossary, resolved.wrap.protect)
-    if resolved.wrap.guard:
-        from .guards import GuardedTranslator
-
-        translator = GuardedTranslator(translator)
-    return translator
 
 
 def with_glossary(translator: Translator, glossary) -> Translator:

@@ -49,7 +49,7 @@ def _resolved():
 
 
 def _single(src, fields, dest, keep_source):
-    from gugugo_cli.api import load_resolved
+    from gugugo_cli.translators import load_resolved
     from gugugo_cli.datasets.run import translate_dataset
 
     resolved = _resolved()

@@ -38,7 +38,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
     resolved = None
     failed_files = 0
     try:
-        from ..api import load_resolved
+        from ..translators import load_resolved
 
         resolved = request.resolve(probe_torch=not dry_run)
         loaded = []

@@ -93,7 +93,7 @@ class BatchTranslator:
                                        SegmentCache(Path(cache_path) if cache_path else None), Progress())
 
     def _load(self):
-        from ..api import load_resolved
+        from ..translators import load_resolved
         from ..console import quiet_transformers
 
         quiet_transformers()

@@ -1,0 +1,105 @@
+"""The documents command: find the inputs, read and segment them, translate them as one cached pooled stream
+(job.run) and write each output; its report, warnings and summary. The datasets command is datasets/command.py."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger("gugugo_cli")
+
+
+def run(inputs, src, output, overwrite, include, exclude, request, options, cache_path, no_cache,
+         dry_run, interactive, limits=None, report_path=None) -> int:
+    from .. import console, job
+    from ..translators import load_resolved
+
+    tgt = options.tgt
+    summary = job.Summary()
+    reported = 0
+
+    def report_failures():
+        nonlocal reported
+        for path, problem in summary.failed[reported:]:
+            log.error("%s: %s", path, problem)
+        reported = len(summary.failed)
+
+    tasks = job.find_inputs(inputs, tgt, output, overwrite, include, exclude, summary, report=report_path)
+    for path, why in summary.skipped:
+        (log.warning if "exists" in why else log.info)("skipped %s: %s", path, why)
+    if not tasks and not summary.failed and not any("exists" in why for _, why in summary.skipped):
+        return _nothing_to_translate(inputs, summary)
+    tasks = job.plan_tasks(tasks, options, src, summary, stdin=sys.stdin.buffer if "-" in inputs else None,
+                           limits=limits)
+    report_failures()
+
+    cache = job.SegmentCache(None if no_cache else (cache_path or job.default_cache_path()))
+    # what the model would be, for the cache key (--dry-run asks torch nothing); no model, no question
+    needed = any(task.pending for task in tasks)
+    resolved = request.resolve(probe_torch=not dry_run) if needed else None
+    key = resolved.cache_key if resolved else ""
+    if dry_run:
+        job.look_up(tasks, tgt, key, cache, summary)
+        console.report_dry_run(summary, len(tasks))
+        if request.wrap.glossary is not None:
+            from ..protect import count_terms
+
+            texts = (seg.text for task in tasks for plan in task.plans for seg in plan.segments)
+            console.report_glossary(count_terms(request.wrap.glossary, texts, request.wrap.protect))
+        cache.close()
+        return 1 if summary.failed else 0
+
+    def get_translator():
+        console.quiet_transformers()
+        return load_resolved(resolved)
+
+    progress = console.RichProgress() if interactive else None
+    try:
+        job.run(tasks, tgt, get_translator, key, cache, summary, progress=progress, write=_write)
+    finally:
+        cache.close()
+        report_failures()
+    console.report_capped(summary.capped, summary.capped_examples)
+    _report_suspects(summary.suspects, report_path)
+    if interactive:
+        console.print_summary(summary)
+    return 1 if summary.failed else 0
+
+
+def _report_suspects(suspects: list[dict], report_path) -> None:
+    """One warning line for what the guards found, and every suspect segment in --report (written anyway)."""
+    if report_path is not None:
+        from ..textio import atomic_write_chunks, json_line
+
+        try:
+            atomic_write_chunks(report_path, map(json_line, suspects))
+        except OSError as e:
+            log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
+    if suspects:
+        repaired = sum(s["repaired"] for s in suspects)
+        where = f"; listed in {report_path}" if report_path is not None else " (--report FILE lists them)"
+        log.warning("%d segment%s looked wrong: %d repaired, %d kept as the best attempt%s", len(suspects),
+                    "" if len(suspects) == 1 else "s", repaired, len(suspects) - repaired, where)
+
+
+def _nothing_to_translate(inputs, summary) -> int:
+    """A folder run that found no file it can translate says so (exit 1), in a pipe too."""
+    from ..formats import FORMATS
+
+    unsupported = [p for p, why in summary.skipped if why == "unsupported file type"]
+    kinds = sorted({Path(p).suffix or "(no extension)" for p in unsupported})
+    found = (f"{len(unsupported)} file{'' if len(unsupported) == 1 else 's'} of unsupported type "
+             f"({', '.join(kinds[:5])}{', ...' if len(kinds) > 5 else ''})" if unsupported else "no files")
+    log.error("nothing to translate in %s: %s; supported: %s", ", ".join(inputs), found, ", ".join(sorted(FORMATS)))
+    return 1
+
+
+def _write(task, data: bytes) -> None:
+    from .run import write_file
+
+    if task.dest is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_file(task, data)
