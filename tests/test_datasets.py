@@ -371,3 +371,79 @@ def test_the_dataset_progress_bar_counts_rows_and_gives_logging_back(tmp_path, m
     task = progress.bar.tasks[progress.task]
     assert task.completed == task.total == src.stat().st_size and "5 rows, 5 segments" in task.fields["counts"]
     assert log.handlers == handlers
+
+
+def test_an_output_folder_that_cannot_be_written_names_the_output_and_the_cause(tmp_path, marker):
+    import os
+
+    from gugugo_cli.errors import InputError
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    src = tmp_path / "data.jsonl"
+    write_jsonl(src, [{"q": "Hello there."}])
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with pytest.raises(InputError) as caught:
+            translate_dataset(src, ["q"], "ko", marker, output=locked / "out.jsonl")
+    finally:
+        locked.chmod(0o755)
+    assert caught.value.path == str(locked / "out.jsonl") and "cannot write" in caught.value.problem
+
+
+def test_a_write_that_fails_midway_names_the_output_and_leaves_nothing(tmp_path, marker, monkeypatch):
+    """A full disk (ENOSPC) while rows are written: one error naming the output, no temp file left behind."""
+    import errno
+
+    from gugugo_cli.datasets.formats import jsonl
+    from gugugo_cli.errors import InputError
+
+    src = tmp_path / "data.jsonl"
+    write_jsonl(src, [{"q": "Hello there."}])
+
+    def full(self, records):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(jsonl.JsonLinesWriter, "write", full)
+    with pytest.raises(InputError) as caught:
+        translate_dataset(src, ["q"], "ko", marker)
+    assert caught.value.path == str(tmp_path / "data.ko.jsonl")
+    assert caught.value.problem == "cannot write (No space left on device)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl"]
+
+
+def test_a_damaged_parquet_page_names_the_file(tmp_path, marker):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from gugugo_cli.errors import InputError
+
+    src = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"text": [f"Sentence number {i}." for i in range(2000)]}), src,
+                   compression="NONE", use_dictionary=False)
+    data = bytearray(src.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = b"\xff" * 64  # inside the column's data page
+    src.write_bytes(bytes(data))
+    with pytest.raises(InputError) as caught:
+        translate_dataset(src, ["text"], "ko", marker)
+    assert caught.value.path == str(src) and "damaged" in caught.value.problem
+    assert not (tmp_path / "d.ko.parquet").exists()
+
+
+def test_temp_files_a_killed_run_left_beside_the_output_are_removed(tmp_path, marker):
+    import os
+    import time
+
+    src = tmp_path / "data.jsonl"
+    write_jsonl(src, [{"q": "Hello there."}])
+    stale = [tmp_path / ".data.ko.jsonl.abcd1234.part", tmp_path / ".data.ko.failed.jsonl.x1y2z3w4.part"]
+    other = tmp_path / ".notes.txt.abcd1234.part"  # another tool's, or another output's: left alone
+    for p in stale + [other]:
+        p.write_text("half")
+        os.utime(p, (time.time() - 60, time.time() - 60))
+    translate_dataset(src, ["q"], "ko", marker)
+    assert not any(p.exists() for p in stale) and other.exists()
+    assert (tmp_path / "data.ko.jsonl").exists()

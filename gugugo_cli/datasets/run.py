@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
@@ -29,6 +29,7 @@ from ..errors import FieldError, InputError
 from ..job import pool
 from ..job.cache import SegmentCache
 from ..job.stream import CachedStream, look_up
+from ..textio import remove_stale_temp_files
 from .formats import JsonLines, ParquetFile, Record, open_dataset
 from .paths import FieldPath
 from .window import Fields, Window
@@ -91,49 +92,68 @@ def _unlink(path: Optional[Path]) -> None:
             pass
 
 
+@contextmanager
+def _writing(path: Path):
+    """An I/O error while writing `path` (a full disk, a read-only folder) as one line naming it."""
+    try:
+        yield
+    except OSError as e:
+        raise InputError(path, f"cannot write ({e.strerror or e})") from None
+
+
 class _Output:
     """The output file and the failed-rows list, written to temp files beside them and renamed into place
     when the whole file is done (an interrupted run leaves no half-written output)."""
 
-    def __init__(self, reader, dest: Path, fields: Fields):
+    def __init__(self, reader, dest: Path, fields: Fields, started: float):
         self.reader, self.dest, self.fields = reader, dest, fields
         self.failed = failed_path_for(dest)
-        self.part = _temp_beside(dest)
-        self.failed_part = None
+        self.part = self.failed_part = None
         self.writer = self.failed_file = None
+        with _writing(dest):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            # temp files of this output that a killed run left (older than this run)
+            names = (dest.name, self.failed.name)
+            for stale in remove_stale_temp_files(dest.parent, lambda name: name in names, started):
+                log.info("removed %s, left by an interrupted run", stale)
+            self.part = _temp_beside(dest)
 
     def write(self, window: Window, summary: DatasetSummary) -> None:
-        if self.writer is None:
-            self._open_writer()
-        self.writer.write(window.records)
+        with _writing(self.dest):
+            if self.writer is None:
+                self._open_writer()
+            self.writer.write(window.records)
         entries = window.failed_entries()
-        if entries and self.failed_file is None:
-            self.failed_part = _temp_beside(self.failed)
-            self.failed_file = open(self.failed_part, "w", encoding="utf-8")
-        for entry in entries.values():
-            self.failed_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            if len(summary.failures) < 5:
-                summary.failures.append(entry)
+        with _writing(self.failed):
+            if entries and self.failed_file is None:
+                self.failed_part = _temp_beside(self.failed)
+                self.failed_file = open(self.failed_part, "w", encoding="utf-8")
+            for entry in entries.values():
+                self.failed_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                if len(summary.failures) < 5:
+                    summary.failures.append(entry)
 
     def _open_writer(self) -> None:
         f = self.fields
         self.writer = self.reader.open_writer(self.part, f.keep_source, f.paths, f.to)
 
     def finish(self, summary: DatasetSummary) -> None:
-        if self.writer is None:
-            self._open_writer()
-        self.writer.close()
-        self.writer = None
-        os.replace(self.part, self.dest)
-        self.part = None
-        if self.failed_file is not None:
-            self.failed_file.close()
-            self.failed_file = None
-            os.replace(self.failed_part, self.failed)
-            self.failed_part = None
-            summary.failed_path = self.failed
-        else:
-            _unlink(self.failed)  # a list left by an earlier run of this output no longer holds
+        with _writing(self.dest):
+            if self.writer is None:
+                self._open_writer()
+            self.writer.close()
+            self.writer = None
+            os.replace(self.part, self.dest)
+            self.part = None
+        with _writing(self.failed):
+            if self.failed_file is not None:
+                self.failed_file.close()
+                self.failed_file = None
+                os.replace(self.failed_part, self.failed)
+                self.failed_part = None
+                summary.failed_path = self.failed
+            else:
+                _unlink(self.failed)  # a list left by an earlier run of this output no longer holds
 
     def discard(self) -> None:
         """What is left of an unfinished output goes."""
@@ -249,12 +269,12 @@ def translate_dataset(
     translating = Translating(to, get_translator, translator_key, cache if cache is not None else SegmentCache(None),
                               progress)
     translating.state["translator"] = loaded
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     out = None
     row = 0
     progress.start(path.name, reader.size, getattr(reader, "num_rows", None))
     try:
-        out = None if dry_run else _Output(reader, dest, spec)
+        out = None if dry_run else _Output(reader, dest, spec, started_at)
         for records in reader.windows(window_rows):
             window = translate_window(records, spec, row, translating, summary, dry_run)
             row = window.next_row

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from ...errors import FieldError, InputError, UsageError
+from ...errors import FieldError, InputError, UsageError, first_line
 from ..paths import column_path, parse, source_key
 from .base import DatasetFile, Record
 
@@ -26,7 +26,7 @@ class ParquetFile(DatasetFile):
 
     def __init__(self, path):
         super().__init__(path)
-        pa = _pyarrow()
+        self.pa = pa = _pyarrow()
         try:
             self.file = pa.parquet.ParquetFile(str(path))
         except (pa.ArrowException, OSError) as e:
@@ -48,7 +48,14 @@ class ParquetFile(DatasetFile):
 
     def windows(self, rows: int):
         n = 0
-        for batch in self.file.iter_batches(batch_size=rows):
+        batches = self.file.iter_batches(batch_size=rows)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (self.pa.ArrowException, OSError) as e:  # a damaged page or a read error
+                raise InputError(self.path, f"damaged Parquet file ({first_line(e)})") from None
+            if batch is None:
+                return
             window = self.records_of(batch, n)
             n += batch.num_rows
             self.done_rows = n
