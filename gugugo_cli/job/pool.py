@@ -12,7 +12,7 @@ from ..languages import detect_language
 from ..segment import TextPlan, approx_tokens, plan_text
 from . import stream
 from .cache import SegmentCache
-from .stream import Key, by_source  # noqa: F401 - by_source is part of this module's interface
+from .stream import Key
 
 
 def needs_model(docs: Iterable[Document]) -> bool:
@@ -34,11 +34,6 @@ def keys_of(plans: Iterable[TextPlan]) -> dict[Key, None]:
         for seg in plan.segments:
             order.setdefault((seg.src, seg.text), None)
     return order
-
-
-def look_up(cache: SegmentCache, translator_key: str, keys: Iterable[Key], tgt: str) -> dict[Key, str]:
-    """The good translations the cache already has (stream.look_up gives every result with its verdict)."""
-    return {k: r.text for k, r in stream.look_up(cache, translator_key, keys, tgt).items() if r.failure is None}
 
 
 def translate_keys(translator: Translator, keys: Iterable[Key], tgt: str) -> Iterator[tuple[Key, str]]:
