@@ -206,7 +206,7 @@ def _ray_batches(src, kind, fields, marker, keep_source=False):
         cache_key = "marker"
 
     actor = ray_run.BatchTranslator(Resolved(), str(src), fields, "ko", "auto", keep_source, kind, None)
-    actor.translating.get_translator = lambda: marker
+    actor.translating.stream.get_translator = lambda: marker
     if kind == "jsonl":
         with open(src, "rb") as f:
             batches = list(ray_run.line_blocks(f, 1000))

@@ -8,8 +8,8 @@ the whole file is done. Memory holds one window, never the file.
 
 A row fails, and is written as it was and listed in NAME.failed.jsonl with the reason, when it cannot be
 read, a named field holds something other than a string (a missing key or null is nothing to translate),
-or a translator reports one of its segments as a failure (a `suspects` list of (index, reason, repaired)
-records, as guards.GuardedTranslator keeps; such segments are not cached).
+or one of its segments' translations is no good translation (`Translation.failure`: a suspect the guards did
+not repair, or without guards a text cut at its token limit; cached with that verdict, so it fails again).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ..engines.base import Translator, as_streaming, is_translator
 from ..errors import FieldError, InputError
 from ..job import pool
 from ..job.cache import SegmentCache
-from ..job.stream import CachedStream, look_up
+from ..job.stream import CachedStream
 from ..textio import remove_stale_temp_files
 from .formats import JsonLines, ParquetFile, Record, open_dataset
 from .paths import FieldPath
@@ -37,8 +37,6 @@ from .window import Fields, Window
 log = logging.getLogger("gugugo_cli")
 
 WINDOW_ROWS = 2000
-FLUSH_EVERY = 256
-FLUSH_SECONDS = 1.0
 
 
 class Progress:
@@ -167,31 +165,42 @@ class _Output:
         _unlink(self.failed_part)
 
 
-@dataclass
 class Translating:
-    """The translator side of a run: the segment cache and the translator (loaded on first need)."""
+    """The translator side of a run: one cached stream (the segment cache, and the translator loaded on first
+    need) for every window."""
 
-    to: str
-    get_translator: Callable[[], Translator]
-    translator_key: str
-    cache: SegmentCache
-    progress: Progress
-    state: dict = field(default_factory=lambda: {"translator": None})
+    def __init__(self, to: str, get_translator: Callable[[], Translator], translator_key: str, cache: SegmentCache,
+                 progress: Progress):
+        self.progress = progress
+        self.stream = CachedStream(cache, translator_key, to, get_translator,
+                                   lambda n: progress.advance(segments=n))
 
     def fill(self, window: Window, summary: DatasetSummary, dry_run: bool = False) -> tuple[dict, dict]:
         """The window's translations (key -> text) from the cache and the translator, and the keys whose
         translation failed (key -> reason)."""
-        tgt, get_translator, state, translator_key, cache, progress = (
-            self.to, self.get_translator, self.state, self.translator_key, self.cache, self.progress)
-        found = look_up(cache, translator_key, window.order, tgt)
+        found = self.stream.look_up(window.order)
         done = {k: r.text for k, r in found.items()}
         bad: dict[pool.Key, str] = {k: r.failure for k, r in found.items() if r.failure is not None}
         summary.cache_hits += len(done)
-        progress.advance(segments=len(done))
+        self.progress.advance(segments=len(done))
         remaining = [k for k in window.order if k not in done]
         if remaining and not dry_run:
-            _translate(remaining, tgt, get_translator, state, translator_key, cache, summary, progress, done, bad)
+            self._translate(remaining, summary, done, bad)
         return done, bad
+
+    def _translate(self, remaining, summary: DatasetSummary, done: dict, bad: dict) -> None:
+        """The window's new segments through the stream; each result goes to `done`, and those that are no good
+        translation (a suspect not repaired, a text cut at its token limit) to `bad` too."""
+        with closing(self.stream.translate(remaining)) as results:
+            for result in results:
+                done[result.key] = result.text
+                summary.model_segments += 1
+                if result.failure is not None:
+                    bad[result.key] = result.failure
+                if result.capped:
+                    summary.capped += 1
+                    if len(summary.capped_examples) < 3 and result.key[1] not in summary.capped_examples:
+                        summary.capped_examples.append(result.key[1])
 
 
 def translate_window(records: list[Record], fields: Fields, first_row: Optional[int], translating: Translating,
@@ -214,23 +223,18 @@ def _field_paths(reader, fields: Sequence[str], keep_source: bool) -> list[Field
             if p.last_key is None:
                 raise FieldError(f"--field {p.text}: --keep-source needs a path that ends in a key, not an index")
     if isinstance(reader, ParquetFile):
-        reader.use_columns([p.column for p in paths])
-    elif reader.is_table:
-        columns = reader.columns()
-        for p in paths:
-            if p.column not in columns:
-                raise FieldError(f"{reader.path}: no column {p.column!r} (columns: {', '.join(columns)})")
+        reader.use_columns([p.column for p in paths])  # a CSV/TSV file's field_path checked its header
     return paths
 
 
 def _translator_source(translator, translator_key):
-    """(a function giving the translator, the translator's cache key, the translator if already loaded)."""
+    """(a function giving the translator, the translator's cache key)."""
     if translator is not None and is_translator(translator):
         loaded = as_streaming(translator)
         if translator_key is None:
             translator_key = loaded.cache_key
-        return (lambda: loaded), translator_key or "", loaded
-    return translator, translator_key or "", None
+        return (lambda: loaded), translator_key or ""
+    return translator, translator_key or ""
 
 
 def translate_dataset(
@@ -264,11 +268,10 @@ def translate_dataset(
         raise
     dest = Path(output) if output is not None else output_path(path, to)
     summary = DatasetSummary(str(path), None if dry_run else dest, None)
-    get_translator, translator_key, loaded = _translator_source(translator, translator_key)
+    get_translator, translator_key = _translator_source(translator, translator_key)
     progress = progress or Progress()
     translating = Translating(to, get_translator, translator_key, cache if cache is not None else SegmentCache(None),
                               progress)
-    translating.state["translator"] = loaded
     started, started_at = time.perf_counter(), time.time()
     out = None
     row = 0
@@ -290,27 +293,6 @@ def translate_dataset(
         progress.stop()
         summary.seconds = time.perf_counter() - started
     return summary
-
-
-def _translate(remaining, tgt, get_translator, state, translator_key, cache, summary, progress, done, bad):
-    """Translate the window's new segments through the cached stream; each result goes to `done`, and those
-    that are no good translation (a suspect not repaired, a text cut at its token limit) to `bad` too."""
-    def load():
-        if state["translator"] is None:
-            state["translator"] = get_translator()
-        return state["translator"]
-
-    stream = CachedStream(cache, translator_key, tgt, load, lambda n: progress.advance(segments=n))
-    with closing(stream.translate(remaining)) as results:
-        for result in results:
-            done[result.key] = result.text
-            summary.model_segments += 1
-            if result.failure is not None:
-                bad[result.key] = result.failure
-            if result.capped:
-                summary.capped += 1
-                if len(summary.capped_examples) < 3 and result.key[1] not in summary.capped_examples:
-                    summary.capped_examples.append(result.key[1])
 
 
 def list_fields(path: Union[str, os.PathLike], rows: int = 100) -> dict[str, tuple[int, str]]:
