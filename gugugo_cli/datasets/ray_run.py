@@ -34,13 +34,13 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..errors import FieldError, GugugoError, InputError, ModelError, UsageError
+from .formats.jsonl import BOM
 from .run import DatasetSummary, _temp_beside, failed_path_for
 
 log = logging.getLogger("gugugo_cli")
 
 RAY_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 BATCH_ROWS = 500
-BOM = b"\xef\xbb\xbf"
 # the counts each batch hands back to the driver
 STATS = ("rows", "rows_changed", "rows_missing", "segments", "unique", "cache_hits", "model_segments", "capped",
          "matched")
@@ -54,13 +54,6 @@ def _ray():
     except ImportError:
         raise UsageError(INSTALL_HINT) from None
     return ray
-
-
-def output_folder(path: Path, to: str) -> Path:
-    """data.jsonl -> data.ko.jsonl/ (a folder of parts)."""
-    from ..job.inputs import output_path
-
-    return output_path(path, to)
 
 
 class BatchTranslator:
@@ -250,7 +243,9 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
 
     path = Path(path)
     kind = _check(path, fields, keep_source)
-    dest = Path(output) if output is not None else output_folder(path, to)
+    from ..job.inputs import output_path
+
+    dest = Path(output) if output is not None else output_path(path, to)
     staging = _staging(path, dest)
     started = time.perf_counter()
     start(ray)
