@@ -19,6 +19,7 @@ from typing import Iterable, Optional
 
 from ..errors import GugugoError
 from ..job.cache import SegmentCache
+from ..job.stream import CachedStream
 
 log = logging.getLogger("gugugo_cli")
 
@@ -136,16 +137,17 @@ class Batcher:
                     future.set_result(done[text])
 
     def _outputs(self, texts: list[str], src: str, tgt: str, cache: SegmentCache) -> dict[str, str]:
-        done = {t: out for t, (out, _verdict) in cache.get_many(self.cache_key, src, tgt, texts).items()}
+        """Through the cached stream the CLI uses: what the cache has, the rest in one translator call (stored
+        with its verdict)."""
+        stream = CachedStream(cache, self.cache_key, tgt, lambda: self.translator)
+        keys = [(src, t) for t in texts]
+        found = stream.look_up(keys)
+        done = {text: r.text for (_, text), r in found.items()}
         self.stats.cached += len(done)
-        missing = [t for t in texts if t not in done]
+        missing = [k for k in keys if k not in found]
         if missing:
-            outputs = self.translator.translate_batch(missing, src, tgt)
             self.stats.calls += 1
-            if len(outputs) != len(missing):
-                raise GugugoError(f"translator returned {len(outputs)} translations for {len(missing)} segments")
-            fresh = dict(zip(missing, outputs))
-            cache.put_many(self.cache_key, src, tgt, ((t, out, None) for t, out in fresh.items()))
-            self.stats.segments += len(fresh)
-            done.update(fresh)
+            for result in stream.translate(missing):
+                done[result.key[1]] = result.text
+            self.stats.segments += len(missing)
         return done

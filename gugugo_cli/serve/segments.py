@@ -18,11 +18,11 @@ Key = pool.Key  # (source language, segment text)
 def load(load_options: dict):
     """(translator, cache key, description for /health) for load options as gugugo_cli.api.load_translator
     takes them."""
-    from ..api import load_translator
     from ..engines.loading import resolve
+    from ..translators import load_resolved
 
-    resolved = resolve(**dict(load_options))
-    translator = load_translator(**load_options)
+    resolved = resolve(**dict(load_options))  # resolved once: the translator, its cache key and /health
+    translator = load_resolved(resolved)
     info = {"model": resolved.model_id, "engine": resolved.decode.engine, "device": resolved.device}
     return translator, resolved.cache_key, info
 
