@@ -63,7 +63,7 @@ def _usage(message: str) -> None:
 @click.option("--engine", default="auto", show_default=True,
               type=click.Choice(ENGINE_CHOICES),
               help="Greedy decoding loop: slots (static slots, CUDA graphs on a GPU) or continuous (continuous "
-                   "batching); auto or hf: slots on a GPU, continuous on CPU; vllm: vLLM (extra [vllm]).")
+                   "batching); auto or hf: continuous (slots on a GPU once checked exactly there); vllm: vLLM (extra [vllm]).")
 @click.option("--engine-option", "engine_option_texts", multiple=True, metavar="KEY=VALUE",
               help="With --engine vllm: an argument for vllm.LLM, e.g. tensor_parallel_size=2, "
                    "gpu_memory_utilization=0.85, quantization=awq (repeatable).")
