@@ -73,6 +73,18 @@ def _temp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{token}.part")
 
 
+def _is_stream_mode(mode: int) -> bool:
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def is_stream(path: str | os.PathLike) -> bool:
+    """A character device or a pipe (/dev/stdout, a FIFO): written into, never replaced, never an old output."""
+    try:
+        return _is_stream_mode(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def write_target(path: str | os.PathLike) -> tuple[Path, bool]:
     """Where a write to path lands: the file a symlink points to (the link itself is left as it is), and
     whether that is a character device or a pipe, written in place (/dev/stdout, a FIFO) rather than replaced.
@@ -81,7 +93,7 @@ def write_target(path: str | os.PathLike) -> tuple[Path, bool]:
         mode = os.stat(path).st_mode
     except FileNotFoundError:  # a new file, or a symlink to one
         return Path(os.path.realpath(path)), False
-    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):  # opened through its links (/dev/stdout -> pipe:[N])
+    if _is_stream_mode(mode):  # opened through its links (/dev/stdout -> pipe:[N])
         return Path(path), True
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):  # a folder fails as it always did, when it is replaced
         return Path(os.path.realpath(path)), False

@@ -69,7 +69,8 @@ def _destinations(inputs, tgt, output, overwrite, report_path, parts=False) -> l
     """(input, output) of each dataset, named as documents are (job.inputs.find_inputs), the list of failed rows
     beside each output included; existing outputs are skipped with a warning. A symlink output is written
     through; a device or pipe is refused (a dataset is written to a temp file and renamed into place)."""
-    from ..job.inputs import Summary, find_inputs, is_special
+    from ..job.inputs import Summary, find_inputs
+    from ..textio import is_stream
     from ..textio import write_target
     from .run import failed_path_for
 
@@ -83,7 +84,7 @@ def _destinations(inputs, tgt, output, overwrite, report_path, parts=False) -> l
     jobs = []
     for task in tasks:
         dest = task.dest
-        if not parts and (dest.is_symlink() or is_special(dest)):
+        if not parts and (dest.is_symlink() or is_stream(dest)):
             try:
                 dest, special = write_target(dest)
             except OSError as e:

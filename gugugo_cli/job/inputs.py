@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -18,6 +17,7 @@ from ..formats import Document, supported
 from ..languages import LANGUAGES
 from ..safety import describe_os_error
 from ..segment import TextPlan
+from ..textio import is_stream
 
 
 def output_path(path: str | os.PathLike, tgt: str) -> Path:
@@ -204,15 +204,6 @@ def _refuse_collisions(tasks: list[FileTask]) -> list[FileTask]:
     return kept
 
 
-def is_special(path: Path) -> bool:
-    """A character device or a pipe (/dev/stdout, a FIFO): written into, never replaced, never an old output."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
-
-
 def _real(path: str | os.PathLike) -> str:
     return os.path.normcase(os.path.realpath(path))
 
@@ -254,7 +245,7 @@ def _add(tasks: list[FileTask], path: Path, dest: Path, overwrite: bool, summary
             tasks.append(FileTask(str(path), dest))
     elif dest.is_dir():
         summary.failed.append((str(path), f"output {dest} is a folder"))
-    elif dest.exists() and not overwrite and not is_special(dest):
+    elif dest.exists() and not overwrite and not is_stream(dest):
         summary.skipped.append((str(path), f"output {dest} exists (--overwrite to replace it)"))
     else:
         tasks.append(FileTask(str(path), dest))
