@@ -35,7 +35,7 @@ from typing import Optional, Sequence
 
 from ..errors import FieldError, GugugoError, InputError, ModelError, UsageError
 from .formats.jsonl import BOM
-from .run import DatasetSummary, _temp_beside, failed_path_for
+from .run import DatasetSummary, failed_path_for
 
 log = logging.getLogger("gugugo_cli")
 
@@ -362,9 +362,9 @@ def _summary(path: Path, dest: Path, returns) -> DatasetSummary:
     summary.failures = [json.loads(f) for f in failed[:5]]
     failed_file = failed_path_for(dest)
     if failed:
-        part = _temp_beside(failed_file)
-        part.write_text("".join(f + "\n" for f in failed), encoding="utf-8")
-        os.replace(part, failed_file)
+        from ..textio import atomic_write_chunks
+
+        atomic_write_chunks(failed_file, ((f + "\n").encode("utf-8") for f in failed))
         summary.failed_path = failed_file
     elif failed_file.exists():
         failed_file.unlink()

@@ -61,14 +61,16 @@ def run(inputs, src, output, overwrite, include, exclude, request, options, cach
         cache.close()
         report_failures()
     console.report_capped(summary.capped, summary.capped_examples)
-    _report_suspects(summary.suspects, report_path)
+    reported = _report_suspects(summary.suspects, report_path)
     if interactive:
         console.print_summary(summary)
-    return 1 if summary.failed else 0
+    return 1 if summary.failed or not reported else 0
 
 
-def _report_suspects(suspects: list[dict], report_path) -> None:
-    """One warning line for what the guards found, and every suspect segment in --report (written anyway)."""
+def _report_suspects(suspects: list[dict], report_path) -> bool:
+    """One warning line for what the guards found, and every suspect segment in --report (written anyway).
+    False when the report could not be written."""
+    written = True
     if report_path is not None:
         from ..textio import atomic_write_chunks, json_line
 
@@ -76,11 +78,14 @@ def _report_suspects(suspects: list[dict], report_path) -> None:
             atomic_write_chunks(report_path, map(json_line, suspects))
         except OSError as e:
             log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
+            written = False
     if suspects:
         repaired = sum(s["repaired"] for s in suspects)
-        where = f"; listed in {report_path}" if report_path is not None else " (--report FILE lists them)"
+        where = (f"; listed in {report_path}" if written else "; the report could not be written") \
+            if report_path is not None else " (--report FILE lists them)"
         log.warning("%d segment%s looked wrong: %d repaired, %d kept as the best attempt%s", len(suspects),
                     "" if len(suspects) == 1 else "s", repaired, len(suspects) - repaired, where)
+    return written
 
 
 def _nothing_to_translate(inputs, summary) -> int:

@@ -18,6 +18,7 @@ from ..formats import Document, supported
 from ..languages import LANGUAGES
 from ..safety import describe_os_error
 from ..segment import TextPlan
+from ..textio import write_problem
 
 
 def output_path(path: str | os.PathLike, tgt: str) -> Path:
@@ -147,6 +148,7 @@ def find_inputs(
             add(path, dest)
     tasks = _refuse_collisions(tasks)
     _refuse_overlaps(tasks, considered, summary, report, beside_output)
+    _refuse_unwritable(tasks, report, beside_output, parts)
     return tasks
 
 
@@ -240,6 +242,25 @@ def _refuse_overlaps(tasks: list[FileTask], considered: list[tuple[Path, Path]],
     for path in touched:
         if _real(path) == key:
             raise UsageError(f"--report {report}: {path} is a file this run reads or writes; name another report")
+
+
+def _refuse_unwritable(tasks: list[FileTask], report: Optional[str | os.PathLike],
+                       beside_output: Optional[Callable[[Path], Path]], parts: bool) -> None:
+    """Every place the run writes (outputs, the files beside them, the report) checked before anything is read
+    or translated: one that cannot be written (a file where a folder must be, a folder that is not writable)
+    is a usage error naming it."""
+    for task in tasks:
+        if task.dest is None:
+            continue
+        problem = write_problem(task.dest, folder=parts)
+        if problem is None and beside_output is not None:
+            problem = write_problem(beside_output(task.dest))
+        if problem is not None:
+            raise UsageError(f"cannot write {task.dest}: {problem}")
+    if report is not None:
+        problem = write_problem(report)
+        if problem is not None:
+            raise UsageError(f"--report {report}: cannot write it: {problem}")
 
 
 def _add(tasks: list[FileTask], path: Path, dest: Path, overwrite: bool, summary: Summary, parts: bool = False) -> None:

@@ -1,0 +1,159 @@
+"""What a first run shows: every output path and the model folder checked before anything is read, output
+modes, the exit status of datasets with failed rows, warnings for options that do nothing, the help."""
+
+import errno
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ECHO_MODEL
+from gugugo_cli.cli import cli
+
+
+def gugugo(*args, input=None, timeout=300):
+    """The command as a user runs it: a new process, stdout and stderr as text."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "gugugo_cli", *map(str, args)], input=input, capture_output=True,
+                          text=True, env=env, timeout=timeout)
+
+
+def echo(*args):
+    return [*args, "--model", ECHO_MODEL, "--device", "cpu"]
+
+
+def error_lines(proc) -> list[str]:
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert "Traceback" not in proc.stderr
+    return lines
+
+
+@pytest.fixture
+def marking(monkeypatch):
+    """The echo folder resolves as the model; loading it gives a translator that wraps each segment in «»."""
+    import gugugo_cli.engines.loading as loading
+    from conftest import MarkTranslator
+
+    monkeypatch.setattr(loading, "load", lambda resolved: MarkTranslator())
+
+
+def _mode(path):
+    return os.stat(path).st_mode & 0o777
+
+
+# --- every output path is checked before anything is read ---------------------------------------------------
+
+def test_an_output_under_a_file_is_refused_before_the_input_is_read(tmp_path):
+    # the input cannot be read (binary): a run that read it first would fail on it instead
+    src = tmp_path / "a.txt"
+    src.write_bytes(b"\x00\x01binary")
+    blocker = tmp_path / "FILE"
+    blocker.write_text("not a folder")
+    proc = gugugo(*echo(src, "--to", "ko", "-o", blocker / "out.txt"))
+    assert proc.returncode == 2, proc.stderr
+    assert error_lines(proc) == [f"gugugo-translate: error: cannot write {blocker / 'out.txt'}: {blocker} is a file"]
+    assert "File exists" not in proc.stderr and blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("dataset", [False, True])
+def test_a_report_that_cannot_be_written_is_refused_before_translating(tmp_path, dataset):
+    src = tmp_path / ("data.jsonl" if dataset else "a.txt")
+    src.write_text('{"q": "Hello."}\n' if dataset else "Hello.\n", encoding="utf-8")
+    blocker = tmp_path / "FILE"
+    blocker.write_text("")
+    proc = gugugo(*echo(src, "--to", "ko", "--report", blocker / "report.jsonl",
+                        *(["--field", "q"] if dataset else [])))
+    assert proc.returncode == 2, proc.stderr
+    [line] = error_lines(proc)
+    assert f"--report {blocker / 'report.jsonl'}" in line and f"{blocker} is a file" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["FILE", src.name]
+
+
+def test_a_failed_rows_file_that_cannot_be_written_is_refused_before_translating(tmp_path):
+    src = tmp_path / "data.jsonl"
+    src.write_text('{"q": "Hello."}\n{"q": 3}\n', encoding="utf-8")
+    (tmp_path / "data.ko.failed.jsonl").mkdir()
+    proc = gugugo(*echo(src, "--to", "ko", "--field", "q"))
+    assert proc.returncode == 2, proc.stderr
+    [line] = error_lines(proc)
+    assert f"{tmp_path / 'data.ko.failed.jsonl'} is a folder" in line
+    assert not (tmp_path / "data.ko.jsonl").exists()
+
+
+class CappingTranslator:
+    """Gives every text back in «»; a text with LOOP in it is reported as stopped at its new-token limit."""
+
+    def translate_stream(self, texts, src, tgt):
+        from gugugo_cli.engines.base import Translation
+
+        for i, t in enumerate(texts):
+            yield Translation(i, f"«{t}»", capped="LOOP" in t)
+
+
+def test_a_report_that_fails_to_be_written_at_the_end_is_not_said_to_be_written(tmp_path, monkeypatch):
+    import gugugo_cli.engines.loading as loading
+    import gugugo_cli.textio as textio
+
+    monkeypatch.setattr(loading, "load", lambda resolved: CappingTranslator())
+
+    real = textio.atomic_write_chunks
+    report = tmp_path / "report.jsonl"
+
+    def full_disk(path, chunks):
+        if os.fspath(path) == os.fspath(report):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, chunks)
+
+    monkeypatch.setattr(textio, "atomic_write_chunks", full_disk)
+    src = tmp_path / "a.txt"
+    src.write_text("Hello.\nIt goes LOOP again.\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, echo(str(src), "--to", "ko", "--report", str(report)))
+    assert result.exit_code == 1
+    assert f"{report}: cannot write the report (No space left on device)" in result.stderr
+    assert "1 segment looked wrong" in result.stderr
+    assert "listed in" not in result.stderr and not report.exists()
+    assert (tmp_path / "a.ko.txt").read_text(encoding="utf-8") == "«Hello.»\n«It goes LOOP again.»\n"
+
+
+# --- one mode rule for every output ---------------------------------------------------------------------------
+
+def test_every_output_kind_gets_the_mode_a_new_file_gets(tmp_path, marking):
+    doc = tmp_path / "a.txt"
+    doc.write_text("Hello.\n", encoding="utf-8")
+    data = tmp_path / "data.jsonl"
+    data.write_text('{"q": "Hello."}\n{"q": 3}\n', encoding="utf-8")
+    old = os.umask(0o027)
+    try:
+        docs = CliRunner().invoke(cli, echo(str(doc), "--to", "ko", "--report", str(tmp_path / "doc-report.jsonl")))
+        rows = CliRunner().invoke(cli, echo(str(data), "--to", "ko", "--field", "q",
+                                            "--report", str(tmp_path / "rows-report.jsonl")))
+    finally:
+        os.umask(old)
+    assert docs.exit_code == 0, docs.stderr
+    assert rows.exit_code == 1, rows.stderr  # a row failed
+    for name in ("a.ko.txt", "doc-report.jsonl", "data.ko.jsonl", "data.ko.failed.jsonl", "rows-report.jsonl"):
+        assert _mode(tmp_path / name) == 0o640, name
+    # an output written over keeps its mode, a dataset's as a document's
+    os.chmod(tmp_path / "data.ko.jsonl", 0o600)
+    again = CliRunner().invoke(cli, echo(str(data), "--to", "ko", "--field", "q", "--overwrite"))
+    assert again.exit_code == 1 and _mode(tmp_path / "data.ko.jsonl") == 0o600
+
+
+# --- datasets: failed rows make the exit status 1 ------------------------------------------------------------
+
+def test_a_dataset_with_failed_rows_exits_1_and_says_why_each_failed(tmp_path):
+    src = tmp_path / "data.jsonl"
+    long = "This sentence is long enough that twelve new tokens cannot hold its translation."
+    rows = [{"q": "Hi."}, {"q": 3}, {"q": long}]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    proc = gugugo(*echo(src, "--to", "ko", "--field", "q", "--max-new-tokens", "12", "--no-cache"))
+    assert proc.returncode == 1, proc.stderr
+    assert "2 rows failed" in proc.stderr
+    out = [json.loads(l) for l in (tmp_path / "data.ko.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert out[1:] == rows[1:]  # failed rows are written as they were
+    failed = [json.loads(l) for l in (tmp_path / "data.ko.failed.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [f["row"] for f in failed] == [1, 2]
+    assert failed[1]["reason"] == "translation stopped at its token limit without finishing"
