@@ -135,6 +135,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         raise click.UsageError("Missing option '--to'.")
     output_text, output = output, (Path(output) if output is not None else None)
     limits = _check_options(encoding, quantize, device, max_input_size)
+    _check_model_folder(model)
     glossary = _load_glossary(glossary_path)
     engine_options = _engine_options(engine_option_texts, engine)
     if tgt not in LANGUAGES:
@@ -216,6 +217,22 @@ def _check_options(encoding, quantize, device, max_input_size):
         return Limits(max_input=parse_size(max_input_size))
     except ValueError as e:
         _usage(f"--max-input-size {e}")
+
+
+def _check_model_folder(model) -> None:
+    """A --model that names a folder (./m, ../m, /m, ~/m, or an existing folder) must be a model folder: checked
+    before anything is read, in a dry run too. A hub id is looked up only when the model loads."""
+    from .engines.loading import looks_like_path
+
+    name = config.model_id(model)
+    if not looks_like_path(name):
+        return
+    folder = Path(name).expanduser()
+    if not folder.is_dir():
+        _usage(f"model folder {name}: {'not a folder' if folder.exists() else 'no such folder'} (--model takes "
+               "a folder with config.json, or a hub id owner/name)")
+    if not (folder / "config.json").is_file():
+        _usage(f"model folder {name}: not a model folder (no config.json)")
 
 
 def _engine_options(texts, engine) -> tuple:

@@ -157,3 +157,43 @@ def test_a_dataset_with_failed_rows_exits_1_and_says_why_each_failed(tmp_path):
     failed = [json.loads(l) for l in (tmp_path / "data.ko.failed.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [f["row"] for f in failed] == [1, 2]
     assert failed[1]["reason"] == "translation stopped at its token limit without finishing"
+
+
+# --- the model folder is checked first, in a dry run too ------------------------------------------------------
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_model_folder_that_is_missing_or_no_model_is_one_line_before_the_input_is_read(tmp_path, dry_run):
+    src = tmp_path / "a.txt"
+    src.write_bytes(b"\x00\x01binary")  # reading it would fail: the model folder is checked before that
+    (tmp_path / "empty").mkdir()
+    flags = ["--dry-run"] if dry_run else []
+    missing = gugugo(src, "--to", "ko", "--model", "./nope", *flags)
+    assert missing.returncode == 2, missing.stderr
+    assert error_lines(missing) == ["gugugo-translate: error: model folder ./nope: no such folder (--model takes a "
+                                    "folder with config.json, or a hub id owner/name)"]
+    empty = gugugo(src, "--to", "ko", "--model", tmp_path / "empty", *flags)
+    assert empty.returncode == 2, empty.stderr
+    assert error_lines(empty) == [f"gugugo-translate: error: model folder {tmp_path / 'empty'}: not a model folder "
+                                  "(no config.json)"]
+
+
+# --- folder runs name the datasets they leave out --------------------------------------------------------------
+
+def test_a_folder_run_says_how_to_translate_the_datasets_it_leaves_out(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("a.jsonl", "b.csv", "c.parquet"):
+        (docs / name).write_text("x\n")
+    only_datasets = gugugo(docs, "--to", "ko", "--dry-run")
+    assert only_datasets.returncode == 1
+    [line] = error_lines(only_datasets)
+    assert "3 datasets (run each with --field)" in line and "unsupported" not in line
+    (docs / "note.txt").write_text("Hello.\n")
+    (docs / "image.png").write_bytes(b"\x89PNG")
+    mixed = gugugo(docs, "--to", "ko", "--dry-run")
+    assert mixed.returncode == 0, mixed.stderr
+    assert error_lines(mixed) == [f"gugugo-translate: warning: skipped 3 datasets ({docs / 'a.jsonl'}, "
+                                  f"{docs / 'b.csv'}, {docs / 'c.parquet'}): run each with --field"]
+    (docs / "b.csv").unlink(), (docs / "c.parquet").unlink()
+    one = gugugo(docs, "--to", "ko", "--dry-run")
+    assert error_lines(one) == [f"gugugo-translate: warning: skipped {docs / 'a.jsonl'}: dataset: run it with --field"]

@@ -26,9 +26,9 @@ def run(inputs, src, output, overwrite, include, exclude, request, options, cach
         reported = len(summary.failed)
 
     tasks = job.find_inputs(inputs, tgt, output, overwrite, include, exclude, summary, report=report_path)
-    for path, why in summary.skipped:
-        (log.warning if "exists" in why else log.info)("skipped %s: %s", path, why)
-    if not tasks and not summary.failed and not any("exists" in why for _, why in summary.skipped):
+    nothing = not tasks and not summary.failed and not any("exists" in why for _, why in summary.skipped)
+    _log_skipped(summary.skipped, name_datasets=not nothing)  # with nothing to translate, the error names them
+    if nothing:
         return _nothing_to_translate(inputs, summary)
     tasks = job.plan_tasks(tasks, options, src, summary, stdin=sys.stdin.buffer if "-" in inputs else None,
                            limits=limits)
@@ -88,15 +88,37 @@ def _report_suspects(suspects: list[dict], report_path) -> bool:
     return written
 
 
+def _log_skipped(skipped, name_datasets: bool = True) -> None:
+    """A line per file left out (a warning for an existing output, else shown on a terminal), and one warning
+    naming the datasets a folder run left out."""
+    from .inputs import DATASET_SKIPPED
+
+    datasets = [path for path, why in skipped if why == DATASET_SKIPPED] if name_datasets else []
+    for path, why in skipped:
+        if why != DATASET_SKIPPED:
+            (log.warning if "exists" in why else log.info)("skipped %s: %s", path, why)
+    if len(datasets) == 1:
+        log.warning("skipped %s: %s", datasets[0], DATASET_SKIPPED)
+    elif datasets:
+        more = f" and {len(datasets) - 3} more" if len(datasets) > 3 else ""
+        log.warning("skipped %d datasets (%s%s): run each with --field", len(datasets), ", ".join(datasets[:3]), more)
+
+
 def _nothing_to_translate(inputs, summary) -> int:
     """A folder run that found no file it can translate says so (exit 1), in a pipe too."""
     from ..formats import FORMATS
+    from .inputs import DATASET_SKIPPED
 
     unsupported = [p for p, why in summary.skipped if why == "unsupported file type"]
+    datasets = sum(why == DATASET_SKIPPED for _, why in summary.skipped)
     kinds = sorted({Path(p).suffix or "(no extension)" for p in unsupported})
-    found = (f"{len(unsupported)} file{'' if len(unsupported) == 1 else 's'} of unsupported type "
-             f"({', '.join(kinds[:5])}{', ...' if len(kinds) > 5 else ''})" if unsupported else "no files")
-    log.error("nothing to translate in %s: %s; supported: %s", ", ".join(inputs), found, ", ".join(sorted(FORMATS)))
+    found = [f"{len(unsupported)} file{'' if len(unsupported) == 1 else 's'} of unsupported type "
+             f"({', '.join(kinds[:5])}{', ...' if len(kinds) > 5 else ''})"] if unsupported else []
+    if datasets:
+        found.append(f"{datasets} dataset{'' if datasets == 1 else 's'} (run {'it' if datasets == 1 else 'each'} "
+                     "with --field)")
+    log.error("nothing to translate in %s: %s; supported: %s", ", ".join(inputs), ", ".join(found) or "no files",
+              ", ".join(sorted(FORMATS)))
     return 1
 
 

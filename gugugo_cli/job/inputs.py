@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
+from ..datasets import is_dataset
 from ..errors import UsageError
 from ..formats import Document, supported
 from ..languages import LANGUAGES
 from ..safety import describe_os_error
 from ..segment import TextPlan
 from ..textio import write_problem
+
+
+DATASET_SKIPPED = "dataset: run it with --field"  # why a folder run leaves a dataset file out
 
 
 def output_path(path: str | os.PathLike, tgt: str) -> Path:
@@ -295,7 +299,7 @@ def _walk(folder: Path, tgt: str, beside: bool, include, exclude, summary: Summa
             if include and not any(_match(rel, p) for p in include):
                 continue
             if not supported(path):
-                summary.skipped.append((str(path), "unsupported file type"))
+                summary.skipped.append((str(path), DATASET_SKIPPED if is_dataset(path) else "unsupported file type"))
                 continue
             # outputs of earlier runs: NAME.<lang>.EXT beside its source NAME.EXT (in any mode), and
             # NAME.<to>.EXT when outputs go beside their inputs
