@@ -160,12 +160,21 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         options = FormatOptions(tgt=tgt, encoding=encoding, line_width=line_width, bilingual=bilingual)
         from .datasets import is_dataset
 
+        datasets = use_ray or ray_actors or fields or keep_source or any(
+            i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs)
+        if datasets:
+            from .formats import OPTION_FORMATS
+
+            given = {"--bilingual": bilingual, "--line-width": line_width is not None}
+            for option, (_, applies_to) in OPTION_FORMATS.items():
+                if given[option]:
+                    log.warning("%s does nothing for datasets: it applies to %s", option, applies_to)
         if use_ray or ray_actors:
             from .datasets.command import run_ray
 
             code = run_ray(list(inputs), fields, keep_source, src, tgt, output, overwrite, request,
                            None if no_cache else cache_path, no_cache, dry_run, ray_actors, report_path)
-        elif fields or keep_source or any(i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs):
+        elif datasets:
             from .datasets.command import run as run_datasets
 
             code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, request,

@@ -134,12 +134,12 @@ def test_undecodable_text_is_refused(tmp_path):
     one_error_line(result, path, "utf-8")
 
 
-def test_empty_input_gives_empty_output_without_loading_a_model(tmp_path):
+def test_empty_input_is_nothing_to_translate_without_loading_a_model(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")
     result = run(path, "--to", "ko", "--model", UNLOADABLE_MODEL)
     assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "empty.ko.txt").read_bytes() == b""
+    assert "nothing to translate" in result.stderr and not (tmp_path / "empty.ko.txt").exists()
 
 
 def test_unknown_target_language(notes):

@@ -197,3 +197,43 @@ def test_a_folder_run_says_how_to_translate_the_datasets_it_leaves_out(tmp_path)
     (docs / "b.csv").unlink(), (docs / "c.parquet").unlink()
     one = gugugo(docs, "--to", "ko", "--dry-run")
     assert error_lines(one) == [f"gugugo-translate: warning: skipped {docs / 'a.jsonl'}: dataset: run it with --field"]
+
+
+# --- options that do nothing, files with nothing to translate ------------------------------------------------
+
+def test_format_options_warn_once_for_the_files_they_do_nothing_for(tmp_path):
+    for name, text in (("a.txt", "Hello.\n"), ("b.md", "# Hello\n"), ("c.txt", "Hi.\n")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "d.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nHello.\n", encoding="utf-8")
+    proc = gugugo(tmp_path, "--to", "ko", "-o", tmp_path / "out", "--bilingual", "--line-width", "30", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert error_lines(proc) == [
+        "gugugo-translate: warning: --bilingual does nothing for .md, .txt (3 files): it applies to subtitles "
+        "and Word (.docx)",
+        "gugugo-translate: warning: --line-width does nothing for .md, .txt (3 files): it applies to subtitles"]
+    subtitles_only = gugugo(tmp_path / "d.srt", "--to", "ko", "--bilingual", "--line-width", "30", "--dry-run")
+    assert subtitles_only.returncode == 0 and error_lines(subtitles_only) == []
+    data = tmp_path / "data.jsonl"
+    data.write_text('{"q": "Hello."}\n', encoding="utf-8")
+    rows = gugugo(data, "--to", "ko", "--field", "q", "--bilingual", "--dry-run")
+    assert rows.returncode == 0, rows.stderr
+    assert error_lines(rows) == ["gugugo-translate: warning: --bilingual does nothing for datasets: it applies to "
+                                 "subtitles and Word (.docx)"]
+
+
+def test_a_file_already_in_the_target_language_is_nothing_to_translate(tmp_path):
+    tmp_path = tmp_path / "docs"
+    tmp_path.mkdir()
+    (tmp_path / "x.txt").write_text("Hello there. How are you?\n", encoding="utf-8")
+    (tmp_path / "y.txt").write_text("안녕하세요.\n", encoding="utf-8")
+    dry = gugugo(tmp_path, "--to", "en", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "files to translate: 1\nfiles with nothing to translate: 1\n" in dry.stdout
+    proc = gugugo(*echo(tmp_path, "--to", "en"))
+    assert proc.returncode == 0, proc.stderr
+    assert error_lines(proc) == [f"gugugo-translate: warning: {tmp_path / 'x.txt'}: nothing to translate (its "
+                                 "text is already in English, or it has none); no output written"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.txt", "y.en.txt", "y.txt"]
+    # stdout still carries the text of a pipe
+    piped = gugugo(*echo("--to", "en"), input="Hello there.\n")
+    assert piped.returncode == 0 and piped.stdout == "Hello there.\n"

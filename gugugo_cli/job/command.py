@@ -33,6 +33,8 @@ def run(inputs, src, output, overwrite, include, exclude, request, options, cach
     tasks = job.plan_tasks(tasks, options, src, summary, stdin=sys.stdin.buffer if "-" in inputs else None,
                            limits=limits)
     report_failures()
+    _warn_unused_options(tasks, options)
+    tasks = _set_aside_untranslated(tasks, tgt, summary)
 
     cache = job.SegmentCache(None if no_cache else (cache_path or job.default_cache_path()))
     # what the model would be, for the cache key (--dry-run asks torch nothing); no model, no question
@@ -86,6 +88,39 @@ def _report_suspects(suspects: list[dict], report_path) -> bool:
         log.warning("%d segment%s looked wrong: %d repaired, %d kept as the best attempt%s", len(suspects),
                     "" if len(suspects) == 1 else "s", repaired, len(suspects) - repaired, where)
     return written
+
+
+def _warn_unused_options(tasks, options) -> None:
+    """One warning per format option given for files it does nothing for (--bilingual on a .txt, say)."""
+    from ..formats import OPTION_FORMATS
+
+    given = {"--bilingual": options.bilingual, "--line-width": options.line_width is not None}
+    for option, (suffixes, applies_to) in OPTION_FORMATS.items():
+        if not given[option]:
+            continue
+        left = [task.source for task in tasks if _suffix(task.source) not in suffixes]
+        if left:
+            kinds = sorted({_suffix(name) for name in left})
+            log.warning("%s does nothing for %s (%d file%s): it applies to %s", option, ", ".join(kinds), len(left),
+                        "" if len(left) == 1 else "s", applies_to)
+
+
+def _suffix(source: str) -> str:
+    return ".txt (stdin)" if source == "-" else Path(source).suffix.lower()
+
+
+def _set_aside_untranslated(tasks, tgt: str, summary) -> list:
+    """The files with nothing to translate (every text already in the target language, or none) are named
+    in a warning and get no output, which would be a copy; stdout still gets its text."""
+    kept = []
+    for task in tasks:
+        if task.dest is None or any(plan.segments for plan in task.plans):
+            kept.append(task)
+            continue
+        summary.nothing_to_translate.append(task.source)
+        log.warning("%s: nothing to translate (its text is already in %s, or it has none); no output written",
+                    task.source, {"ko": "Korean", "en": "English"}.get(tgt, tgt))
+    return kept
 
 
 def _log_skipped(skipped, name_datasets: bool = True) -> None:

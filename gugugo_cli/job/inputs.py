@@ -63,6 +63,7 @@ class Summary:
     translated: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, error)
+    nothing_to_translate: list[str] = field(default_factory=list)  # files all in the target language, or no text
     segments: int = 0  # segments in all files
     unique: int = 0  # distinct segments
     cache_hits: int = 0
