@@ -10,8 +10,10 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import ECHO_MODEL
+from conftest import ECHO_MODEL, HERE
 from gugugo_cli.cli import cli
+
+ROOT = HERE.parent
 
 
 def gugugo(*args, input=None, timeout=300):
@@ -237,3 +239,63 @@ def test_a_file_already_in_the_target_language_is_nothing_to_translate(tmp_path)
     # stdout still carries the text of a pipe
     piped = gugugo(*echo("--to", "en"), input="Hello there.\n")
     assert piped.returncode == 0 and piped.stdout == "Hello there.\n"
+
+
+# --- help, formats, completion --------------------------------------------------------------------------------
+
+HEAVY = "import sys\nprint('HEAVY', [m for m in ('torch', 'transformers', 'kss') if m in sys.modules], file=sys.stderr)"
+
+
+def _light(args, env=None):
+    """The command run in a new process; what it printed, and the heavy modules it had imported."""
+    code = ("import sys, atexit\n"
+            f"atexit.register(lambda: exec({HEAVY!r}))\n"
+            "from gugugo_cli.cli import main\n"
+            f"sys.argv = ['gugugo-translate', *{list(args)!r}]\n"
+            "main()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+    return proc, proc.stderr.rsplit("HEAVY ", 1)[-1].strip()
+
+
+def test_help_lists_options_by_topic_and_points_to_the_formats():
+    proc, heavy = _light(["--help"])
+    assert proc.returncode == 0 and heavy == "[]", proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "Translate documents, subtitles and datasets" in text and "--list-formats lists" in text
+    sections = ["Input and output:", "Formats:", "Model and engine:", "Datasets:", "Quality and guards:",
+                "Segment cache:", "Run:"]
+    assert [l for l in proc.stdout.splitlines() if l.endswith(":") and not l.startswith(" ")] == sections
+    assert "Other options" not in proc.stdout  # every option has its topic
+    # what the code does: actors per GPU or per 4 CPUs (ray_run), and which inputs the size limit bounds
+    assert "one per GPU; on CPU, one per 4 CPUs, 1 to 8" in text
+    assert "(.docx, .xlsx, .pptx, .hwpx, .epub)" in text and "Datasets are streamed and not bound by it" in text
+    assert "gugugo-translate[" not in text and "pip install '.[ray]'" in text
+
+
+def test_list_formats_names_every_extension_read():
+    from gugugo_cli.datasets import SUFFIXES
+    from gugugo_cli.formats import FORMATS
+
+    proc, heavy = _light(["--list-formats"])
+    assert proc.returncode == 0 and heavy == "[]", proc.stderr
+    listed = {word for line in proc.stdout.splitlines() for word in line.split() if word.startswith(".")}
+    assert set(FORMATS) | set(SUFFIXES) <= listed
+    assert "  .docx                 Word\n" in proc.stdout and "  .csv .tsv             CSV/TSV\n" in proc.stdout
+
+
+def test_shell_completion_as_the_readme_says():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert 'eval "$(_GUGUGO_TRANSLATE_COMPLETE=bash_source gugugo-translate)"' in readme
+    proc, heavy = _light([], env={"_GUGUGO_TRANSLATE_COMPLETE": "bash_complete", "COMP_WORDS": "gugugo-translate --list",
+                                  "COMP_CWORD": "1"})
+    assert proc.returncode == 0 and heavy == "[]", proc.stderr
+    assert proc.stdout.split() == ["plain,--list-formats"]
+
+
+def test_readme_install_hints_and_output_levels_match_the_code():
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "gugugo-translate[" not in readme  # the package is installed from its checkout
+    assert "pip install torch --index-url https://download.pytorch.org/whl/cpu" in readme
+    assert "--model tests/models/echo" in readme.split("## Install")[0]
+    assert "in a pipe only warnings and errors; with `-q` only errors" in readme

@@ -16,7 +16,7 @@ from gugugo_cli.errors import UsageError
 
 needs_ray = pytest.mark.skipif(
     __import__("importlib").util.find_spec("ray") is None,
-    reason="ray is not installed (pip install 'gugugo-translate[ray]')")
+    reason="ray is not installed (pip install '.[ray]')")
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +262,7 @@ def test_ray_missing_is_one_line(monkeypatch):
     from gugugo_cli.datasets import ray_run
 
     monkeypatch.setitem(sys.modules, "ray", None)
-    with pytest.raises(UsageError, match=r"pip install 'gugugo-translate\[ray\]'"):
+    with pytest.raises(UsageError, match=r"pip install '\.\[ray\]' in the gugugo-translate checkout"):
         ray_run._ray()
 
 

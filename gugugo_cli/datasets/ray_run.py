@@ -1,4 +1,4 @@
-"""Translating a dataset on a Ray cluster (`--ray`): imported only then; needs `pip install "gugugo-translate[ray]"`.
+"""Translating a dataset on a Ray cluster (`--ray`): imported only then; needs `pip install ".[ray]"`.
 
 Ray Data reads the file in blocks, a pool of actors translates them (each actor loads the model once: one GPU
 each when the model runs on CUDA, else CPU actors with one torch thread), and the output folder gets one file
@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..config import install_hint
 from ..errors import FieldError, GugugoError, InputError, ModelError, UsageError
 from .formats.jsonl import BOM
 from .run import DatasetSummary, failed_path_for
@@ -44,7 +45,7 @@ BATCH_ROWS = 500
 # the counts each batch hands back to the driver
 STATS = ("rows", "rows_changed", "rows_missing", "segments", "unique", "cache_hits", "model_segments", "capped",
          "matched")
-INSTALL_HINT = "--ray needs Ray Data: pip install 'gugugo-translate[ray]'"
+INSTALL_HINT = f"--ray needs Ray Data: {install_hint('ray')}"
 
 
 def _ray():
