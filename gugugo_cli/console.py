@@ -28,6 +28,8 @@ def setup_logging(debug: bool, quiet: bool, interactive: bool) -> None:
 
 def report_dry_run(summary, files: int) -> None:
     click.echo(f"files to translate: {files}")
+    if summary.nothing_to_translate:
+        click.echo(f"files with nothing to translate: {len(summary.nothing_to_translate)}")
     click.echo(f"files skipped: {len(summary.skipped)}")
     click.echo(f"files failed: {len(summary.failed)}")
     click.echo(f"segments: {summary.segments} ({summary.unique} distinct)")
@@ -121,6 +123,7 @@ def print_summary(summary) -> None:
     rate = summary.model_segments / summary.seconds if summary.seconds else 0
     for name, value in [
         ("files translated", len(summary.translated)),
+        ("nothing to translate", len(summary.nothing_to_translate)),
         ("files skipped", len(summary.skipped)),
         ("files failed", len(summary.failed)),
         ("segments", f"{summary.segments} ({summary.unique} distinct)"),

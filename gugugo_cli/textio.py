@@ -100,6 +100,56 @@ def write_target(path: str | os.PathLike) -> tuple[Path, bool]:
     raise OSError(errno.EINVAL, "not a regular file, a character device or a pipe", os.fspath(path))
 
 
+def open_temp_beside(target: Path) -> tuple[int, Path]:
+    """A new temp file beside target, to be renamed over it: (its descriptor, open for writing; its path).
+    Every output gets its mode this one way: a file written over keeps its mode, a new one gets what any new
+    file gets (0666 less the umask, e.g. 0644)."""
+    try:
+        old_mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        old_mode = None
+    while True:
+        tmp = _temp_path(target)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
+    if old_mode is not None:
+        try:
+            os.fchmod(fd, old_mode)
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+    return fd, tmp
+
+
+def write_problem(path: str | os.PathLike, folder: bool = False) -> str | None:
+    """Why a file (folder: a folder) cannot be written at path, found without writing anything: the path is a
+    folder (a file), a folder on the way there is a file, or the folder it would be created in is not
+    writable. None when nothing stands in the way (a full disk shows only when writing)."""
+    p = Path(path)
+    if os.path.lexists(p):
+        try:
+            target, special = write_target(p)
+        except OSError as e:
+            return f"{path}: {e.strerror}"
+        if special:
+            return None
+        if target.is_dir() != folder:
+            return f"{path} is a {'file' if folder else 'folder'}"
+        p = target
+    for parent in p.parents:
+        if os.path.lexists(parent) or parent == Path(p.anchor):
+            break
+    if not parent.is_dir():
+        return f"{parent} is a file" if parent.exists() else f"{parent}: no such folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot write into {parent} (permission denied)"
+    return None
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write to a temp file in the same folder, then rename over the target: no half-written output.
 
@@ -118,21 +168,9 @@ def atomic_write_chunks(path: str | os.PathLike, chunks: Iterable[bytes]) -> Non
                 f.write(chunk)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        old_mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        old_mode = None
-    while True:
-        tmp = _temp_path(target)
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            break
-        except FileExistsError:
-            continue
+    fd, tmp = open_temp_beside(target)
     try:
         with os.fdopen(fd, "wb") as f:
-            if old_mode is not None:
-                os.fchmod(f.fileno(), old_mode)
             for chunk in chunks:
                 f.write(chunk)
             f.flush()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from ..errors import FieldError, InputError
 from ..job import pool
 from ..job.cache import SegmentCache
 from ..job.stream import CachedStream
-from ..textio import remove_stale_temp_files
+from ..textio import open_temp_beside, remove_stale_temp_files
 from .formats import JsonLines, ParquetFile, Record, open_dataset
 from .paths import FieldPath
 from .window import Fields, Window
@@ -76,10 +75,11 @@ def failed_path_for(dest: Path) -> Path:
 
 
 def _temp_beside(target: Path) -> Path:
+    """An empty temp file beside target, with the mode target will have (textio.open_temp_beside)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, name = open_temp_beside(target)
     os.close(fd)
-    return Path(name)
+    return name
 
 
 def _unlink(path: Optional[Path]) -> None:

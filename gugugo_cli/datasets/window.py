@@ -18,6 +18,12 @@ from .paths import FieldPath, FieldProblem, locate, put
 from .planner import plan_field
 
 
+def row_reason(verdict: str) -> str:
+    """A failed row's reason from its segment's verdict ("stopped at its token limit ...", "repeats 'ab'",
+    "empty translation"): said of the translation, once."""
+    return verdict if "translation" in verdict else f"translation {verdict}"
+
+
 @dataclass(frozen=True)
 class Fields:
     """What a run translates in each row: the field paths, the languages, and where translations go."""
@@ -81,7 +87,7 @@ class Window:
             reasons = [(loc.where, bad[(s.src, s.text)]) for loc, plan in row for s in plan.segments
                        if (s.src, s.text) in bad]
             if reasons:
-                self.failures[i] = (reasons[0][0], f"translation {reasons[0][1]}")
+                self.failures[i] = (reasons[0][0], row_reason(reasons[0][1]))
                 continue
             texts = [plan.render(done) for _, plan in row]
             r.changed = keep_source and bool(row) or any(t != loc.value for (loc, _), t in zip(row, texts))

@@ -353,7 +353,7 @@ def _quantization_config(quantize: str, compute_dtype):
         import bitsandbytes  # noqa: F401
     except ImportError:
         raise ModelError(
-            f"--quantize {quantize} needs bitsandbytes: pip install 'gugugo-translate[quant]'"
+            f"--quantize {quantize} needs bitsandbytes: {config.install_hint('quant')}"
         ) from None
     from transformers import BitsAndBytesConfig
 

@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
+from ..datasets import is_dataset
 from ..errors import UsageError
 from ..formats import Document, supported
 from ..languages import LANGUAGES
 from ..safety import describe_os_error
 from ..segment import TextPlan
-from ..textio import is_stream
+from ..textio import is_stream, write_problem
+
+
+DATASET_SKIPPED = "dataset: run it with --field"  # why a folder run leaves a dataset file out
 
 
 def output_path(path: str | os.PathLike, tgt: str) -> Path:
@@ -58,6 +62,7 @@ class Summary:
     translated: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, error)
+    nothing_to_translate: list[str] = field(default_factory=list)  # files all in the target language, or no text
     segments: int = 0  # segments in all files
     unique: int = 0  # distinct segments
     cache_hits: int = 0
@@ -147,6 +152,7 @@ def find_inputs(
             add(path, dest)
     tasks = _refuse_collisions(tasks)
     _refuse_overlaps(tasks, considered, summary, report, beside_output)
+    _refuse_unwritable(tasks, report, beside_output, parts)
     return tasks
 
 
@@ -233,6 +239,25 @@ def _refuse_overlaps(tasks: list[FileTask], considered: list[tuple[Path, Path]],
             raise UsageError(f"--report {report}: {path} is a file this run reads or writes; name another report")
 
 
+def _refuse_unwritable(tasks: list[FileTask], report: Optional[str | os.PathLike],
+                       beside_output: Optional[Callable[[Path], Path]], parts: bool) -> None:
+    """Every place the run writes (outputs, the files beside them, the report) checked before anything is read
+    or translated: one that cannot be written (a file where a folder must be, a folder that is not writable)
+    is a usage error naming it."""
+    for task in tasks:
+        if task.dest is None:
+            continue
+        problem = write_problem(task.dest, folder=parts)
+        if problem is None and beside_output is not None:
+            problem = write_problem(beside_output(task.dest))
+        if problem is not None:
+            raise UsageError(f"cannot write {task.dest}: {problem}")
+    if report is not None:
+        problem = write_problem(report)
+        if problem is not None:
+            raise UsageError(f"--report {report}: cannot write it: {problem}")
+
+
 def _add(tasks: list[FileTask], path: Path, dest: Path, overwrite: bool, summary: Summary, parts: bool = False) -> None:
     if dest.exists() and dest.resolve() == path.resolve():
         summary.failed.append((str(path), "refusing to write over the input file"))
@@ -265,7 +290,7 @@ def _walk(folder: Path, tgt: str, beside: bool, include, exclude, summary: Summa
             if include and not any(_match(rel, p) for p in include):
                 continue
             if not supported(path):
-                summary.skipped.append((str(path), "unsupported file type"))
+                summary.skipped.append((str(path), DATASET_SKIPPED if is_dataset(path) else "unsupported file type"))
                 continue
             # outputs of earlier runs: NAME.<lang>.EXT beside its source NAME.EXT (in any mode), and
             # NAME.<to>.EXT when outputs go beside their inputs
