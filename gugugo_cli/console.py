@@ -36,6 +36,8 @@ def report_dry_run(summary, files: int) -> None:
     click.echo(f"cache hits: {summary.cache_hits}")
     click.echo(f"segments for the model: {summary.unique - summary.cache_hits}")
     click.echo(f"estimated source tokens: {summary.est_tokens}")
+    for kind, count in summary.left_alone.items():
+        click.echo(f"{kind} left as they are: {count}")
 
 
 def report_capped(count: int, examples) -> None:
@@ -133,6 +135,7 @@ def print_summary(summary) -> None:
         ("still suspect", sum(not s["repaired"] for s in summary.suspects)),
         ("time", f"{summary.seconds:.1f} s"),
         ("sentences per second", f"{rate:.1f}"),
+        *((f"{kind} left as they are", count) for kind, count in summary.left_alone.items()),
     ]:
         table.add_row(name, str(value))
     Console(stderr=True).print(table)

@@ -72,6 +72,7 @@ class Summary:
     capped: int = 0  # translations that reached their new-token limit
     capped_examples: list[str] = field(default_factory=list)  # the first few of their sources
     suspects: list[dict] = field(default_factory=list)  # segments the guards found wrong (see job.run)
+    left_alone: dict[str, int] = field(default_factory=dict)  # text a format keeps untranslated, by kind
 
 
 def find_inputs(
