@@ -263,7 +263,8 @@ def translate_dataset(
     path = Path(path)
     reader = open_dataset(path)
     try:
-        spec = Fields(_field_paths(reader, fields, keep_source), to, src, keep_source, isinstance(reader, JsonLines))
+        spec = Fields(_field_paths(reader, fields, keep_source), to, src, keep_source, isinstance(reader, JsonLines),
+                      getattr(reader, "encoding", "utf-8"))
     except BaseException:
         reader.close()
         raise
