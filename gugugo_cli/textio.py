@@ -63,6 +63,36 @@ def decode_bytes(data: bytes, name: str = "<input>") -> DecodedText:
     return DecodedText(str(best), best.encoding)
 
 
+def file_encoding(f, name: str = "<input>") -> tuple[str, bytes]:
+    """decode_bytes' rule for a file read in chunks (memory does not grow with it): (encoding, byte-order mark).
+    A BOM, then strict UTF-8, then CP949, each over the whole file, then a charset detector on its first 64 KiB.
+    `f` (binary, seekable) is left at its start."""
+    head = f.read(1 << 16)
+    f.seek(0)
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, bom
+    if looks_binary(head):
+        raise InputError(name, "looks like a binary file, not text")
+    for encoding in ("utf-8", "cp949"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return encoding, b""
+        except UnicodeDecodeError:
+            pass
+        finally:
+            f.seek(0)
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    if best is None:
+        raise InputError(name, "cannot tell its text encoding (not UTF-8, UTF-16 or CP949)")
+    return best.encoding, b""
+
+
 # Temp files of atomic_write_bytes: .NAME.XXXXXXXX.part beside the output NAME (the shape mkstemp gave them).
 _TEMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
 _TEMP_RE = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.part$")

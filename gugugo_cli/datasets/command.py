@@ -218,6 +218,8 @@ def _report(summary, dry_run: bool, interactive: bool, fields=()) -> bool:
 
 def _log_summary(summary, dry_run: bool) -> None:
     if dry_run:
+        for note in summary.notes:
+            click.echo(f"{summary.source}: {note}")
         click.echo(f"{summary.source}: rows: {summary.rows}, failed: {summary.rows_failed}, "
                    f"segments: {summary.segments} ({summary.unique} distinct in windows), "
                    f"cache hits: {summary.cache_hits}, segments for the model: {summary.unique - summary.cache_hits}, "
