@@ -21,8 +21,9 @@ from functools import lru_cache
 from typing import Callable, Optional
 
 from . import config
+from .inert import nothing_to_translate
 from .languages import detect_language
-from .lines import MIN_WRAP_COLUMNS, ends_sentence, has_letters, line_units
+from .lines import MIN_WRAP_COLUMNS, ends_sentence, line_units
 from .patterns import URL
 
 __all__ = ["MIN_WRAP_COLUMNS", "Segment", "TextPlan", "approx_tokens", "ends_sentence", "line_units", "plan_text",
@@ -338,8 +339,8 @@ def _plan_paragraph(body: str, tgt: str, src: str, max_tokens: int, count: Token
         unit = body[unit_start:unit_end]
         for start, end in sentence_spans(unit, lang):
             sentence = unit[start:end]
-            if not has_letters(sentence):
-                continue  # numbers, rules, symbols: kept as they are
+            if nothing_to_translate(sentence):
+                continue  # URLs, numbers, code, symbols: kept as they are, never sent to the model
             cuts: set = set()
             for a, b in split_long(sentence, max_tokens, count, cuts):
                 pieces.append(body[cursor:unit_start + start + a])

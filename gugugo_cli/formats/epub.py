@@ -1,5 +1,6 @@
 """EPUB (.epub): the XHTML documents of the spine, the navigation document, the NCX titles and the book's
-dc:title are translated; every other member of the package comes back as it was.
+dc:title are translated, in every rendition (each package document container.xml names); every other member
+of the package comes back as it was.
 
 The package is checked first (formats/package.py: member count, sizes, compression ratio, CRCs, no DOCTYPE in
 container.xml or the OPF). container.xml and the package document are read with a hardened lxml parser (no
@@ -91,12 +92,31 @@ class EpubDocument:
         if CONTAINER not in names:
             raise InputError(name, f"not an EPUB book (no {CONTAINER})")
         container = _parse_xml(z.read(CONTAINER), name, CONTAINER)
-        rootfile = next((r.get("full-path") for r in container.iter(f"{{{_CONTAINER_NS}}}rootfile")
-                         if r.get("media-type", "application/oebps-package+xml") == "application/oebps-package+xml"),
-                        None)
-        if not rootfile or rootfile not in names:
+        rootfiles = [r.get("full-path") for r in container.iter(f"{{{_CONTAINER_NS}}}rootfile")
+                     if r.get("media-type", "application/oebps-package+xml") == "application/oebps-package+xml"]
+        rootfiles = list(dict.fromkeys(rootfiles))
+        if not rootfiles or not all(r and r in names for r in rootfiles):
             raise InputError(name, "damaged EPUB book (container.xml names no package document that is there)")
-        opf = _parse_xml(z.read(rootfile), name, rootfile)
+        encrypted = self._encrypted(names)
+        self.members: list[_Member] = []
+        seen: set = set()
+        # every rendition (a package document each): its spine, navigation document and NCX
+        for rootfile in rootfiles:
+            for path, kind in self._wanted(rootfile):
+                if path in seen:
+                    continue
+                seen.add(path)
+                if path not in names:
+                    raise InputError(name, f"damaged EPUB book (its package lists {path}, which is not in it)")
+                if path in encrypted:
+                    raise InputError(name, f"DRM-protected EPUB book ({path} is encrypted)")
+                self.members.append(self._member(path, kind))
+        self.members += [self._member(rootfile, "opf") for rootfile in rootfiles]
+
+    def _wanted(self, rootfile: str) -> list[tuple[str, str]]:
+        """The members of one rendition that are translated, as (path, kind): its spine's documents, then its
+        navigation document and NCX."""
+        opf = _parse_xml(self.zip.read(rootfile), self.name, rootfile)
         base = posixpath.dirname(rootfile)
         items = {}
         for item in opf.iter(f"{{{_OPF_NS}}}item"):
@@ -104,8 +124,7 @@ class EpubDocument:
             if href and item.get("id"):
                 path = posixpath.normpath(posixpath.join(base, unquote(href.split("#")[0])))
                 items[item.get("id")] = (path, item.get("media-type", ""), (item.get("properties") or "").split())
-        encrypted = self._encrypted(names)
-        wanted = []  # (member, kind)
+        wanted = []
         for ref in opf.iter(f"{{{_OPF_NS}}}itemref"):
             item = items.get(ref.get("idref"))
             if item and item[1] in _XHTML_TYPES:
@@ -115,18 +134,7 @@ class EpubDocument:
                 wanted.append((path, "xhtml"))
             elif media_type == _NCX_TYPE:
                 wanted.append((path, "ncx"))
-        self.members: list[_Member] = []
-        seen = set()
-        for path, kind in wanted:
-            if path in seen:
-                continue
-            seen.add(path)
-            if path not in names:
-                raise InputError(name, f"damaged EPUB book (its package lists {path}, which is not in it)")
-            if path in encrypted:
-                raise InputError(name, f"DRM-protected EPUB book ({path} is encrypted)")
-            self.members.append(self._member(path, kind))
-        self.members.append(self._member(rootfile, "opf"))
+        return wanted
 
     def _encrypted(self, names: set) -> set:
         if "META-INF/encryption.xml" not in names:

@@ -6,8 +6,11 @@ their source positions recorded, so it is known exactly where code spans, links,
 HTML are. Translations are spliced into the original text; nothing is re-rendered.
 
 Kept byte for byte: fenced and indented code, HTML blocks, reference definitions, front matter (YAML `---`
-and TOML `+++`), `$$` math blocks, and inside a paragraph: code spans, inline HTML tags, autolinks, bare
-URLs, `$…$` math, and the `[`, `](url "title")` / `][ref]` and `![` parts of links and images. List markers,
+and TOML `+++`), `$$` math blocks, Hugo `{{< x >}}…{{< /x >}}` blocks, and inside a paragraph: code spans,
+inline HTML tags, autolinks, bare URLs, `$…$` math, footnote labels (`[^1]`, and `[^1]:` starting a
+definition), attribute lists ending a line (`{#id}`, `{.class}`), template tags (`{{< x >}}`, `{{% x %}}`,
+`{% x %}`) and the `[`, `](url "title")` / `][ref]` and `![` parts of links and images. A footnote's blocks
+indented under its definition are read as the note's paragraphs (markdown-it has no footnotes). List markers,
 `#`s, `>` prefixes, table pipes and indentation are outside the translated ranges.
 
 Translated: the text runs of headings, paragraphs (in lists and block quotes too) and table cells, cut at the
@@ -38,11 +41,17 @@ log = logging.getLogger(__name__)
 _LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
 _HEADING_TAIL = re.compile(r"[ \t]*(?:#+[ \t]*)?$")
 _QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
-# Bare URLs and $…$ math inside text runs (markdown-it has no rule for them here).
+# Inside text runs, what markdown-it (CommonMark) has no rule for and what is kept: bare URLs, $…$ math,
+# footnote labels (`[^1]` and a definition's `[^1]:` at the start of a line), attribute lists at the end of a
+# line (`## Title {#id}`, `{.class}`, `{class=foo}`) and template tags (Hugo shortcodes `{{< x >}}`,
+# `{{% x %}}`, `{{ .Var }}`, `{% tag %}`).
 _BARE = re.compile(
     rf"(?P<url>{URL})"
     r"|\$\$[^$]+\$\$"
     r"|\$(?=[^\s$\d])[^$\n]*[^\s$\\]\$(?!\d)"
+    r"|(?:(?<=\n)|\A)[ \t]*\[\^[^\]\s]+\]:[ \t]*|\[\^[^\]\s]+\]"
+    r"|[ \t]*\{:?[ \t]*(?:[#.][\w-]|[\w-]+=)[^{}\n]*\}(?=[ \t]*(?:\n|\Z))"
+    r"|\{\{[<%].*?[%>]\}\}|\{\{[^{}\n]*\}\}|\{%[^\n]*?%\}"
 )
 _MARKERS = "*_~"
 _MAX_BYTES = 20 * 1024 * 1024
@@ -100,6 +109,13 @@ def _parser():
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    reference = next(r for r in md.block.ruler.__rules__ if r.name == "reference").fn
+
+    def not_a_footnote(state, start, end, silent):  # `[^1]: Ibid.` is a footnote, not a link's reference
+        at = state.bMarks[start] + state.tShift[start]
+        return not state.src.startswith("[^", at) and reference(state, start, end, silent)
+
+    md.block.ruler.at("reference", not_a_footnote)
     for name in ("backticks", "link", "image", "autolink", "html_inline"):
         rule = next(r for r in md.inline.ruler.__rules__ if r.name == name)
         md.inline.ruler.at(name, _recording(name, rule.fn))
@@ -169,14 +185,66 @@ def _blank_special_lines(lines: list[str]) -> list[str]:
                     i = j
                     break
         i += 1
+    return _blank_shortcode_blocks(out)
+
+
+# A Hugo shortcode alone on its line: `{{< name args >}}` opens a block, `{{< /name >}}` closes it. Hugo does not
+# read the inner text of a `{{< >}}` block as Markdown (it is code, data or HTML for the shortcode's template,
+# as in `{{< code-toggle >}}`), so such a block is kept as it is; `{{% %}}` blocks hold Markdown and are translated.
+_SHORTCODE_OPEN = re.compile(r"[ \t]*\{\{<[ \t]*([\w.-]+)(?:[ \t][^\n]*?)?(?<!/)>\}\}[ \t]*")
+_SHORTCODE_CLOSE = re.compile(r"[ \t]*\{\{<[ \t]*/[ \t]*([\w.-]+)[ \t]*>\}\}[ \t]*")
+
+
+def _blank_shortcode_blocks(lines: list[str]) -> list[str]:
+    closers: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        m = _SHORTCODE_CLOSE.fullmatch(line)
+        if m:
+            closers.setdefault(m.group(1), []).append(i)
+    if not closers:
+        return lines
+    i = 0
+    while i < len(lines):
+        m = _SHORTCODE_OPEN.fullmatch(lines[i])
+        ends = closers.get(m.group(1), []) if m else []
+        k = bisect_right(ends, i)
+        if k < len(ends):
+            lines[i:ends[k] + 1] = [""] * (ends[k] + 1 - i)
+            i = ends[k]
+        i += 1
+    return lines
+
+
+_FOOTNOTE_DEF = re.compile(r" {0,3}\[\^[^\]\s]+\]:")
+_INDENT = re.compile(r" {4}|\t| {0,3}\t")
+
+
+def _dedent_footnotes(lines: list[str]) -> list[str]:
+    """The blocks of a footnote (indented under its `[^label]:` line, after a blank line) one level less
+    indented, so that markdown-it, which has no footnotes, reads them as the paragraphs they are rather than as
+    indented code. Only the parser's copy of the lines changes."""
+    out, inside, blank, dedenting = list(lines), False, False, False
+    for i, line in enumerate(lines):
+        if _FOOTNOTE_DEF.match(line):
+            inside, blank, dedenting = True, False, False
+        elif not line.strip():
+            blank = True
+        elif inside:
+            indent = _INDENT.match(line)
+            if blank:
+                inside = dedenting = indent is not None
+            if dedenting and indent:
+                out[i] = line[indent.end():]
+            blank = False
     return out
 
 
 def _parse_source(text: str) -> tuple[list[int], list[str], str]:
-    """Where each line starts, the lines, and the text markdown-it is given (front matter and math blanked)."""
+    """Where each line starts, the lines, and the text markdown-it is given (front matter and math blanked,
+    footnote blocks dedented)."""
     matches = [m for m in _LINE.finditer(text) if m.end() > m.start()]
     lines = [m.group()[: len(m.group()) - len(m.group(1))] for m in matches]
-    parse_lines = [l.replace("\0", "\ufffd") for l in _blank_special_lines(lines)]
+    parse_lines = [l.replace("\0", "\ufffd") for l in _dedent_footnotes(_blank_special_lines(lines))]
     return [m.start() for m in matches], lines, "\n".join(parse_lines)
 
 

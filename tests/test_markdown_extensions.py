@@ -1,0 +1,98 @@
+"""Markdown beyond CommonMark, as real documentation sites write it: footnotes, heading attribute lists and
+Hugo shortcodes. Labels, markers and block syntax never pass through the translator, only the text inside."""
+
+import re
+
+import pytest
+
+from conftest import DATA, IdentityTranslator, MarkTranslator
+from gugugo_cli.api import translate_documents
+from gugugo_cli.formats import FormatOptions
+from gugugo_cli.formats.markdown import MarkdownDocument, _parse_source, _parser
+
+REAL = DATA / "realworld"
+HUGO = sorted(REAL.glob("hugoDocs_*.md"))
+FOOTNOTES = REAL / "mdit-py-plugins_footnote.md"
+LABEL = re.compile(r"\[\^[^\]\s]+\]")
+ATTRIBUTES = re.compile(r"\{[#.][^{}\n]*\}")
+SHORTCODE = re.compile(r"\{\{[<%].*?[%>]\}\}")
+
+
+class WordMarker(MarkTranslator):
+    """Marks every word, as a translator that moves words about would touch each of them."""
+
+    def translate_batch(self, texts, src, tgt):
+        self.calls.append((list(texts), src, tgt))
+        return [" ".join("§" + w for w in t.split(" ")) for t in texts]
+
+
+def translate(source: str, translator) -> str:
+    doc = MarkdownDocument(source.encode(), "x.md", FormatOptions(tgt="ko"))
+    return translate_documents([doc], "ko", "auto", translator)[0].decode()
+
+
+def fixture_examples(path) -> list[str]:
+    text = "\n" + path.read_text(encoding="utf-8")
+    return [m.group(1) + "\n" for m in re.finditer(r"\n\.\n(.*?)\n\.\n(.*?)\n\.\n", text, re.S)]
+
+
+def blocks(text: str) -> list[tuple]:
+    return [(t.type, t.tag, t.markup) for t in _parser().parse(_parse_source(text)[2], {}) if t.type != "inline"]
+
+
+def headings(text: str) -> list[str]:
+    tokens = _parser().parse(_parse_source(text)[2], {})
+    return [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+
+
+@pytest.mark.parametrize("path", HUGO + [FOOTNOTES], ids=lambda p: p.name)
+def test_identity_gives_back_the_same_bytes(path):
+    assert translate(path.read_text(encoding="utf-8"), IdentityTranslator()).encode() == path.read_bytes()
+
+
+@pytest.mark.parametrize("source", fixture_examples(FOOTNOTES))
+def test_footnote_labels_never_reach_the_translator(source):
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert not any(LABEL.search(s) for s in marker.segments), marker.segments
+    assert LABEL.findall(out) == LABEL.findall(source)
+    # a definition (not in indented code) still starts its line, and its text was translated
+    definitions = re.findall(r"^(?: {0,3}>)* {0,3}(\[\^[^\]\s]+\]:)[ \t]*(.*)$", out, re.M)
+    assert [d for d, _ in definitions] == re.findall(r"^(?: {0,3}>)* {0,3}(\[\^[^\]\s]+\]:)", source, re.M)
+    for _, text in definitions:
+        assert not text or text.startswith("§") or not re.search(r"[A-Za-z]", text), text
+    assert blocks(out) == blocks(source)
+
+
+def test_a_footnote_of_several_blocks_is_translated_and_keeps_its_indentation():
+    first = fixture_examples(FOOTNOTES)[0]
+    out = translate(first, WordMarker())
+    assert "\n    §Subsequent §paragraphs" in out and "\n    §The §whole §paragraph" in out
+    assert "\n        { some.code }\n" in out  # code inside the note stays code
+
+
+def test_a_one_word_footnote_is_a_note_not_a_link_reference():
+    out = translate("Text[^1].\n\n[^1]: Ibid.\n", WordMarker())
+    assert out == "§Text[^1].\n\n[^1]: §Ibid.\n"
+
+
+@pytest.mark.parametrize("path", HUGO, ids=lambda p: p.name)
+def test_hugo_pages_keep_headings_attributes_shortcodes_and_notes(path):
+    source = path.read_text(encoding="utf-8")
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert blocks(out) == blocks(source)
+    before, after = headings(source), headings(out)
+    assert len(after) == len(before) and all(a.startswith("§") for a in after)
+    assert [ATTRIBUTES.findall(h) for h in after] == [ATTRIBUTES.findall(h) for h in before]
+    for pattern in (LABEL, SHORTCODE):
+        assert pattern.findall(out) == pattern.findall(source)
+        assert not any(pattern.search(s) for s in marker.segments)
+    assert not any(ATTRIBUTES.search(s) for s in marker.segments)
+
+
+def test_the_inner_text_of_a_hugo_block_shortcode_stays_and_a_markdown_one_is_translated():
+    source = ("Intro.\n\n{{< code-toggle file=hugo >}}\n[markup.goldmark]\nenable = true\n{{< /code-toggle >}}\n\n"
+              "{{% note %}}\nRead this.\n{{% /note %}}\n")
+    out = translate(source, WordMarker())
+    assert out == source.replace("Intro.", "§Intro.").replace("Read this.", "§Read §this.")
