@@ -92,3 +92,22 @@ def test_bitsandbytes_on_the_cpu_is_refused_in_the_api_before_loading(monkeypatc
     monkeypatch.setattr(loading, "_cuda_available", lambda probe_torch: False)
     with pytest.raises(ModelError, match="needs a CUDA GPU"):
         loading.resolve(str(ECHO_MODEL), "auto", quantize="4bit")
+
+
+# --- no dependency's logging configuration leaks ------------------------------------------------------------------
+
+
+def test_korean_text_in_library_use_leaves_the_root_logger_alone():
+    # a fresh process: kss configures the root logger when it is first imported
+    code = (
+        "import logging\n"
+        "from gugugo_cli.segment import sentence_spans\n"
+        "before = logging.getLogger().handlers[:]\n"
+        "assert len(sentence_spans('안녕하세요. 반갑습니다.', 'ko')) == 2\n"
+        "assert logging.getLogger().handlers == before, logging.getLogger().handlers\n"
+        "logging.getLogger('gugugo_cli').warning('a warning of the program')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stderr.decode() == "a warning of the program\n"
