@@ -18,7 +18,8 @@ from . import config
 from .cli_help import SectionedCommand, list_formats
 from .console import PROG, setup_logging
 from .engines.base import DecodeOptions
-from .engines.loading import ENGINE_CHOICES, Request, WrapOptions
+from .engines.loading import (BITSANDBYTES_CPU_ERROR, ENGINE_CHOICES, INT8_DTYPE_ERROR, Request, WrapOptions,
+                              resolve_device)
 from .errors import GugugoError, UsageError
 from .languages import LANGUAGES
 
@@ -142,7 +143,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     if tgt is None:
         raise click.UsageError("Missing option '--to'.")
     output_text, output = output, (Path(output) if output is not None else None)
-    limits = _check_options(encoding, quantize, device, max_input_size)
+    limits = _check_options(encoding, quantize, device, max_input_size, dtype)
     _check_model_folder(model)
     glossary = _load_glossary(glossary_path)
     engine_options = _engine_options(engine_option_texts, engine)
@@ -214,7 +215,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     sys.exit(code)
 
 
-def _check_options(encoding, quantize, device, max_input_size):
+def _check_options(encoding, quantize, device, max_input_size, dtype="auto"):
     """Every option that can be checked without the model, before anything is read: a usage error (exit 2)
     in the first second rather than after translating. Returns the input limits."""
     from .safety import Limits, parse_size
@@ -228,8 +229,10 @@ def _check_options(encoding, quantize, device, max_input_size):
             _usage(f"--encoding {encoding}: not a text encoding")
     if quantize == "int8" and device == "cuda":
         _usage("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
-    if quantize in ("4bit", "8bit") and device == "cpu":
-        _usage(f"--quantize {quantize} needs a GPU (bitsandbytes); on the CPU use --quantize int8")
+    if quantize == "int8" and dtype in ("bfloat16", "float16"):
+        _usage(INT8_DTYPE_ERROR.format(dtype=dtype))
+    if quantize in ("4bit", "8bit") and resolve_device(device, probe_torch=False) == "cpu":
+        _usage(BITSANDBYTES_CPU_ERROR.format(quantize=quantize))
     try:
         return Limits(max_input=parse_size(max_input_size))
     except ValueError as e:
