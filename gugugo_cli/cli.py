@@ -170,12 +170,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         datasets = use_ray or ray_actors or fields or keep_source or any(
             i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs)
         if datasets:
-            from .formats import OPTION_FORMATS
-
-            given = {"--bilingual": bilingual, "--line-width": line_width is not None}
-            for option, (_, applies_to) in OPTION_FORMATS.items():
-                if given[option]:
-                    log.warning("%s does nothing for datasets: it applies to %s", option, applies_to)
+            _warn_document_options(bilingual, line_width)
         if use_ray or ray_actors:
             from .datasets.command import run_ray
 
@@ -249,6 +244,16 @@ def _check_model_folder(model) -> None:
                "a folder with config.json, or a hub id owner/name)")
     if not (folder / "config.json").is_file():
         _usage(f"model folder {name}: not a model folder (no config.json)")
+
+
+def _warn_document_options(bilingual, line_width) -> None:
+    """Options for some document formats, given for datasets: a warning each."""
+    from .formats import OPTION_FORMATS
+
+    given = {"--bilingual": bilingual, "--line-width": line_width is not None}
+    for option, (_, applies_to) in OPTION_FORMATS.items():
+        if given[option]:
+            log.warning("%s does nothing for datasets: it applies to %s", option, applies_to)
 
 
 def _engine_options(texts, engine) -> tuple:
