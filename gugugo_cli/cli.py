@@ -141,8 +141,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     if tgt is None:
         raise click.UsageError("Missing option '--to'.")
     output_text, output = output, (Path(output) if output is not None else None)
-    limits = _check_options(encoding, quantize, device, max_input_size)
-    _check_model_folder(model)
+    limits = _check_options(encoding, quantize, device, max_input_size, model)
     glossary = _load_glossary(glossary_path)
     engine_options = _engine_options(engine_option_texts, engine)
     if tgt not in LANGUAGES:
@@ -165,12 +164,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         from .formats import FormatOptions
 
         options = FormatOptions(tgt=tgt, encoding=encoding, line_width=line_width, bilingual=bilingual)
-        from .datasets import is_dataset
-
-        datasets = use_ray or ray_actors or fields or keep_source or any(
-            i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs)
-        if datasets:
-            _warn_document_options(bilingual, line_width)
+        datasets = _is_dataset_run(inputs, use_ray or ray_actors or fields or keep_source, options)
         if use_ray or ray_actors:
             from .datasets.command import run_ray
 
@@ -208,7 +202,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     sys.exit(code)
 
 
-def _check_options(encoding, quantize, device, max_input_size):
+def _check_options(encoding, quantize, device, max_input_size, model=None):
     """Every option that can be checked without the model, before anything is read: a usage error (exit 2)
     in the first second rather than after translating. Returns the input limits."""
     from .safety import Limits, parse_size
@@ -224,6 +218,7 @@ def _check_options(encoding, quantize, device, max_input_size):
         _usage("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
     if quantize in ("4bit", "8bit") and device == "cpu":
         _usage(f"--quantize {quantize} needs a GPU (bitsandbytes); on the CPU use --quantize int8")
+    _check_model_folder(model)
     try:
         return Limits(max_input=parse_size(max_input_size))
     except ValueError as e:
@@ -246,14 +241,19 @@ def _check_model_folder(model) -> None:
         _usage(f"model folder {name}: not a model folder (no config.json)")
 
 
-def _warn_document_options(bilingual, line_width) -> None:
-    """Options for some document formats, given for datasets: a warning each."""
+def _is_dataset_run(inputs, dataset_options, options) -> bool:
+    """Whether the run goes to the datasets command (a dataset option given, or a dataset file named); options
+    for some document formats given then are a warning each."""
+    from .datasets import is_dataset
     from .formats import OPTION_FORMATS
 
-    given = {"--bilingual": bilingual, "--line-width": line_width is not None}
+    if not (dataset_options or any(i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs)):
+        return False
+    given = {"--bilingual": options.bilingual, "--line-width": options.line_width is not None}
     for option, (_, applies_to) in OPTION_FORMATS.items():
         if given[option]:
             log.warning("%s does nothing for datasets: it applies to %s", option, applies_to)
+    return True
 
 
 def _engine_options(texts, engine) -> tuple:
