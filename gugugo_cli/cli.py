@@ -143,8 +143,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     if tgt is None:
         raise click.UsageError("Missing option '--to'.")
     output_text, output = output, (Path(output) if output is not None else None)
-    limits = _check_options(encoding, quantize, device, max_input_size, dtype)
-    _check_model_folder(model)
+    limits = _check_options(encoding, quantize, device, max_input_size, dtype, model)
     glossary = _load_glossary(glossary_path)
     engine_options = _engine_options(engine_option_texts, engine)
     if tgt not in LANGUAGES:
@@ -167,17 +166,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         from .formats import FormatOptions
 
         options = FormatOptions(tgt=tgt, encoding=encoding, line_width=line_width, bilingual=bilingual)
-        from .datasets import is_dataset
-
-        datasets = use_ray or ray_actors or fields or keep_source or any(
-            i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs)
-        if datasets:
-            from .formats import OPTION_FORMATS
-
-            given = {"--bilingual": bilingual, "--line-width": line_width is not None}
-            for option, (_, applies_to) in OPTION_FORMATS.items():
-                if given[option]:
-                    log.warning("%s does nothing for datasets: it applies to %s", option, applies_to)
+        datasets = _is_dataset_run(inputs, use_ray or ray_actors or fields or keep_source, options)
         if use_ray or ray_actors:
             from .datasets.command import run_ray
 
@@ -215,7 +204,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     sys.exit(code)
 
 
-def _check_options(encoding, quantize, device, max_input_size, dtype="auto"):
+def _check_options(encoding, quantize, device, max_input_size, dtype="auto", model=None):
     """Every option that can be checked without the model, before anything is read: a usage error (exit 2)
     in the first second rather than after translating. Returns the input limits."""
     from .safety import Limits, parse_size
@@ -233,6 +222,7 @@ def _check_options(encoding, quantize, device, max_input_size, dtype="auto"):
         _usage(INT8_DTYPE_ERROR.format(dtype=dtype))
     if quantize in ("4bit", "8bit") and resolve_device(device, probe_torch=False) == "cpu":
         _usage(BITSANDBYTES_CPU_ERROR.format(quantize=quantize))
+    _check_model_folder(model)
     try:
         return Limits(max_input=parse_size(max_input_size))
     except ValueError as e:
@@ -253,6 +243,21 @@ def _check_model_folder(model) -> None:
                "a folder with config.json, or a hub id owner/name)")
     if not (folder / "config.json").is_file():
         _usage(f"model folder {name}: not a model folder (no config.json)")
+
+
+def _is_dataset_run(inputs, dataset_options, options) -> bool:
+    """Whether the run goes to the datasets command (a dataset option given, or a dataset file named); options
+    for some document formats given then are a warning each."""
+    from .datasets import is_dataset
+    from .formats import OPTION_FORMATS
+
+    if not (dataset_options or any(i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs)):
+        return False
+    given = {"--bilingual": options.bilingual, "--line-width": options.line_width is not None}
+    for option, (_, applies_to) in OPTION_FORMATS.items():
+        if given[option]:
+            log.warning("%s does nothing for datasets: it applies to %s", option, applies_to)
+    return True
 
 
 def _engine_options(texts, engine) -> tuple:

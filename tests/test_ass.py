@@ -6,7 +6,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator
+from conftest import DATA, UNLOADABLE_MODEL, SHARED, IdentityTranslator, MarkTranslator
 from gugugo_cli.api import translate_documents
 from gugugo_cli.cli import cli
 from gugugo_cli.errors import InputError
@@ -230,7 +230,7 @@ def test_the_cli_refuses_a_damaged_file_in_one_line_and_writes_nothing(tmp_path)
     path.write_text(HEAD + "Dialogue: 0,0:00:01.00,0:00:02.00,Default,,0,0\n", encoding="utf-8")
     binary = tmp_path / "binary.ssa"
     binary.write_bytes(b"[Script Info]\x00\x01\x02" * 100)
-    result = CliRunner().invoke(cli, [str(path), str(binary), "--to", "ko", "--model", str(tmp_path / "none")])
+    result = CliRunner().invoke(cli, [str(path), str(binary), "--to", "ko", "--model", str(UNLOADABLE_MODEL)])
     assert result.exit_code == 1
     errors = [l for l in result.stderr.splitlines() if "bad.ass" in l or "binary.ssa" in l]
     assert len(errors) == 2 and "line 12" in errors[0] + errors[1]

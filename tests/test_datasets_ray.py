@@ -276,13 +276,14 @@ def test_ray_report_lists_failed_rows_and_never_lands_on_an_output(local_ray, tm
     assert refused.exit_code == 2 and "--report" in refused.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl"]
     report = tmp_path / "report.jsonl"
-    old = os.umask(0o027)
+    old = os.umask(0o027)  # the driver's; the cluster's processes keep the umask they started with (old)
     try:
         result = CliRunner().invoke(cli, common + ["--report", str(report)])
     finally:
         os.umask(old)
     assert result.exit_code == 1, result.output  # a row failed
-    # the failed rows and the report get the mode any new file gets, as every output does
+    # the failed rows, the report and the parts get the mode any new file gets, as every output does
     assert [os.stat(p).st_mode & 0o777 for p in (tmp_path / "data.ko.failed.jsonl", report)] == [0o640, 0o640]
+    assert {os.stat(p).st_mode & 0o777 for p in (tmp_path / "data.ko.jsonl").iterdir()} == {0o666 & ~old}
     rows = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
     assert [(r["file"], r["row"], r["reason"]) for r in rows] == [(str(src), 1, "instruction is a number, not a string")]

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator, read_lines
+from conftest import DATA, UNLOADABLE_MODEL, SHARED, IdentityTranslator, MarkTranslator, read_lines
 from docx_builder import build, to_strict
 from package_helpers import changed_members
 from gugugo_cli.cli import cli
@@ -212,7 +212,7 @@ def test_echo_model_through_the_cli(tmp_path):
 def test_bad_word_files_are_refused(tmp_path, content, problem):
     path = tmp_path / "bad.docx"
     path.write_bytes(content)
-    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(UNLOADABLE_MODEL)])
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad.docx" in lines[0] and problem in lines[0], result.stderr
@@ -223,7 +223,7 @@ def test_zip_that_is_not_a_word_document(tmp_path):
     path = tmp_path / "notes.docx"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("readme.txt", "hello")
-    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(UNLOADABLE_MODEL)])
     assert result.exit_code == 1 and "not a Word document" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -234,7 +234,7 @@ def test_damaged_part_in_a_word_document(tmp_path, built):
         for item in src.infolist():
             data = src.read(item)
             dst.writestr(item, data[: len(data) // 2] if item.filename == "word/document.xml" else data)
-    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(UNLOADABLE_MODEL)])
     assert result.exit_code == 1 and "damaged.docx" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

@@ -164,7 +164,7 @@ def test_output_folder_inside_the_input_is_not_walked(tmp_path, model):
 
 def test_translations_beside_their_source_are_not_inputs_in_either_direction(tmp_path, model):
     docs = tmp_path / "docs"
-    write(docs / "a.txt", "Hello.\n")
+    write(docs / "a.txt", "안녕.\n")
     write(docs / "a.ko.txt", "안녕하세요.\n")  # an earlier run's output, beside its source
     write(docs / "report.ko.txt", "보고서입니다.\n")  # a Korean file with no source beside it: an input
     result = run(docs, "--to", "en", "-o", tmp_path / "out")
@@ -252,8 +252,8 @@ def test_write_error_names_the_output(tmp_path, model):
     write(tmp_path / "blocker", "a file where a folder should be")
     dest = tmp_path / "blocker" / "sub" / "a.ko.txt"
     result = run(path, "--to", "ko", "-o", dest)
-    assert result.exit_code == 1
-    line = one_error(result, dest, "cannot write")
+    assert result.exit_code == 2  # found before anything is read
+    line = one_error(result, dest, "cannot write", f"{tmp_path / 'blocker'} is a file")
     assert str(path) not in line
 
 
@@ -437,7 +437,7 @@ def test_datasets_with_one_name_from_two_folders_get_their_own_outputs(tmp_path,
     write(tmp_path / "ca" / "d.jsonl", '{"t": "From a."}\n{"t": 1}\n')
     write(tmp_path / "cb" / "d.jsonl", '{"t": "From b."}\n{"t": 2}\n')
     result = run("ca/d.jsonl", "cb/d.jsonl", "--to", "ko", "--field", "t", "-o", "out/")
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # a row of each failed
     assert files(tmp_path / "out") == {"ca/d.ko.jsonl", "cb/d.ko.jsonl", "ca/d.ko.failed.jsonl",
                                        "cb/d.ko.failed.jsonl"}
     assert (tmp_path / "out" / "ca" / "d.ko.jsonl").read_text(encoding="utf-8") == '{"t": "«From a.»"}\n{"t": 1}\n'
@@ -465,7 +465,7 @@ def test_report_lists_the_failed_rows_of_datasets(tmp_path, model):
     b = write(tmp_path / "b.csv", "t\nFine.\n")
     report = tmp_path / "report.jsonl"
     result = run(a, b, "--to", "ko", "--field", "t", "-o", tmp_path / "out/", "--report", report)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # a row failed
     rows = [json.loads(l) for l in report.read_text(encoding="utf-8").splitlines()]
     assert rows == [{"file": str(a), "row": 1, "line": 2, "reason": "t is a number, not a string"}]
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import srt
 
-from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator
+from conftest import DATA, UNLOADABLE_MODEL, SHARED, IdentityTranslator, MarkTranslator
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions, read_document
 from gugugo_cli.formats.cue_markup import parse_cue
@@ -157,19 +157,19 @@ def test_malformed_srt_is_refused_with_a_line_number(tmp_path):
     path = tmp_path / "bad.srt"
     path.write_text("1\n00:00:01,000 --> 00:00:02,000\nfine\n\n2\n00:00:0x,000 --> 00:00:04,000\nlost?\n",
                     encoding="utf-8")
-    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(UNLOADABLE_MODEL)])
     assert result.exit_code == 1
     assert "bad.srt" in result.stderr and "line 6" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "bad.ko.srt").exists()
 
 
-def test_empty_srt_gives_empty_output(tmp_path):
+def test_empty_srt_is_nothing_to_translate(tmp_path):
     path = tmp_path / "empty.srt"
     path.write_bytes(b"")
-    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(UNLOADABLE_MODEL)])
     assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "empty.ko.srt").read_bytes() == b""
+    assert "nothing to translate" in result.stderr and not (tmp_path / "empty.ko.srt").exists()
 
 
 def test_echo_model_through_the_cli(tmp_path):
@@ -188,7 +188,7 @@ def test_echo_model_through_the_cli(tmp_path):
 def test_binary_file_named_srt_is_refused(tmp_path):
     path = tmp_path / "movie.srt"
     path.write_bytes(b"\x1aE\xdf\xa3\x00\x00\x00\x00" * 64)  # a video container's header
-    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(UNLOADABLE_MODEL)])
     assert result.exit_code == 1
     assert "movie.srt" in result.stderr and "binary" in result.stderr
     assert not (tmp_path / "movie.ko.srt").exists()

@@ -5,7 +5,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator, read_lines
+from conftest import DATA, UNLOADABLE_MODEL, SHARED, IdentityTranslator, MarkTranslator, read_lines
 from gugugo_cli.api import translate_documents
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions, read_document
@@ -215,7 +215,7 @@ def test_srt_text_before_the_first_cue_is_kept():
 def test_srt_broken_timing_is_refused_with_its_line_number(tmp_path):
     path = tmp_path / "bad.srt"
     path.write_text(srt("Fine.") + "2\n00:00:0x,000 --> 00:00:04,000\nLost?\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(UNLOADABLE_MODEL)])
     assert result.exit_code == 1 and "line 6" in result.stderr
     assert not (tmp_path / "bad.ko.srt").exists()
 

@@ -3,7 +3,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator, read_lines
+from conftest import DATA, UNLOADABLE_MODEL, SHARED, IdentityTranslator, MarkTranslator, read_lines
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions, read_document
 from gugugo_cli.api import translate_documents
@@ -84,7 +84,7 @@ def test_vtt_escapes_next_to_each_other_keep_every_word(name):
 def test_vtt_without_header_is_refused(tmp_path):
     path = tmp_path / "bad.vtt"
     path.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello\n", encoding="utf-8")  # SubRip, named .vtt
-    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(tmp_path / "none")])
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--model", str(UNLOADABLE_MODEL)])
     assert result.exit_code == 1
     assert "bad.vtt" in result.stderr and "WEBVTT" in result.stderr
     assert not (tmp_path / "bad.ko.vtt").exists()
@@ -146,5 +146,5 @@ def test_cp949_smi_through_the_cli_is_written_as_utf8(tmp_path):
 def test_not_a_sami_file(tmp_path):
     path = tmp_path / "x.smi"
     path.write_text("<html><body>hello</body></html>", encoding="utf-8")
-    result = CliRunner().invoke(cli, [str(path), "--to", "en", "--model", str(tmp_path / "none")])
+    result = CliRunner().invoke(cli, [str(path), "--to", "en", "--model", str(UNLOADABLE_MODEL)])
     assert result.exit_code == 1 and "not a SAMI file" in result.stderr
