@@ -45,9 +45,9 @@ def _usage(message: str) -> None:
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
 @click.option("--to", "tgt", metavar="ko|en", help="Language to translate into (required).")
 @click.option("--from", "src", default="auto", show_default=True, metavar="auto|ko|en",
-              help="Source language; auto decides per paragraph by its grammar (Hangul words against English "
+              help="Source language; auto decides per line by its grammar (Hangul words against English "
                    "function words; English terms in Korean text do not count) and leaves "
-                   "paragraphs already in the target language as they are.")
+                   "lines already in the target language as they are.")
 @click.option("-o", "--output", type=click.Path(),
               help="Output file, or folder (ending in / or existing; needed for folders and several inputs, "
                    "whose paths are mirrored there). Default: NAME.<to>.EXT beside each input.")

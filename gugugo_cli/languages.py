@@ -42,6 +42,8 @@ def detect_language(text: str) -> Optional[str]:
         return None
     if not has_hangul(text):
         return "en"
+    if not _LATIN.search(text):
+        return "ko"  # no English word to vote against it
     outside = _QUOTED.sub("0", text)
     if not any(ch.isalpha() for ch in outside):
         outside = text
@@ -54,24 +56,24 @@ def detect_language(text: str) -> Optional[str]:
     return "ko" if korean > english else "en"
 
 
+_LATIN = re.compile(r"[A-Za-z]")
 # Glosses and quotations: (…), […], "…", “…”, ‘…’, `…`, and '…' that opens and closes at word edges.
 _QUOTED = re.compile(r"\([^()\n]*\)|\[[^\[\]\n]*\]|\"[^\"\n]*\"|“[^”\n]*”|‘[^’\n]*’|`[^`\n]*`"
                      r"|(?<![\w'])'[^'\n]+'(?!\w)")
 _EDGE_PUNCTUATION = ".,;:!?()[]{}<>\"'“”‘’`*_~-–—/\\|#…"
 # Hangul right after a letter, digit or closing mark: a particle on a foreign word (score를, 4.0의, **Speech**의).
 _ATTACHED = re.compile(r"[A-Za-z0-9)\]\"'”’`*_%][\uac00-\ud7a3]")
-# Common particles and verb endings that end a Hangul word after at least one syllable of its own.
-_ENDINGS = ("은", "는", "이", "가", "을", "를", "의", "에", "에서", "으로", "로", "와", "과", "도", "만", "까지",
-            "부터", "에게", "처럼", "보다", "이나", "다", "요", "까", "죠", "고", "며", "면", "서", "지", "게", "된",
-            "한", "할", "던", "기", "음", "함", "됨", "임", "니다", "세요")
+# Common particles and verb endings (one or two syllables) that end a Hangul word after a syllable of its own.
+_ENDINGS = frozenset(("은", "는", "이", "가", "을", "를", "의", "에", "에서", "으로", "로", "와", "과", "도", "만",
+                      "까지", "부터", "에게", "처럼", "보다", "이나", "다", "요", "까", "죠", "고", "며", "면", "서",
+                      "지", "게", "된", "한", "할", "던", "기", "음", "함", "됨", "임", "니다", "세요"))
 
 
 def _carries_grammar(word: str) -> bool:
     if _ATTACHED.search(word):
         return True
     core = word.rstrip(_EDGE_PUNCTUATION)
-    return any(core.endswith(e) and len(core) > len(e) and "\uac00" <= core[-len(e) - 1] <= "\ud7a3"
-               for e in _ENDINGS)
+    return any(len(core) > n and core[-n:] in _ENDINGS and "\uac00" <= core[-n - 1] <= "\ud7a3" for n in (1, 2))
 
 
 _FUNCTION_WORDS = frozenset("""

@@ -341,14 +341,14 @@ def plan_text(
 
 
 def _plan_paragraph(body: str, tgt: str, src: str, max_tokens: int, count: TokenCounter, forced: list) -> list:
-    lang = detect_language(body)
-    if lang is None or (src == "auto" and lang == tgt):
+    if detect_language(body) is None:
         return [body]
-    if src != "auto":
-        lang = src
     pieces, cursor = [], 0
     for unit_start, unit_end in line_units(body):
         unit = body[unit_start:unit_end]
+        lang = detect_language(unit) if src == "auto" else src  # each line unit is translated on its own
+        if lang is None or (src == "auto" and lang == tgt):
+            continue
         for start, end in sentence_spans(unit, lang):
             sentence = unit[start:end]
             if nothing_to_translate(sentence):

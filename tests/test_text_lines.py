@@ -274,8 +274,8 @@ def test_translation_of_line_n_is_on_line_n_in_a_mixed_document(marker, identity
         "«After keeping the world's most powerful supercomputer to themselves for",
         "a year, government researchers showed it off.»",
         "",
-        "    «오늘은 날씨가 좋다»",
-        "    «우리는 공원에 갔다»",
+        "    오늘은 날씨가 좋다",  # already Korean: each line's language is its own
+        "    우리는 공원에 갔다",
         "    «\"An open quote that never closes, and a line that ends a sentence.»",
         "    «and the line after it»",
         "",
