@@ -112,6 +112,10 @@ class CsvFile(DatasetFile):
     is_table = True
     quoted = True  # False: quotes are plain text (decided by _scan)
 
+    def __init__(self, path: Path, max_row: Optional[int] = None, quoting: str = "auto"):
+        super().__init__(path, max_row)
+        self.quoting = quoting  # auto, or forced: csv or none
+
     def _open(self):
         raw = open(self.path, "rb")
         if not hasattr(self, "delimiter"):
@@ -160,6 +164,11 @@ class CsvFile(DatasetFile):
         if getattr(self, "_scanned", False):
             return
         self._scanned = True
+        if self.quoting != "auto":
+            self.quoted = self.quoting == "csv"
+            how = "with CSV quoting" if self.quoted else "without quoting"
+            self.notes.append(f"read {how} (--quoting {self.quoting})")
+            return
         evidence = has_quotes = ragged = False
         width = None
         try:
