@@ -120,6 +120,8 @@ class CsvFile(DatasetFile):
         raw = open(self.path, "rb")
         if not hasattr(self, "delimiter"):
             self.encoding, self.bom = file_encoding(raw, str(self.path))
+            if self.encoding != "utf-8":
+                self.notes.append(f"read as {self.encoding} text (written back in it)")
             head = raw.read(65536)[len(self.bom):]
             sample = head.decode(self.encoding, errors="ignore")
             self.newline = "\r\n" if "\r\n" in sample else "\r" if "\r" in sample and "\n" not in sample else "\n"
