@@ -93,6 +93,9 @@ def _usage(message: str) -> None:
                    "instruction, meta.title, messages[*].content (repeatable; a column name for CSV/TSV). "
                    "Without it, a dataset's string fields are listed.")
 @click.option("--keep-source", is_flag=True, help="Datasets: write each translation beside its field as FIELD_<to>.")
+@click.option("--quoting", type=click.Choice(["auto", "csv", "none"]), default="auto", show_default=True,
+              help="CSV/TSV datasets: csv reads CSV quoting, none reads quotes as text; auto: CSV quoting only "
+                   "where the file uses it.")
 @click.option("--ray", "use_ray", is_flag=True,
               help="Datasets (.jsonl, .parquet): translate on a Ray cluster ($RAY_ADDRESS, else a local one) and "
                    "write a folder of parts. Needs the ray extra (pip install '.[ray]').")
@@ -122,7 +125,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
         quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None,
         use_ray=False, ray_actors=None, glossary_path=None, no_protect=False, engine_option_texts=(),
-        cache_clear=False):
+        cache_clear=False, quoting="auto"):
     """Translate documents, subtitles and datasets (or stdin) between Korean and English with a Gugugo model.
 
     Text, Markdown, HTML, EPUB, Word, Excel, PowerPoint, HWPX; SubRip, WebVTT, SAMI and ASS/SSA subtitles;
@@ -176,7 +179,8 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
             from .datasets.command import run as run_datasets
 
             code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, request,
-                                None if no_cache else cache_path, no_cache, dry_run, interactive, report_path)
+                                None if no_cache else cache_path, no_cache, dry_run, interactive, report_path,
+                                quoting=quoting)
         else:
             from .job.command import run as run_documents
 

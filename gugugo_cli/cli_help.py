@@ -11,7 +11,7 @@ HELP_SECTIONS: dict[str, list[str]] = {
     "Formats": ["list_formats", "bilingual", "line_width"],
     "Model and engine": ["model", "device", "dtype", "quantize", "engine", "engine_option_texts", "batch_size",
                          "batch_tokens", "num_beams", "max_new_tokens"],
-    "Datasets": ["fields", "keep_source", "use_ray", "ray_actors"],
+    "Datasets": ["fields", "keep_source", "quoting", "use_ray", "ray_actors"],
     "Quality and guards": ["guard", "report_path", "glossary_path", "no_protect"],
     "Segment cache": ["cache_path", "no_cache", "cache_clear"],
     "Run": ["dry_run", "quiet", "debug", "version"],

@@ -79,6 +79,8 @@ def test_a_cp949_csv_is_read_and_written_in_cp949_through_the_cli(tmp_path):
     out = (tmp_path / "cp949.ko.csv").read_bytes().decode("cp949")
     assert out == ("번호,문장,문장_ko,비고\r\n1,Good morning.,Good morning.,한국어 메모\r\n"
                    "2,\"Hello, world.\",\"Hello, world.\",둘째\r\n")
+    dry = run(src, "--to", "ko", *COMMON, "--field", "문장", "--dry-run")
+    assert f"{src}: read as cp949 text (written back in it)" in dry.stdout, dry.stderr
 
 
 def test_a_translation_cp949_cannot_hold_fails_its_row(tmp_path, marker):

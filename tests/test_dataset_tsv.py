@@ -114,3 +114,18 @@ def test_a_stray_quote_that_happens_to_close_rows_later_swallows_nothing(tmp_pat
     out = (tmp_path / "nli.ko.tsv").read_text(encoding="utf-8").splitlines()
     assert [line.split("\t")[2] for line in out] == ["label", "neutral", "entailment", "entailment"]
     assert out[1].split("\t")[0].replace("«", "").replace("»", "") == '"Hurt! Explain yourself.'
+
+
+def test_quoting_can_be_forced(tmp_path):
+    forced = run(STS, "--to", "en", "--field", "sentence1", "--dry-run", "--no-cache", "--quoting", "csv")
+    assert forced.exit_code == 0, forced.stderr
+    assert f"{STS}: read with CSV quoting (--quoting csv)" in forced.stdout
+    assert "rows: 181," not in forced.stdout  # read as CSV, its stray quotes swallow lines
+    auto = run(STS, "--to", "en", "--field", "sentence1", "--dry-run", "--no-cache")
+    assert "rows: 181," in auto.stdout
+    quoted = tmp_path / "q.tsv"
+    quoted.write_text('id\ttext\n1\t"두 칸\t셀."\n', encoding="utf-8")  # Korean into Korean: no model needed
+    none = run(quoted, "--to", "ko", "--field", "text", "--keep-source", "--quoting", "none", "--no-cache",
+               "--model", ECHO_MODEL, "--device", "cpu")
+    assert none.exit_code == 0, none.stderr
+    assert (tmp_path / "q.ko.tsv").read_text(encoding="utf-8").splitlines()[1] == '1\t"두 칸\t"두 칸\t셀."'

@@ -18,7 +18,7 @@ log = logging.getLogger("gugugo_cli")
 
 
 def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache, dry_run,
-        interactive, report_path=None) -> int:
+        interactive, report_path=None, quoting="auto") -> int:
     if "-" in inputs or any(Path(i).is_dir() or not is_dataset(i) for i in inputs):
         raise UsageError("--field applies to dataset files named as inputs (.jsonl, .json, .csv, .tsv, .parquet), "
                          "not to stdin, folders or documents")
@@ -26,7 +26,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such file")
     if not fields:
-        return _list(inputs)
+        return _list(inputs, quoting)
 
     from ..console import RichDatasetProgress
     from ..job.cache import SegmentCache, default_cache_path
@@ -55,7 +55,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
             progress = RichDatasetProgress() if interactive and not dry_run else None
             return translate_dataset(path, fields, tgt, get_translator, src=src, output=dest, keep_source=keep_source,
                                      cache=cache, translator_key=resolved.cache_key, progress=progress,
-                                     dry_run=dry_run)
+                                     dry_run=dry_run, quoting=quoting)
 
         failed_files = _translate_each(jobs, one, fields, summaries, dry_run, interactive)
     finally:
@@ -190,11 +190,11 @@ def _translate_each(jobs, translate_one, fields, summaries: list, dry_run=False,
     return failed
 
 
-def _list(inputs) -> int:
+def _list(inputs, quoting="auto") -> int:
     from .run import list_fields
 
     for name in inputs:
-        found = list_fields(name)
+        found = list_fields(name, quoting=quoting)
         click.echo(f"{name}: string fields in the first rows (rows having it, an example):")
         for path, (count, example) in found.items():
             example = example.replace("\n", " ")

@@ -252,16 +252,18 @@ def translate_dataset(
     window_rows: int = WINDOW_ROWS,
     progress: Optional[Progress] = None,
     dry_run: bool = False,
+    quoting: str = "auto",
 ) -> DatasetSummary:
     """Translate the named fields of every row of a dataset file (.jsonl, .json, .csv, .tsv, .parquet).
 
     translator: an object with translate_batch (and perhaps translate_stream), or a function that loads one
     (called only once a segment needs the model). output: the file to write (default NAME.<to>.EXT beside
-    the input); rows that fail go to OUTPUT_STEM.failed.jsonl. Returns what was done."""
+    the input); rows that fail go to OUTPUT_STEM.failed.jsonl. quoting: how a CSV/TSV file's quotes are read
+    (auto: CSV quoting only where the file uses it; csv; none: quotes are text). Returns what was done."""
     from ..job.inputs import output_path
 
     path = Path(path)
-    reader = open_dataset(path)
+    reader = open_dataset(path, quoting)
     try:
         spec = Fields(_field_paths(reader, fields, keep_source), to, src, keep_source, isinstance(reader, JsonLines),
                       getattr(reader, "encoding", "utf-8"))
@@ -299,11 +301,11 @@ def translate_dataset(
     return summary
 
 
-def list_fields(path: Union[str, os.PathLike], rows: int = 100) -> dict[str, tuple[int, str]]:
+def list_fields(path: Union[str, os.PathLike], rows: int = 100, quoting: str = "auto") -> dict[str, tuple[int, str]]:
     """The string fields of the first rows: path (or column) -> (rows that have it, an example)."""
     from .paths import string_fields
 
-    reader = open_dataset(Path(path))
+    reader = open_dataset(Path(path), quoting)
     try:
         for window in reader.windows(rows):
             values = [r.value for r in window if r.value is not None]

@@ -139,6 +139,8 @@ class Window:
             entry = {} if self.numbers[i] is None else {"row": self.numbers[i]}
             if self.fields.lines:
                 entry["line"] = self.records[i].index + 1
+            if self.records[i].key is not None:
+                entry["key"] = self.records[i].key
             if field:
                 entry["field"] = field
             entry["reason"] = reason

@@ -25,13 +25,16 @@ SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv
             ".parquet": "parquet"}
 
 
-def open_dataset(path: Path) -> DatasetFile:
+def open_dataset(path: Path, quoting: str = "auto") -> DatasetFile:
+    """The reader for a dataset file; `quoting` (auto, csv or none) is how a CSV/TSV file's quotes are read."""
     kind = SUFFIXES.get(Path(path).suffix.lower())
     if kind is None:
         raise InputError(path, f"not a dataset file (expected one of {', '.join(sorted(SUFFIXES))})")
     if not Path(path).is_file():
         raise InputError(path, "no such file")
-    return {"jsonl": JsonLines, "json": JsonArray, "csv": CsvFile, "parquet": ParquetFile}[kind](path)
+    if kind == "csv":
+        return CsvFile(path, quoting=quoting)
+    return {"jsonl": JsonLines, "json": JsonArray, "parquet": ParquetFile}[kind](path)
 
 
 __all__ = ["SUFFIXES", "Record", "DatasetFile", "open_dataset", "JsonLines", "JsonLinesWriter", "JsonArray",

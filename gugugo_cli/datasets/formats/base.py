@@ -27,6 +27,7 @@ class Record:
     problem: Optional[str] = None  # why the row cannot be used at all (e.g. invalid JSON)
     changed: bool = False
     extra: Any = None  # format-specific
+    key: Optional[str] = None  # the row's key in a JSON object of rows keyed by id
 
 
 class DatasetFile:

@@ -112,10 +112,16 @@ class CsvFile(DatasetFile):
     is_table = True
     quoted = True  # False: quotes are plain text (decided by _scan)
 
+    def __init__(self, path: Path, max_row: Optional[int] = None, quoting: str = "auto"):
+        super().__init__(path, max_row)
+        self.quoting = quoting  # auto, or forced: csv or none
+
     def _open(self):
         raw = open(self.path, "rb")
         if not hasattr(self, "delimiter"):
             self.encoding, self.bom = file_encoding(raw, str(self.path))
+            if self.encoding != "utf-8":
+                self.notes.append(f"read as {self.encoding} text (written back in it)")
             head = raw.read(65536)[len(self.bom):]
             sample = head.decode(self.encoding, errors="ignore")
             self.newline = "\r\n" if "\r\n" in sample else "\r" if "\r" in sample and "\n" not in sample else "\n"
@@ -160,6 +166,11 @@ class CsvFile(DatasetFile):
         if getattr(self, "_scanned", False):
             return
         self._scanned = True
+        if self.quoting != "auto":
+            self.quoted = self.quoting == "csv"
+            how = "with CSV quoting" if self.quoted else "without quoting"
+            self.notes.append(f"read {how} (--quoting {self.quoting})")
+            return
         evidence = has_quotes = ragged = False
         width = None
         try:

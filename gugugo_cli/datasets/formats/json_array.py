@@ -1,5 +1,6 @@
-"""JSON (.json): an array of rows, parsed element by element from a sliding buffer; the text between elements
-and every unchanged element are copied as they were."""
+"""JSON (.json): an array of rows, or an object of rows keyed by id (`{"id1": {...}, "id2": {...}}`: each value
+a row, its key kept), parsed element by element from a sliding buffer; the text between rows (keys included)
+and every unchanged row are copied as they were."""
 
 from __future__ import annotations
 
@@ -12,86 +13,125 @@ from . import jsontext
 from .base import DatasetFile, Record, too_large
 from .jsonl import _dumps
 
+_NOT_ROWS = ("a .json dataset must be an array of rows or an object of rows keyed by id "
+             "(use .jsonl for one row per line)")
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number")
+
+
+class _Buffer:
+    """The file's text from a sliding buffer: buf[gap:] is what has not been handed out yet (the text since the
+    end of the last row is kept: it is written back as it was)."""
+
+    def __init__(self, f, path, chunk: int, max_row: int):
+        self.f, self.path, self.chunk, self.max_row = f, path, chunk, max_row
+        self.buf, self.pos, self.gap, self.eof = "", 0, 0, False
+        self.decoder = json.JSONDecoder()
+
+    def more(self) -> None:
+        try:
+            chunk = self.f.read(self.chunk)
+        except UnicodeDecodeError:
+            raise InputError(self.path, "not UTF-8 text") from None
+        self.eof = not chunk
+        self.buf, self.pos, self.gap = self.buf[self.gap:] + chunk, self.pos - self.gap, 0
+
+    def skip_space(self) -> str:
+        """The next character that is not white space ('' at the end of the file)."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf) or self.eof:
+                return self.buf[self.pos] if self.pos < len(self.buf) else ""
+            self.more()
+
+    def value(self, what: str):
+        """(the JSON value at pos, its end); `what` names it in errors."""
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buf, self.pos)
+                if end < len(self.buf) or self.eof:
+                    break
+            except json.JSONDecodeError as e:
+                if self.eof:
+                    raise InputError(self.path, f"{what} is not valid JSON ({e.msg})") from None
+            except RecursionError:
+                raise InputError(self.path, f"{what} is not valid JSON (nested too deeply)") from None
+            if len(self.buf) - self.pos > self.max_row:
+                raise InputError(self.path, f"{what}: {too_large(self.max_row)}")
+            self.more()
+        if end - self.pos > self.max_row:
+            raise InputError(self.path, f"{what}: {too_large(self.max_row)}")
+        return value, end
+
+    def key(self, n: int) -> str:
+        """An object member's key and its colon; pos is left at its value."""
+        key, self.pos = self.value(f"the key of row {n}")
+        if not isinstance(key, str) or self.skip_space() != ":":
+            raise InputError(self.path, f"expected a key and ':' for row {n}")
+        self.pos += 1
+        self.skip_space()
+        return key
+
+    def hand_out(self, end: int) -> None:
+        self.pos = self.gap = end
+        if self.gap > self.chunk:
+            self.buf, self.pos, self.gap = self.buf[self.gap:], 0, 0
+
 
 class JsonArray(DatasetFile):
-    """A top-level JSON array, parsed one element at a time: memory holds the window and a buffer of about
-    one element, whatever the file's size."""
+    """A top-level JSON array (or object of rows), parsed one row at a time: memory holds the window and a
+    buffer of about one row, whatever the file's size."""
 
     CHUNK = 1 << 20
 
     def records(self):
-        decoder = json.JSONDecoder()
         raw = open(self.path, "rb")
         self._raw = raw
         self.bom = raw.read(3) == b"\xef\xbb\xbf"
         raw.seek(3 if self.bom else 0)
         f = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        # buf[gap:] is what has not been handed out yet: the text since the end of the last element is
-        # kept, since it is written back as it was
-        buf, pos, gap, eof = "", 0, 0, False
-
-        def more():
-            nonlocal buf, pos, gap, eof
-            try:
-                chunk = f.read(self.CHUNK)
-            except UnicodeDecodeError:
-                raise InputError(self.path, "not UTF-8 text") from None
-            eof = not chunk
-            buf, pos, gap = buf[gap:] + chunk, pos - gap, 0
-
-        def skip_space():
-            nonlocal pos
-            while True:
-                while pos < len(buf) and buf[pos] in " \t\r\n":
-                    pos += 1
-                if pos < len(buf) or eof:
-                    return
-                more()
-
+        b = _Buffer(f, self.path, self.CHUNK, self.max_row)
         with f:
-            skip_space()
-            if pos >= len(buf) or buf[pos] != "[":
-                raise InputError(self.path, "a .json dataset must be an array of rows (use .jsonl for one row per line)")
-            pos = gap = pos + 1
+            self.opening = b.skip_space()
+            if self.opening not in ("[", "{"):
+                raise InputError(self.path, _NOT_ROWS)
+            closing = "]" if self.opening == "[" else "}"
+            b.pos = b.gap = b.pos + 1
             n = 0
             while True:
-                skip_space()
-                if pos >= len(buf):
-                    raise InputError(self.path, "the JSON array is not closed (file cut short?)")
-                if buf[pos] == "]":
-                    rest = buf[pos + 1:] + f.read()
-                    if rest.strip():
-                        raise InputError(self.path, "text after the JSON array")
-                    self.tail = buf[gap:pos + 1] + rest
+                c = b.skip_space()
+                if not c:
+                    raise InputError(self.path, f"the JSON {'array' if closing == ']' else 'object'} is not closed "
+                                                "(file cut short?)")
+                if c == closing:
+                    self._close(b, f)
                     return
                 if n > 0:
-                    if buf[pos] != ",":
-                        raise InputError(self.path, f"expected ',' or ']' after row {n - 1}")
-                    pos += 1
-                    skip_space()
-                while True:
-                    try:
-                        value, end = decoder.raw_decode(buf, pos)
-                        if end < len(buf) or eof:
-                            break
-                    except json.JSONDecodeError as e:
-                        if eof:
-                            raise InputError(self.path, f"row {n} is not valid JSON ({e.msg})") from None
-                    except RecursionError:
-                        raise InputError(self.path, f"row {n} is not valid JSON (nested too deeply)") from None
-                    if len(buf) - pos > self.max_row:
-                        raise InputError(self.path, f"row {n}: {too_large(self.max_row)}")
-                    more()
-                if end - pos > self.max_row:
-                    raise InputError(self.path, f"row {n}: {too_large(self.max_row)}")
+                    if c != ",":
+                        raise InputError(self.path, f"expected ',' or '{closing}' after row {n - 1}")
+                    b.pos += 1
+                    b.skip_space()
+                key = b.key(n) if self.opening == "{" else None
+                value, end = b.value(f"row {n}")
+                if key is not None and n == 0 and not isinstance(value, dict):
+                    raise InputError(self.path, f"{_NOT_ROWS}; its first key {key!r} holds {_kind(value)}")
                 problem = "the row is null, not an object" if value is None else None
-                yield Record(n, value, raw=buf[pos:end], extra=buf[gap:pos], problem=problem)
+                yield Record(n, value, raw=b.buf[b.pos:end], extra=b.buf[b.gap:b.pos], problem=problem, key=key)
                 n += 1
-                pos = gap = end
-                if gap > self.CHUNK:
-                    buf, pos, gap = buf[gap:], 0, 0
+                b.hand_out(end)
+
+    def _close(self, b: _Buffer, f) -> None:
+        rest = b.buf[b.pos + 1:] + f.read()
+        if rest.strip():
+            raise InputError(self.path, f"text after the JSON {'array' if self.opening == '[' else 'object'}")
+        self.tail = b.buf[b.gap:b.pos + 1] + rest
 
     bom = False
+    opening = "["
     tail = "]\n"
 
     def position(self) -> int:
@@ -106,7 +146,7 @@ class JsonArrayWriter:
     def __init__(self, dest: Path, source: JsonArray):
         self.f = open(dest, "w", encoding="utf-8-sig" if source.bom else "utf-8", newline="")
         self.source = source
-        self.f.write("[")
+        self.f.write(source.opening)
 
     def write(self, records: list[Record]) -> None:
         for r in records:
@@ -118,8 +158,9 @@ class JsonArrayWriter:
         value = jsontext.restored(r.value, r.raw)
         if len(lines) < 2:
             return _dumps(value, '": ' not in r.raw and '", ' not in r.raw)
-        # pretty-printed: the same indent unit, each line shifted as the element was
-        own = r.extra[len(r.extra.rstrip(" \t")):] if "\n" in r.extra else ""
+        # pretty-printed: the same indent unit, each line shifted as the row's first line was
+        last = r.extra.rsplit("\n", 1)[-1]
+        own = last[:len(last) - len(last.lstrip(" \t"))] if "\n" in r.extra else ""
         second = lines[1]
         unit = len(second) - len(second.lstrip(" ")) - len(own)
         newline = "\r\n" if "\r\n" in r.raw else "\n"
