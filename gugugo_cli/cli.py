@@ -15,9 +15,11 @@ from pathlib import Path
 import click
 
 from . import config
+from .cli_help import SectionedCommand, list_formats
 from .console import PROG, setup_logging
 from .engines.base import DecodeOptions
-from .engines.loading import ENGINE_CHOICES, Request, WrapOptions
+from .engines.loading import (BITSANDBYTES_CPU_ERROR, ENGINE_CHOICES, INT8_DTYPE_ERROR, Request, WrapOptions,
+                              resolve_device)
 from .errors import GugugoError, UsageError
 from .languages import LANGUAGES
 
@@ -39,11 +41,12 @@ def _usage(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.command(cls=SectionedCommand, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
 @click.option("--to", "tgt", metavar="ko|en", help="Language to translate into (required).")
 @click.option("--from", "src", default="auto", show_default=True, metavar="auto|ko|en",
-              help="Source language; auto decides per paragraph by its share of Hangul and leaves "
+              help="Source language; auto decides per paragraph by its grammar (Hangul words against English "
+                   "function words; English terms in Korean text do not count) and leaves "
                    "paragraphs already in the target language as they are.")
 @click.option("-o", "--output", type=click.Path(),
               help="Output file, or folder (ending in / or existing; needed for folders and several inputs, "
@@ -74,6 +77,8 @@ def _usage(message: str) -> None:
 @click.option("--max-new-tokens", default=config.MAX_NEW_TOKENS, show_default=True, type=click.IntRange(1),
               help="Upper cap on tokens generated per sentence.")
 @click.option("--encoding", help="Output text encoding (default UTF-8).")
+@click.option("--list-formats", is_flag=True, expose_value=False, is_eager=True, callback=list_formats,
+              help="List the file formats (extensions) read, documents and datasets, and exit.")
 @click.option("--line-width", type=click.IntRange(8),
               help="Subtitles: line limit in columns, a full-width character counting 2 (default 32 for ko, 42 for en).")
 @click.option("--bilingual", is_flag=True, help="Subtitles: show the translation above the original in each cue. Word (.docx): keep each original paragraph and put its translation under it.")
@@ -90,12 +95,13 @@ def _usage(message: str) -> None:
 @click.option("--keep-source", is_flag=True, help="Datasets: write each translation beside its field as FIELD_<to>.")
 @click.option("--ray", "use_ray", is_flag=True,
               help="Datasets (.jsonl, .parquet): translate on a Ray cluster ($RAY_ADDRESS, else a local one) and "
-                   "write a folder of parts. Needs: pip install 'gugugo-translate[ray]'.")
+                   "write a folder of parts. Needs the ray extra (pip install '.[ray]').")
 @click.option("--ray-actors", type=click.IntRange(1), default=None, metavar="N",
-              help="With --ray: translating actors, each loading the model once (default: GPUs, else 2).")
+              help="With --ray: translating actors, each loading the model once (default: one per GPU; on CPU, "
+                   "one per 4 CPUs, 1 to 8).")
 @click.option("--max-input-size", default="256M", show_default=True, metavar="SIZE",
-              help="Largest input read (a file or stdin), and largest unpacked size of a .docx package "
-                   "(e.g. 512M, 2G).")
+              help="Largest document read (a file or stdin), and largest unpacked size of a package (.docx, "
+                   ".xlsx, .pptx, .hwpx, .epub), e.g. 512M, 2G. Datasets are streamed and not bound by it.")
 @click.option("--guard", is_flag=True,
               help="Check every translation (loops, lost text, wrong language, empty) and retry suspect ones: "
                    "with a repetition penalty, then in parts; what stays suspect is reported.")
@@ -117,7 +123,10 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None,
         use_ray=False, ray_actors=None, glossary_path=None, no_protect=False, engine_option_texts=(),
         cache_clear=False):
-    """Translate text, Word and subtitle files (or stdin) between Korean and English with a Gugugo model.
+    """Translate documents, subtitles and datasets (or stdin) between Korean and English with a Gugugo model.
+
+    Text, Markdown, HTML, EPUB, Word, Excel, PowerPoint, HWPX; SubRip, WebVTT, SAMI and ASS/SSA subtitles;
+    JSON Lines, JSON, CSV/TSV and Parquet datasets (with --field). --list-formats lists their extensions.
 
     \b
       gugugo-translate notes.txt --to ko            writes notes.ko.txt
@@ -134,7 +143,8 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     if tgt is None:
         raise click.UsageError("Missing option '--to'.")
     output_text, output = output, (Path(output) if output is not None else None)
-    limits = _check_options(encoding, quantize, device, max_input_size)
+    limits = _check_options(encoding, quantize, device, max_input_size, dtype)
+    _check_model_folder(model)
     glossary = _load_glossary(glossary_path)
     engine_options = _engine_options(engine_option_texts, engine)
     if tgt not in LANGUAGES:
@@ -159,12 +169,21 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         options = FormatOptions(tgt=tgt, encoding=encoding, line_width=line_width, bilingual=bilingual)
         from .datasets import is_dataset
 
+        datasets = use_ray or ray_actors or fields or keep_source or any(
+            i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs)
+        if datasets:
+            from .formats import OPTION_FORMATS
+
+            given = {"--bilingual": bilingual, "--line-width": line_width is not None}
+            for option, (_, applies_to) in OPTION_FORMATS.items():
+                if given[option]:
+                    log.warning("%s does nothing for datasets: it applies to %s", option, applies_to)
         if use_ray or ray_actors:
             from .datasets.command import run_ray
 
             code = run_ray(list(inputs), fields, keep_source, src, tgt, output, overwrite, request,
                            None if no_cache else cache_path, no_cache, dry_run, ray_actors, report_path)
-        elif fields or keep_source or any(i != "-" and Path(i).is_file() and is_dataset(i) for i in inputs):
+        elif datasets:
             from .datasets.command import run as run_datasets
 
             code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, request,
@@ -196,7 +215,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     sys.exit(code)
 
 
-def _check_options(encoding, quantize, device, max_input_size):
+def _check_options(encoding, quantize, device, max_input_size, dtype="auto"):
     """Every option that can be checked without the model, before anything is read: a usage error (exit 2)
     in the first second rather than after translating. Returns the input limits."""
     from .safety import Limits, parse_size
@@ -210,12 +229,30 @@ def _check_options(encoding, quantize, device, max_input_size):
             _usage(f"--encoding {encoding}: not a text encoding")
     if quantize == "int8" and device == "cuda":
         _usage("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
-    if quantize in ("4bit", "8bit") and device == "cpu":
-        _usage(f"--quantize {quantize} needs a GPU (bitsandbytes); on the CPU use --quantize int8")
+    if quantize == "int8" and dtype in ("bfloat16", "float16"):
+        _usage(INT8_DTYPE_ERROR.format(dtype=dtype))
+    if quantize in ("4bit", "8bit") and resolve_device(device, probe_torch=False) == "cpu":
+        _usage(BITSANDBYTES_CPU_ERROR.format(quantize=quantize))
     try:
         return Limits(max_input=parse_size(max_input_size))
     except ValueError as e:
         _usage(f"--max-input-size {e}")
+
+
+def _check_model_folder(model) -> None:
+    """A --model that names a folder (./m, ../m, /m, ~/m, or an existing folder) must be a model folder: checked
+    before anything is read, in a dry run too. A hub id is looked up only when the model loads."""
+    from .engines.loading import looks_like_path
+
+    name = config.model_id(model)
+    if not looks_like_path(name):
+        return
+    folder = Path(name).expanduser()
+    if not folder.is_dir():
+        _usage(f"model folder {name}: {'not a folder' if folder.exists() else 'no such folder'} (--model takes "
+               "a folder with config.json, or a hub id owner/name)")
+    if not (folder / "config.json").is_file():
+        _usage(f"model folder {name}: not a model folder (no config.json)")
 
 
 def _engine_options(texts, engine) -> tuple:

@@ -52,3 +52,8 @@ def engine_name(engine: str, device: str) -> str:
     if engine in ("auto", "hf"):
         return AUTO_ENGINE["cuda" if device.startswith("cuda") else "cpu"]
     return engine
+
+
+def install_hint(extra: str) -> str:
+    """How to add an optional extra: the package is installed from its checkout (it is on no package index)."""
+    return f"pip install '.[{extra}]' in the gugugo-translate checkout"

@@ -28,12 +28,16 @@ def setup_logging(debug: bool, quiet: bool, interactive: bool) -> None:
 
 def report_dry_run(summary, files: int) -> None:
     click.echo(f"files to translate: {files}")
+    if summary.nothing_to_translate:
+        click.echo(f"files with nothing to translate: {len(summary.nothing_to_translate)}")
     click.echo(f"files skipped: {len(summary.skipped)}")
     click.echo(f"files failed: {len(summary.failed)}")
     click.echo(f"segments: {summary.segments} ({summary.unique} distinct)")
     click.echo(f"cache hits: {summary.cache_hits}")
     click.echo(f"segments for the model: {summary.unique - summary.cache_hits}")
     click.echo(f"estimated source tokens: {summary.est_tokens}")
+    for kind, count in summary.left_alone.items():
+        click.echo(f"{kind} left as they are: {count}")
 
 
 def report_capped(count: int, examples) -> None:
@@ -121,6 +125,7 @@ def print_summary(summary) -> None:
     rate = summary.model_segments / summary.seconds if summary.seconds else 0
     for name, value in [
         ("files translated", len(summary.translated)),
+        ("nothing to translate", len(summary.nothing_to_translate)),
         ("files skipped", len(summary.skipped)),
         ("files failed", len(summary.failed)),
         ("segments", f"{summary.segments} ({summary.unique} distinct)"),
@@ -130,6 +135,7 @@ def print_summary(summary) -> None:
         ("still suspect", sum(not s["repaired"] for s in summary.suspects)),
         ("time", f"{summary.seconds:.1f} s"),
         ("sentences per second", f"{rate:.1f}"),
+        *((f"{kind} left as they are", count) for kind, count in summary.left_alone.items()),
     ]:
         table.add_row(name, str(value))
     Console(stderr=True).print(table)

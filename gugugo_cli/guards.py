@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Iterator, Optional, Sequence
 
-from .engines.base import Translation, Translator, Wrapper, as_streaming, translate_stream
+from .engines.base import CAPPED_REASON, Translation, Translator, Wrapper, as_streaming, translate_stream
 from .languages import hangul_share
 from .segment import approx_tokens, split_long
 
@@ -50,7 +50,7 @@ def check(source: str, output: str, src: str, tgt: str, capped: bool = False) ->
     if not output.strip():
         return "empty translation"
     if capped:
-        return "stopped at its token limit without finishing"
+        return CAPPED_REASON
     # a source that repeats itself ("ha ha ha ha", a row of dots) may be translated with repeats
     loop = _repeats(output) if not _repeats(source.lower()) else None
     if loop:

@@ -28,10 +28,59 @@ def hangul_share(text: str) -> float:
 
 
 def detect_language(text: str) -> Optional[str]:
-    """'ko' or 'en' by the share of Hangul among the letters; None when there are no letters."""
+    """'ko' or 'en' by whose grammar the text is written in; None when there are no letters.
+
+    Korean technical writing is full of English terms (`KcBERT-finetune Performance score를 본문에
+    추가하였습니다.`), and English text quotes Korean names and words (`Han Kang (Korean: 한강) is a writer.`),
+    so counting letters misjudges both. Instead Hangul words vote for Korean and English function words (the,
+    is, of …) for English; English content words are neutral, being the terms Korean writing borrows. A Hangul
+    word carrying grammar (a particle or ending attached to a foreign word, `score를`, `4.0의`, or ending in a
+    common particle or verb ending) counts twice. Text in parentheses, brackets and quotes is a gloss or a
+    quotation and does not vote, unless nothing else has letters. Korean wins only with more votes.
+    """
     if not any(ch.isalpha() for ch in text):
         return None
-    return "ko" if hangul_share(text) >= HANGUL_SHARE else "en"
+    if not has_hangul(text):
+        return "en"
+    outside = _QUOTED.sub("0", text)
+    if not any(ch.isalpha() for ch in outside):
+        outside = text
+    korean = english = 0
+    for word in outside.split():
+        if HANGUL.search(word):
+            korean += 2 if _carries_grammar(word) else 1
+        elif word.strip(_EDGE_PUNCTUATION).lower() in _FUNCTION_WORDS:
+            english += 1
+    return "ko" if korean > english else "en"
+
+
+# Glosses and quotations: (…), […], "…", “…”, ‘…’, `…`, and '…' that opens and closes at word edges.
+_QUOTED = re.compile(r"\([^()\n]*\)|\[[^\[\]\n]*\]|\"[^\"\n]*\"|“[^”\n]*”|‘[^’\n]*’|`[^`\n]*`"
+                     r"|(?<![\w'])'[^'\n]+'(?!\w)")
+_EDGE_PUNCTUATION = ".,;:!?()[]{}<>\"'“”‘’`*_~-–—/\\|#…"
+# Hangul right after a letter, digit or closing mark: a particle on a foreign word (score를, 4.0의, **Speech**의).
+_ATTACHED = re.compile(r"[A-Za-z0-9)\]\"'”’`*_%][\uac00-\ud7a3]")
+# Common particles and verb endings that end a Hangul word after at least one syllable of its own.
+_ENDINGS = ("은", "는", "이", "가", "을", "를", "의", "에", "에서", "으로", "로", "와", "과", "도", "만", "까지",
+            "부터", "에게", "처럼", "보다", "이나", "다", "요", "까", "죠", "고", "며", "면", "서", "지", "게", "된",
+            "한", "할", "던", "기", "음", "함", "됨", "임", "니다", "세요")
+
+
+def _carries_grammar(word: str) -> bool:
+    if _ATTACHED.search(word):
+        return True
+    core = word.rstrip(_EDGE_PUNCTUATION)
+    return any(core.endswith(e) and len(core) > len(e) and "\uac00" <= core[-len(e) - 1] <= "\ud7a3"
+               for e in _ENDINGS)
+
+
+_FUNCTION_WORDS = frozenset("""
+a an the this that these those it its i you he she we they me him her us them my your his our their
+is are was were be been being am do does did has have had will would can could shall should may might must
+of to in on at by for with from into onto about as than then so if or and but nor not no yes
+what which who whom whose when where why how there here all any each every some more most such only also
+very just too
+""".split())
 
 
 def has_hangul(text: str) -> bool:

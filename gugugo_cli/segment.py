@@ -87,9 +87,21 @@ def _english_segmenter():
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
-def _kss_sentences(text: str) -> list[str]:
+@lru_cache(maxsize=1)
+def _kss():
+    """kss, without the root-logger handler it installs when imported (logging.basicConfig): that handler
+    would print every library's log lines, and a program's own, once more with a `[Kss]: ` prefix."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     import kss
 
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    return kss
+
+
+def _kss_sentences(text: str) -> list[str]:
+    kss = _kss()
     # 'punct' is the backend chosen on purpose: on the news + JHE dev sets it found sentence ends with
     # precision 0.96 / recall 0.91 at ~350 sentences/s here, where 'fast' over-split (precision 0.87)
     # and 'pecab' took minutes on one long paragraph.

@@ -63,6 +63,36 @@ def decode_bytes(data: bytes, name: str = "<input>") -> DecodedText:
     return DecodedText(str(best), best.encoding)
 
 
+def file_encoding(f, name: str = "<input>") -> tuple[str, bytes]:
+    """decode_bytes' rule for a file read in chunks (memory does not grow with it): (encoding, byte-order mark).
+    A BOM, then strict UTF-8, then CP949, each over the whole file, then a charset detector on its first 64 KiB.
+    `f` (binary, seekable) is left at its start."""
+    head = f.read(1 << 16)
+    f.seek(0)
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, bom
+    if looks_binary(head):
+        raise InputError(name, "looks like a binary file, not text")
+    for encoding in ("utf-8", "cp949"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return encoding, b""
+        except UnicodeDecodeError:
+            pass
+        finally:
+            f.seek(0)
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    if best is None:
+        raise InputError(name, "cannot tell its text encoding (not UTF-8, UTF-16 or CP949)")
+    return best.encoding, b""
+
+
 # Temp files of atomic_write_bytes: .NAME.XXXXXXXX.part beside the output NAME (the shape mkstemp gave them).
 _TEMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
 _TEMP_RE = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.part$")
@@ -73,6 +103,18 @@ def _temp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{token}.part")
 
 
+def _is_stream_mode(mode: int) -> bool:
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def is_stream(path: str | os.PathLike) -> bool:
+    """A character device or a pipe (/dev/stdout, a FIFO): written into, never replaced, never an old output."""
+    try:
+        return _is_stream_mode(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def write_target(path: str | os.PathLike) -> tuple[Path, bool]:
     """Where a write to path lands: the file a symlink points to (the link itself is left as it is), and
     whether that is a character device or a pipe, written in place (/dev/stdout, a FIFO) rather than replaced.
@@ -81,11 +123,61 @@ def write_target(path: str | os.PathLike) -> tuple[Path, bool]:
         mode = os.stat(path).st_mode
     except FileNotFoundError:  # a new file, or a symlink to one
         return Path(os.path.realpath(path)), False
-    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):  # opened through its links (/dev/stdout -> pipe:[N])
+    if _is_stream_mode(mode):  # opened through its links (/dev/stdout -> pipe:[N])
         return Path(path), True
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):  # a folder fails as it always did, when it is replaced
         return Path(os.path.realpath(path)), False
     raise OSError(errno.EINVAL, "not a regular file, a character device or a pipe", os.fspath(path))
+
+
+def open_temp_beside(target: Path) -> tuple[int, Path]:
+    """A new temp file beside target, to be renamed over it: (its descriptor, open for writing; its path).
+    Every output gets its mode this one way: a file written over keeps its mode, a new one gets what any new
+    file gets (0666 less the umask, e.g. 0644)."""
+    try:
+        old_mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        old_mode = None
+    while True:
+        tmp = _temp_path(target)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            break
+        except FileExistsError:
+            continue
+    if old_mode is not None:
+        try:
+            os.fchmod(fd, old_mode)
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+    return fd, tmp
+
+
+def write_problem(path: str | os.PathLike, folder: bool = False) -> str | None:
+    """Why a file (folder: a folder) cannot be written at path, found without writing anything: the path is a
+    folder (a file), a folder on the way there is a file, or the folder it would be created in is not
+    writable. None when nothing stands in the way (a full disk shows only when writing)."""
+    p = Path(path)
+    if os.path.lexists(p):
+        try:
+            target, special = write_target(p)
+        except OSError as e:
+            return f"{path}: {e.strerror}"
+        if special:
+            return None
+        if target.is_dir() != folder:
+            return f"{path} is a {'file' if folder else 'folder'}"
+        p = target
+    for parent in p.parents:
+        if os.path.lexists(parent) or parent == Path(p.anchor):
+            break
+    if not parent.is_dir():
+        return f"{parent} is a file" if parent.exists() else f"{parent}: no such folder"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot write into {parent} (permission denied)"
+    return None
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -106,21 +198,9 @@ def atomic_write_chunks(path: str | os.PathLike, chunks: Iterable[bytes]) -> Non
                 f.write(chunk)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        old_mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        old_mode = None
-    while True:
-        tmp = _temp_path(target)
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            break
-        except FileExistsError:
-            continue
+    fd, tmp = open_temp_beside(target)
     try:
         with os.fdopen(fd, "wb") as f:
-            if old_mode is not None:
-                os.fchmod(f.fileno(), old_mode)
             for chunk in chunks:
                 f.write(chunk)
             f.flush()

@@ -11,6 +11,8 @@ pytest.register_assert_rewrite("package_helpers")  # its checks fail with the va
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 ECHO_MODEL = HERE / "models" / "echo"
+# a config.json and nothing else: passes the CLI's model folder check, fails if anything tries to load it
+UNLOADABLE_MODEL = HERE / "models" / "unloadable"
 SHARED = HERE.parent.parent / "shared"
 
 _CORPUS_FILES = ["korean-english-park.dev.en", "korean-english-park.dev.ko", "jhe-koen-dev.en", "jhe-koen-dev.ko"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -92,3 +93,36 @@ def build(path: Path, sentences: list[str]) -> Path:
     d.save(path)
     return path
 
+
+
+# Transitional namespaces and relationship types -> their Strict Open XML names (ECMA-376 Part 1, Strict), as
+# Word's "Strict Open XML Document" writes them; the package (OPC) namespaces are the same in both.
+STRICT_NAMES = {
+    "http://schemas.openxmlformats.org/wordprocessingml/2006/main": "http://purl.oclc.org/ooxml/wordprocessingml/main",
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships":
+        "http://purl.oclc.org/ooxml/officeDocument/relationships",
+    "http://schemas.openxmlformats.org/drawingml/2006/main": "http://purl.oclc.org/ooxml/drawingml/main",
+    "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing":
+        "http://purl.oclc.org/ooxml/drawingml/wordprocessingDrawing",
+    "http://schemas.openxmlformats.org/drawingml/2006/picture": "http://purl.oclc.org/ooxml/drawingml/picture",
+}
+
+
+def to_strict(data: bytes) -> bytes:
+    """A transitional .docx as a Strict Open XML one: every XML member's namespaces mapped (STRICT_NAMES), the
+    main document marked w:conformance="strict"; member order and compression kept."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            if item.filename.endswith((".xml", ".rels")):
+                text = body.decode("utf-8")
+                for old, new in STRICT_NAMES.items():
+                    text = text.replace(old, new)
+                if item.filename == "word/document.xml":
+                    start = text.index("<w:document")
+                    end = text.index(">", start)
+                    text = text[:end] + ' w:conformance="strict"' + text[end:]
+                body = text.encode("utf-8")
+            dst.writestr(item, body)
+    return out.getvalue()

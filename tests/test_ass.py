@@ -317,3 +317,24 @@ def test_echo_model_through_the_cli_writes_the_script_back_as_it_was(tmp_path):
                                       "--line-width", "200"])
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "a.ko.ass").read_bytes() == path.read_bytes()
+
+
+def test_karaoke_lines_left_alone_are_counted_in_the_summary(tmp_path, capsys):
+    from gugugo_cli import console, job
+
+    path = REAL / "aegisub_furi-test.ass"
+    karaoke = [t for t in texts(path.read_bytes()) if re.search(r"\{[^}]*\\[kK]", t)]
+    assert len(karaoke) == 8
+    result = CliRunner().invoke(cli, [str(path), "--to", "ko", "--dry-run", "-o", str(tmp_path / "out.ass")])
+    assert result.exit_code == 0, result.stderr
+    assert "karaoke lines left as they are: 8" in result.stdout.splitlines()
+
+    summary = job.Summary()
+    tasks = job.find_inputs([str(path)], "ko", str(tmp_path / "out.ass"), False, summary=summary)
+    job.plan_tasks(tasks, FormatOptions(tgt="ko"), "auto", summary)
+    console.print_summary(summary)
+    assert re.search(r"karaoke lines left as they are\s*│\s*8\b", capsys.readouterr().err)
+    plain = tmp_path / "plain.ass"
+    plain.write_text(ass("Where are you going?"), encoding="utf-8")
+    result = CliRunner().invoke(cli, [str(plain), "--to", "ko", "--dry-run", "-o", str(tmp_path / "p.ass")])
+    assert "karaoke" not in result.stdout

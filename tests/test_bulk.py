@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import MarkTranslator
+from conftest import UNLOADABLE_MODEL, MarkTranslator
 from gugugo_cli import job
 from gugugo_cli.job.cache import SegmentCache
 from gugugo_cli.cli import cli
@@ -174,7 +174,7 @@ def test_dry_run_reports_and_imports_no_torch(tree, tmp_path):
         "import sys\n"
         "from gugugo_cli.cli import main\n"
         f"sys.argv = ['gugugo-translate', {str(tree)!r}, '--to', 'ko', '--dry-run', '--cache', {str(tmp_path / 'c.db')!r},"
-        f" '--model', {str(tmp_path / 'no-model')!r}, '-o', {str(tmp_path / 'out')!r}]\n"
+        f" '--model', {str(UNLOADABLE_MODEL)!r}, '-o', {str(tmp_path / 'out')!r}]\n"
         "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
         "print('HEAVY', [m for m in ('torch', 'transformers') if m in sys.modules], 'EXIT', code)\n"
     )

@@ -6,7 +6,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import ECHO_MODEL, read_lines
+from conftest import ECHO_MODEL, UNLOADABLE_MODEL, read_lines
 from gugugo_cli.cli import cli
 
 EN = read_lines("echo_sentences.en")
@@ -112,7 +112,7 @@ def one_error_line(result, *fragments):
 
 def test_missing_input_file(tmp_path):
     missing = tmp_path / "nope.txt"
-    result = run(missing, "--to", "ko", "--model", tmp_path / "no-model")
+    result = run(missing, "--to", "ko", "--model", UNLOADABLE_MODEL)
     assert result.exit_code == 2
     one_error_line(result, missing, "no such file")
 
@@ -120,7 +120,7 @@ def test_missing_input_file(tmp_path):
 def test_binary_file_is_refused(tmp_path):
     path = tmp_path / "image.txt"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    result = run(path, "--to", "ko", "--model", tmp_path / "no-model")
+    result = run(path, "--to", "ko", "--model", UNLOADABLE_MODEL)
     assert result.exit_code == 1
     one_error_line(result, path, "binary")
     assert not (tmp_path / "image.ko.txt").exists()
@@ -129,17 +129,17 @@ def test_binary_file_is_refused(tmp_path):
 def test_undecodable_text_is_refused(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_bytes(b"\xef\xbb\xbfvalid bom then \xff\xfe broken")
-    result = run(path, "--to", "ko", "--model", tmp_path / "no-model")
+    result = run(path, "--to", "ko", "--model", UNLOADABLE_MODEL)
     assert result.exit_code == 1
     one_error_line(result, path, "utf-8")
 
 
-def test_empty_input_gives_empty_output_without_loading_a_model(tmp_path):
+def test_empty_input_is_nothing_to_translate_without_loading_a_model(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")
-    result = run(path, "--to", "ko", "--model", tmp_path / "no-model")
+    result = run(path, "--to", "ko", "--model", UNLOADABLE_MODEL)
     assert result.exit_code == 0, result.stderr
-    assert (tmp_path / "empty.ko.txt").read_bytes() == b""
+    assert "nothing to translate" in result.stderr and not (tmp_path / "empty.ko.txt").exists()
 
 
 def test_unknown_target_language(notes):
@@ -166,7 +166,7 @@ def test_folder_that_is_not_a_model(notes, tmp_path):
     folder = tmp_path / "empty-folder"
     folder.mkdir()
     result = run(path, "--to", "ko", "--model", folder)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     one_error_line(result, folder, "not a model folder")
 
 

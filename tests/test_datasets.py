@@ -148,6 +148,15 @@ def test_fences_inline_code_urls_and_lists_are_kept(tmp_path, marker):
                    "- «First item here.»\n- «Second item.»\n1. «Step one.»\n## «A heading»")
 
 
+def test_a_dataset_field_keeps_urls_as_the_documents_do(tmp_path, marker):
+    src = tmp_path / "data.jsonl"
+    text = "자세한 내용은 https://ko.wikipedia.org/wiki/서울 문서와 https://example.net/y에서 확인하세요."
+    write_jsonl(src, [{"q": text}])
+    translate_dataset(src, ["q"], "en", marker)
+    out = json.loads((tmp_path / "data.en.jsonl").read_text(encoding="utf-8"))["q"]
+    assert out == "«자세한 내용은» https://ko.wikipedia.org/wiki/서울 «문서와» https://example.net/y«에서 확인하세요.»"
+
+
 def test_short_fields_are_pooled_across_rows_and_deduplicated(tmp_path, marker):
     src = tmp_path / "data.jsonl"
     write_jsonl(src, [{"system": "You are a helpful assistant.", "q": f"Question number {i}."} for i in range(50)])

@@ -30,7 +30,7 @@ def test_dataset_through_the_cli_with_the_echo_model(tmp_path):
 
     result = run(src, *common, "--field", "instruction", "--field", "output", "--field", "messages[*].content",
                  "--keep-source")
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # a row failed; the output and the failed rows are written
     out = [json.loads(l) for l in (tmp_path / "data.ko.jsonl").read_text(encoding="utf-8").splitlines()]
     # the echo model gives each segment back, so every FIELD_ko equals its source
     assert out == [

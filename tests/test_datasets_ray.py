@@ -16,7 +16,7 @@ from gugugo_cli.errors import UsageError
 
 needs_ray = pytest.mark.skipif(
     __import__("importlib").util.find_spec("ray") is None,
-    reason="ray is not installed (pip install 'gugugo-translate[ray]')")
+    reason="ray is not installed (pip install '.[ray]')")
 
 
 @pytest.fixture(scope="module")
@@ -262,7 +262,7 @@ def test_ray_missing_is_one_line(monkeypatch):
     from gugugo_cli.datasets import ray_run
 
     monkeypatch.setitem(sys.modules, "ray", None)
-    with pytest.raises(UsageError, match=r"pip install 'gugugo-translate\[ray\]'"):
+    with pytest.raises(UsageError, match=r"pip install '\.\[ray\]' in the gugugo-translate checkout"):
         ray_run._ray()
 
 
@@ -276,7 +276,13 @@ def test_ray_report_lists_failed_rows_and_never_lands_on_an_output(local_ray, tm
     assert refused.exit_code == 2 and "--report" in refused.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl"]
     report = tmp_path / "report.jsonl"
-    result = CliRunner().invoke(cli, common + ["--report", str(report)])
-    assert result.exit_code == 0, result.output
+    old = os.umask(0o027)
+    try:
+        result = CliRunner().invoke(cli, common + ["--report", str(report)])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 1, result.output  # a row failed
+    # the failed rows and the report get the mode any new file gets, as every output does
+    assert [os.stat(p).st_mode & 0o777 for p in (tmp_path / "data.ko.failed.jsonl", report)] == [0o640, 0o640]
     rows = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
     assert [(r["file"], r["row"], r["reason"]) for r in rows] == [(str(src), 1, "instruction is a number, not a string")]

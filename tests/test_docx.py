@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from conftest import DATA, SHARED, IdentityTranslator, MarkTranslator, read_lines
-from docx_builder import build
+from docx_builder import build, to_strict
 from package_helpers import changed_members
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions, read_document
@@ -427,3 +427,21 @@ def test_bilingual_through_the_command_line(tmp_path, monkeypatch):
     out = docx.Document(tmp_path / "note.ko.docx")
     assert [p.text for p in out.paragraphs] == ["The museum is closed on Mondays.",
                                                 "번역 «The museum is closed on Mondays.»"]
+
+
+@pytest.mark.parametrize("bilingual", [False, True])
+def test_strict_open_xml_document_is_translated_and_stays_strict(built, tmp_path, bilingual):
+    strict = tmp_path / "strict.docx"
+    strict.write_bytes(to_strict(built.read_bytes()))
+    outputs = []
+    for path in (built, strict):
+        doc = read_document(path, options=FormatOptions(tgt="ko", bilingual=bilingual))
+        outputs.append(translate_documents([doc], "ko", "auto", KoreanTranslator())[0])
+    transitional, out = outputs
+    assert sum(1 for _ in translated_runs(transitional)) >= 12
+    # the Strict document's output is the transitional one's, every name in its Strict namespace
+    with zipfile.ZipFile(io.BytesIO(to_strict(transitional))) as want, zipfile.ZipFile(io.BytesIO(out)) as got:
+        assert got.namelist() == want.namelist()
+        for name in want.namelist():
+            assert got.read(name) == want.read(name), name
+        assert not any(W.encode() in got.read(name) for name in got.namelist())

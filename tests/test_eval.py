@@ -100,7 +100,7 @@ def files(tmp_path):
     (["--src", "@en", "--ref", "@en"], ["@en", "references are English", "--to ko"]),
     (["--src", "@ko", "--ref", "@ko"], ["@ko", "sources are Korean"]),
     (["--src", "@jsonl", "--src-field", "en", "--ref-field", "ko"], ["@jsonl", "row 1", "'ko'"]),
-    (["--src", "@badjsonl", "--src-field", "en", "--ref-field", "ko"], ["@badjsonl", "line 2", "invalid JSON"]),
+    (["--src", "@badjsonl", "--src-field", "en", "--ref-field", "ko"], ["@badjsonl", "line 2", "not valid JSON"]),
     (["--src", "@en", "--ref", "@ko", "--compare", "beams=5"], ["--compare", "num_beams"]),
     (["--src", "@en", "--ref", "@ko", "--compare", "dtype=float8"], ["--compare", "dtype"]),
 ])
@@ -150,4 +150,14 @@ def test_dataset_pairs_are_read_from_two_fields(tmp_path, suffix):
             writer.writeheader()
             writer.writerows(rows)
     test = load(str(path), None, "en", "ko")
+    assert test.sources == EN[:3] and test.references == KO[:3]
+
+
+def test_dataset_pairs_take_field_paths_as_translation_does(tmp_path):
+    from gugugo_cli.evaluate.testset import load
+
+    path = tmp_path / "wmt.jsonl"
+    write(path, [json.dumps({"id": i, "translation": {"en": s, "ko": r}}, ensure_ascii=False)
+                 for i, (s, r) in enumerate(zip(EN[:3], KO[:3]))] + [""])
+    test = load(str(path), None, "translation.en", "translation.ko")
     assert test.sources == EN[:3] and test.references == KO[:3]

@@ -59,6 +59,19 @@ def test_a_url_ends_before_the_sentence_punctuation_and_a_korean_particle():
         "https://example.com/path", "https://example.org/x", "https://example.net/y"]
 
 
+@pytest.mark.parametrize("text, url", [
+    ("문서는 https://ko.wikipedia.org/wiki/서울 에 있습니다.", "https://ko.wikipedia.org/wiki/서울"),
+    ("https://ko.wikipedia.org/wiki/서울_(도시)를 보세요.", "https://ko.wikipedia.org/wiki/서울_(도시)"),
+    ("See https://de.wikipedia.org/wiki/Straße.", "https://de.wikipedia.org/wiki/Straße"),
+    ("http://poi.apache.org/에서 받으세요.", "http://poi.apache.org/"),
+    ("www.naver.com을 여세요.", "www.naver.com"),
+    ("링크(https://example.com)에서 확인.", "https://example.com"),
+    ("주소는 https://example.com/a。다음", "https://example.com/a"),
+])
+def test_an_iri_keeps_its_letters_and_leaves_the_particle_after_it(text, url):
+    assert [text[a:b] for a, b, _ in find_spans(text)] == [url]
+
+
 def test_a_code_block_is_one_span():
     text = "Run this:\n```\nfor i in range(3):\n    print(i)\n```\nthen stop."
     assert [text[a:b] for a, b, _ in find_spans(text)] == ["```\nfor i in range(3):\n    print(i)\n```"]

@@ -14,7 +14,7 @@ import docx
 import pytest
 from click.testing import CliRunner
 
-from conftest import DATA
+from conftest import DATA, UNLOADABLE_MODEL
 from gugugo_cli.cli import cli
 from gugugo_cli.errors import InputError
 from gugugo_cli.formats import read_document
@@ -119,7 +119,7 @@ def one_line(stderr: str, *fragments) -> str:
     return lines[0]
 
 
-NO_MODEL = ["--model", "/nonexistent/no-model", "--device", "cpu", "--no-cache"]
+NO_MODEL = ["--model", str(UNLOADABLE_MODEL), "--device", "cpu", "--no-cache"]
 
 
 # --- zip bombs -----------------------------------------------------------------------------------------------

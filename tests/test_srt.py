@@ -192,3 +192,22 @@ def test_binary_file_named_srt_is_refused(tmp_path):
     assert result.exit_code == 1
     assert "movie.srt" in result.stderr and "binary" in result.stderr
     assert not (tmp_path / "movie.ko.srt").exists()
+
+
+def test_three_digit_seconds_are_read_as_players_read_them_and_written_back_as_they_were(tmp_path):
+    path = DATA / "srt-three-digit-seconds.srt"
+    doc = read_document(path, options=FormatOptions(tgt="ko", line_width=200))
+    cues = doc.translation.cues
+    assert [(c.start, c.end) for c in cues] == [(1, 1.5), (2, 2.5), (13.567, 15), (15, 17.25), (65.5, 67), (67, 70)]
+    out = translate_documents([doc], "ko", "auto", MarkTranslator())[0]
+    src_lines, out_lines = path.read_bytes().split(b"\r\n"), out.split(b"\r\n")
+    assert len(out_lines) == len(src_lines)
+    for a, b in zip(src_lines, out_lines):
+        if b"-->" in a or not a.strip() or a.isdigit():
+            assert b == a
+        else:
+            assert b == "«".encode() + a + "»".encode()
+    result = CliRunner().invoke(cli, [str(path), "-o", str(tmp_path / "out.srt"), "--to", "ko",
+                                      "--model", str(DATA.parent / "models" / "echo"), "--line-width", "200"])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out.srt").read_bytes() == path.read_bytes()

@@ -105,7 +105,7 @@ def test_engine_vllm_without_vllm_is_one_line_and_exit_1(run_cli):
     result = run_cli(["--to", "ko", "--model", str(ECHO_MODEL), "--engine", "vllm", "--no-cache"], input="Hello.\n")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "gugugo-translate: error: vLLM is not installed: pip install 'gugugo-translate[vllm]'"]
+        "gugugo-translate: error: vLLM is not installed: pip install '.[vllm]' in the gugugo-translate checkout"]
     assert result.stdout == ""
 
 

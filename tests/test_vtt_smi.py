@@ -64,6 +64,23 @@ def test_vtt_marking_translates_every_cue_and_nothing_else(path):
     assert all("«" not in l for l in out.splitlines() if l not in cue_lines)
 
 
+def player_text(cue_lines):
+    """A cue's text as a WebVTT player shows it: from any `<` to the next `>` is a tag, the rest has its
+    character references decoded (the spec's cue text tokenizer)."""
+    import html
+
+    return norm(html.unescape(re.sub(r"<[^>]*(?:>|$)", "", "\n".join(cue_lines))))
+
+
+@pytest.mark.parametrize("name", ["vttjs_escapes-together.vtt", "vttjs_escapes-incorrect.vtt"])
+def test_vtt_escapes_next_to_each_other_keep_every_word(name):
+    path = DATA / "realworld" / name
+    doc, out = translate(path, MarkTranslator(), tgt="ko", merge=False)
+    again = read_document(path, out.encode("utf-8"), FormatOptions(tgt="ko")).translation.cues
+    for before, after in zip(doc.translation.cues, again, strict=True):
+        assert player_text(after.lines) == norm("«" + player_text(before.lines) + "»")
+
+
 def test_vtt_without_header_is_refused(tmp_path):
     path = tmp_path / "bad.vtt"
     path.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello\n", encoding="utf-8")  # SubRip, named .vtt

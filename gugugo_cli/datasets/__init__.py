@@ -7,6 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
+# what --list-formats calls each
+DATASET_NAMES = {".jsonl": "JSON Lines", ".ndjson": "JSON Lines", ".json": "JSON (an array of rows)",
+                 ".csv": "CSV/TSV", ".tsv": "CSV/TSV", ".parquet": "Parquet (needs pyarrow)"}
 
 
 def is_dataset(path) -> bool:
@@ -22,4 +25,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["SUFFIXES", "is_dataset", "translate_dataset", "list_fields", "DatasetSummary"]
+__all__ = ["SUFFIXES", "DATASET_NAMES", "is_dataset", "translate_dataset", "list_fields", "DatasetSummary"]

@@ -60,16 +60,16 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
         failed_files = _translate_each(jobs, one, fields, summaries, dry_run, interactive)
     finally:
         cache.close()
-    if not dry_run:
-        write_report(report_path, summaries)
-    return 1 if failed_files else 0
+    reported = dry_run or write_report(report_path, summaries)
+    return 1 if failed_files or not reported else 0
 
 
 def _destinations(inputs, tgt, output, overwrite, report_path, parts=False) -> list[tuple[Path, Path]]:
     """(input, output) of each dataset, named as documents are (job.inputs.find_inputs), the list of failed rows
     beside each output included; existing outputs are skipped with a warning. A symlink output is written
     through; a device or pipe is refused (a dataset is written to a temp file and renamed into place)."""
-    from ..job.inputs import Summary, find_inputs, is_special
+    from ..job.inputs import Summary, find_inputs
+    from ..textio import is_stream
     from ..textio import write_target
     from .run import failed_path_for
 
@@ -83,7 +83,7 @@ def _destinations(inputs, tgt, output, overwrite, report_path, parts=False) -> l
     jobs = []
     for task in tasks:
         dest = task.dest
-        if not parts and (dest.is_symlink() or is_special(dest)):
+        if not parts and (dest.is_symlink() or is_stream(dest)):
             try:
                 dest, special = write_target(dest)
             except OSError as e:
@@ -95,10 +95,11 @@ def _destinations(inputs, tgt, output, overwrite, report_path, parts=False) -> l
     return jobs
 
 
-def write_report(report_path, summaries) -> None:
-    """--report for datasets: every failed row of every file, as JSON Lines: file, row (line), field, reason."""
+def write_report(report_path, summaries) -> bool:
+    """--report for datasets: every failed row of every file, as JSON Lines: file, row (line), field, reason.
+    False when it could not be written."""
     if report_path is None:
-        return
+        return True
     import json
 
     from ..textio import atomic_write_chunks, json_line
@@ -113,6 +114,8 @@ def write_report(report_path, summaries) -> None:
         atomic_write_chunks(report_path, lines())
     except OSError as e:
         log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
+        return False
+    return True
 
 
 def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache, dry_run,
@@ -137,8 +140,7 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
             raise UsageError(f"{path}: refusing to write the parts into the folder holding the input ({dest}); "
                              "choose another -o")
     if not jobs:
-        write_report(report_path, [])
-        return 0
+        return 0 if write_report(report_path, []) else 1
 
     from ..job.cache import default_cache_path
     from .ray_run import translate_dataset_ray
@@ -165,13 +167,14 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
     finally:
         if started_here:
             ray.shutdown()
-    write_report(report_path, summaries)
-    return 1 if failed_files else 0
+    reported = write_report(report_path, summaries)
+    return 1 if failed_files or not reported else 0
 
 
 def _translate_each(jobs, translate_one, fields, summaries: list, dry_run=False, interactive=False) -> int:
     """translate_one(input, output) for each job, its summary reported and kept in summaries; a file that
-    cannot be read fails alone. The number of files that failed (or named a field no row has)."""
+    cannot be read fails alone. The number of files that failed, had rows that failed, or named a field no
+    row has."""
     failed = 0
     for path, dest in jobs:
         try:
@@ -182,7 +185,7 @@ def _translate_each(jobs, translate_one, fields, summaries: list, dry_run=False,
             continue
         except FieldError as e:
             raise UsageError(str(e)) from None
-        failed += not _report(summary, dry_run, interactive, fields)
+        failed += not _report(summary, dry_run, interactive, fields) or summary.rows_failed > 0
         summaries.append(summary)
     return failed
 
@@ -215,6 +218,8 @@ def _report(summary, dry_run: bool, interactive: bool, fields=()) -> bool:
 
 def _log_summary(summary, dry_run: bool) -> None:
     if dry_run:
+        for note in summary.notes:
+            click.echo(f"{summary.source}: {note}")
         click.echo(f"{summary.source}: rows: {summary.rows}, failed: {summary.rows_failed}, "
                    f"segments: {summary.segments} ({summary.unique} distinct in windows), "
                    f"cache hits: {summary.cache_hits}, segments for the model: {summary.unique - summary.cache_hits}, "

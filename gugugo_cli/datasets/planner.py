@@ -8,13 +8,12 @@ import re
 from functools import lru_cache
 
 from .. import config
+from ..patterns import URL, trim_url
 from ..segment import TextPlan, approx_tokens, plan_text
 
 _FENCE = r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*(?:\n.*?(?:\n[ \t]*(?P=fence)[ \t]*(?=\n|\Z))|.*\Z)"
 _INLINE_CODE = r"(?P<ticks>`+)[^`\n](?:[^\n]*?[^`\n])??(?P=ticks)(?!`)"
-_URL = r"\b(?:https?|ftp)://[^\s<>\"'`]+|\bwww\.[^\s<>\"'`]+"
-_PROTECTED = re.compile(f"{_FENCE}|{_INLINE_CODE}|{_URL}", re.M | re.S)
-_URL_TRAILING = ".,;:!?)]}'\""
+_PROTECTED = re.compile(f"{_FENCE}|{_INLINE_CODE}|{URL}", re.M | re.S)
 # markers at the start of a line: list bullets and numbers, headings, quotes
 _MARKER = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)]|#{1,6}|>)[ \t]+(?=\S)", re.M)
 
@@ -23,11 +22,7 @@ def _protected(text: str):
     for m in _PROTECTED.finditer(text):
         start, end = m.span()
         if m.group("fence") is None and m.group("ticks") is None:  # a URL: not its trailing punctuation
-            while end > start and text[end - 1] in _URL_TRAILING:
-                # a closing bracket that the URL itself opened belongs to it
-                if text[end - 1] == ")" and text[start:end].count("(") >= text[start:end].count(")"):
-                    break
-                end -= 1
+            end = start + len(trim_url(m.group()))
         yield start, end
 
 

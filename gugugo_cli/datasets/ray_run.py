@@ -1,4 +1,4 @@
-"""Translating a dataset on a Ray cluster (`--ray`): imported only then; needs `pip install "gugugo-translate[ray]"`.
+"""Translating a dataset on a Ray cluster (`--ray`): imported only then; needs `pip install ".[ray]"`.
 
 Ray Data reads the file in blocks, a pool of actors translates them (each actor loads the model once: one GPU
 each when the model runs on CUDA, else CPU actors with one torch thread), and the output folder gets one file
@@ -33,9 +33,10 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..config import install_hint
 from ..errors import FieldError, GugugoError, InputError, ModelError, UsageError
 from .formats.jsonl import BOM
-from .run import DatasetSummary, _temp_beside, failed_path_for
+from .run import DatasetSummary, failed_path_for
 
 log = logging.getLogger("gugugo_cli")
 
@@ -44,7 +45,7 @@ BATCH_ROWS = 500
 # the counts each batch hands back to the driver
 STATS = ("rows", "rows_changed", "rows_missing", "segments", "unique", "cache_hits", "model_segments", "capped",
          "matched")
-INSTALL_HINT = "--ray needs Ray Data: pip install 'gugugo-translate[ray]'"
+INSTALL_HINT = f"--ray needs Ray Data: {install_hint('ray')}"
 
 
 def _ray():
@@ -362,9 +363,9 @@ def _summary(path: Path, dest: Path, returns) -> DatasetSummary:
     summary.failures = [json.loads(f) for f in failed[:5]]
     failed_file = failed_path_for(dest)
     if failed:
-        part = _temp_beside(failed_file)
-        part.write_text("".join(f + "\n" for f in failed), encoding="utf-8")
-        os.replace(part, failed_file)
+        from ..textio import atomic_write_chunks
+
+        atomic_write_chunks(failed_file, ((f + "\n").encode("utf-8") for f in failed))
         summary.failed_path = failed_file
     elif failed_file.exists():
         failed_file.unlink()

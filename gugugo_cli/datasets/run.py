@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from ..errors import FieldError, InputError
 from ..job import pool
 from ..job.cache import SegmentCache
 from ..job.stream import CachedStream
-from ..textio import remove_stale_temp_files
+from ..textio import open_temp_beside, remove_stale_temp_files
 from .formats import JsonLines, ParquetFile, Record, open_dataset
 from .paths import FieldPath
 from .window import Fields, Window
@@ -68,6 +67,7 @@ class DatasetSummary:
     capped: int = 0
     capped_examples: list[str] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)  # the first few failed rows, as in the failed file
+    notes: list[str] = field(default_factory=list)  # how the file was read (e.g. its quoting)
 
 
 def failed_path_for(dest: Path) -> Path:
@@ -76,10 +76,11 @@ def failed_path_for(dest: Path) -> Path:
 
 
 def _temp_beside(target: Path) -> Path:
+    """An empty temp file beside target, with the mode target will have (textio.open_temp_beside)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    fd, name = open_temp_beside(target)
     os.close(fd)
-    return Path(name)
+    return name
 
 
 def _unlink(path: Optional[Path]) -> None:
@@ -262,12 +263,15 @@ def translate_dataset(
     path = Path(path)
     reader = open_dataset(path)
     try:
-        spec = Fields(_field_paths(reader, fields, keep_source), to, src, keep_source, isinstance(reader, JsonLines))
+        spec = Fields(_field_paths(reader, fields, keep_source), to, src, keep_source, isinstance(reader, JsonLines),
+                      getattr(reader, "encoding", "utf-8"))
     except BaseException:
         reader.close()
         raise
     dest = Path(output) if output is not None else output_path(path, to)
-    summary = DatasetSummary(str(path), None if dry_run else dest, None)
+    summary = DatasetSummary(str(path), None if dry_run else dest, None, notes=reader.notes)
+    for note in [] if dry_run else reader.notes:  # a dry run reports them with its counts
+        log.info("%s: %s", path, note)
     get_translator, translator_key = _translator_source(translator, translator_key)
     progress = progress or Progress()
     translating = Translating(to, get_translator, translator_key, cache if cache is not None else SegmentCache(None),

@@ -3,11 +3,13 @@
 window; once the translations are known, they are put back and the rows that fail are listed.
 
 A row fails when it cannot be read, a named field holds something other than a string (a missing key or
-null is nothing to translate), or one of its segments is reported as a failed translation.
+null is nothing to translate) or text with an unpaired surrogate (a `\ud83d` escape in JSON), one of its
+segments is reported as a failed translation, or a translation cannot be written in the output's encoding.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -16,6 +18,12 @@ from ..segment import approx_tokens
 from .formats import Record
 from .paths import FieldPath, FieldProblem, locate, put
 from .planner import plan_field
+
+
+def row_reason(verdict: str) -> str:
+    """A failed row's reason from its segment's verdict ("stopped at its token limit ...", "repeats 'ab'",
+    "empty translation"): said of the translation, once."""
+    return verdict if "translation" in verdict else f"translation {verdict}"
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,28 @@ class Fields:
     src: str = "auto"
     keep_source: bool = False
     lines: bool = False  # failed entries name the file's line (JSON Lines)
+    encoding: str = "utf-8"  # the output's: a translation it cannot encode fails its row
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unpaired_surrogate(locations) -> Optional[tuple[str, str]]:
+    """(field, reason) for the first string holding an unpaired surrogate: no model, cache or file takes it."""
+    for loc in locations:
+        m = _SURROGATE.search(loc.value)
+        if m:
+            return loc.where, (f"{loc.where} has an unpaired surrogate ({ascii(m.group())[1:-1]}) at character "
+                               f"{m.start()}, which is not text")
+    return None
+
+
+def _unwritable(text: str, encoding: str) -> Optional[str]:
+    try:
+        text.encode(encoding)
+        return None
+    except UnicodeEncodeError as e:
+        return repr(e.object[e.start:e.end])
 
 
 class Window:
@@ -50,6 +80,10 @@ class Window:
                 found, missing = self._locate(r.value, summary)
             except FieldProblem as e:
                 self.failures[i] = ("", str(e))
+                continue
+            bad = _unpaired_surrogate(found)
+            if bad:
+                self.failures[i] = bad
                 continue
             summary.rows_missing += bool(missing)
             self.slots[i] = [(loc, plan_field(loc.value, fields.to, fields.src)) for loc in found]
@@ -81,9 +115,16 @@ class Window:
             reasons = [(loc.where, bad[(s.src, s.text)]) for loc, plan in row for s in plan.segments
                        if (s.src, s.text) in bad]
             if reasons:
-                self.failures[i] = (reasons[0][0], f"translation {reasons[0][1]}")
+                self.failures[i] = (reasons[0][0], row_reason(reasons[0][1]))
                 continue
             texts = [plan.render(done) for _, plan in row]
+            unwritable = [(loc.where, c) for (loc, _), t in zip(row, texts)
+                          if (c := _unwritable(t, self.fields.encoding))]
+            if unwritable:
+                where, chars = unwritable[0]
+                self.failures[i] = (where, f"the translation of {where} cannot be written in "
+                                           f"{self.fields.encoding} ({chars})")
+                continue
             r.changed = keep_source and bool(row) or any(t != loc.value for (loc, _), t in zip(row, texts))
             if r.changed:
                 for (loc, _), text in zip(row, texts):

@@ -17,7 +17,7 @@ from typing import Iterator, Optional, Protocol, Sequence
 from .. import config
 from ..errors import GugugoError
 
-CAPPED_REASON = "the translation stopped at its token limit without finishing"
+CAPPED_REASON = "stopped at its token limit without finishing"  # as guards.check names it
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,8 @@ class Request:
         device = resolve_device(self.device, probe_torch)
         if quantize == "int8" and device != "cpu":
             raise ModelError("--quantize int8 is the CPU path; on a GPU use --quantize 8bit")
+        if quantize in ("4bit", "8bit") and device == "cpu":
+            raise ModelError(BITSANDBYTES_CPU_ERROR.format(quantize=quantize))
         wrap = self.wrap
         if wrap.glossary is not None:
             from ..glossary import of
@@ -201,7 +203,23 @@ class Request:
                              "build)")
         decode = replace(decode, engine=config.engine_name(decode.engine, device))
         decode, quantize, dtype = ENGINES[decode.engine].check(decode, quantize, dtype, device, known)
+        dtype = _int8_dtype(quantize, dtype)
         return Resolved(model_id, device, resolve_dtype(dtype, device, probe_torch), quantize, decode, wrap)
+
+
+def _int8_dtype(quantize: Optional[str], dtype: str) -> str:
+    """torch's dynamic int8 layers take float32 activations: int8 runs the model in float32 (auto means float32
+    with it, also where the CPU computes bfloat16 natively); a half dtype with it is refused."""
+    if quantize != "int8":
+        return dtype
+    if dtype in ("bfloat16", "float16"):
+        raise ModelError(INT8_DTYPE_ERROR.format(dtype=dtype))
+    return "float32"
+
+
+BITSANDBYTES_CPU_ERROR = "--quantize {quantize} (bitsandbytes) needs a CUDA GPU; on the CPU use --quantize int8"
+INT8_DTYPE_ERROR = "--quantize int8 runs in float32 (torch's dynamic int8 layers); it cannot run in {dtype}: " \
+                   "leave --dtype auto or use --dtype float32"
 
 
 def _model_id(model: Optional[str], probe_torch: bool) -> str:
@@ -353,7 +371,7 @@ def _quantization_config(quantize: str, compute_dtype):
         import bitsandbytes  # noqa: F401
     except ImportError:
         raise ModelError(
-            f"--quantize {quantize} needs bitsandbytes: pip install 'gugugo-translate[quant]'"
+            f"--quantize {quantize} needs bitsandbytes: {config.install_hint('quant')}"
         ) from None
     from transformers import BitsAndBytesConfig
 

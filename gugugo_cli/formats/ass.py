@@ -225,6 +225,7 @@ class AssDocument(SubtitleDocument):
         self.decoded = decode_bytes(data, name)
         self.lines = split_lines(self.decoded.text)
         self.events: list[_Event] = []
+        self.left_alone: dict[str, int] = {}  # what the summary reports as kept untranslated, by kind
         cues: list[Cue] = []
         if self.decoded.text.strip():
             cues = self._read(name)
@@ -270,6 +271,8 @@ class AssDocument(SubtitleDocument):
             parts = _parts(text)
             blocks = "".join(p for p in parts if _is_block(p))
             untouched = bool(_DRAWING.search(blocks) or _KARAOKE.search(blocks))
+            if _KARAOKE.search(blocks) and _visible("".join(p for p in parts if not _is_block(p))).strip():
+                self.left_alone["karaoke lines"] = self.left_alone.get("karaoke lines", 0) + 1
             leading = ""
             for part in parts:
                 if not (_is_block(part) or not part.strip()):

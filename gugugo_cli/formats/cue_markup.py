@@ -36,13 +36,11 @@ class Syntax:
         if self.name == "smi":
             return html.escape(text, quote=False)
         if self.name == "vtt":
-            # only what would otherwise be read as markup or as a character reference
+            # an & only where it would be read as a character reference; every < and >, since a WebVTT parser
+            # reads from any < to the next > as a tag (`&lt;&amp;&gt;` decoded to `<&>` must not become one)
             text = re.sub(r"&(?=[#A-Za-z0-9]+;?)", lambda m: "&amp;" if _is_reference(text, m.start()) else "&", text)
-            return _MARKUP_START.sub(lambda m: "&lt;" + m.group()[1:].replace(">", "&gt;"), text)
+            return text.replace("<", "&lt;").replace(">", "&gt;")
         return text
-
-
-_MARKUP_START = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9]*(?:[.\s/][^<>]*)?>|\d+(?::\d{2}){1,2}\.\d{3}>)")
 
 
 def _is_reference(text: str, at: int) -> bool:

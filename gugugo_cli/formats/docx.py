@@ -5,7 +5,9 @@ text boxes in both branches of mc:AlternateContent, content controls), headers a
 footnotes, endnotes and comments. A paragraph is translated whole (runs split words at random places) and
 its translation goes into the paragraph's first text of its own runs; the other texts are emptied. No run,
 hyperlink, bookmark, drawing, break or tab is removed, so formatting and links stay where they were.
-Field codes (w:instrText) and deleted text (w:delText) are not w:t elements and are never touched.
+Field codes (w:instrText) and deleted text (w:delText) are not w:t elements and are never touched. A Strict
+Open XML document (Word's "Strict Open XML Document", namespace purl.oclc.org/ooxml) is read and written in its
+own namespace.
 A translated run is tagged with its language (w:lang), and Korean text gets a font that has Hangul where the
 run's own has none (formats/wordml.py). With options.bilingual the originals stay as they are and each
 translation is a new paragraph right under its original, in the same style.
@@ -24,7 +26,7 @@ from urllib.parse import unquote
 from ..errors import InputError
 from ..languages import has_hangul
 from .base import FormatOptions
-from .wordml import W, WordStyles, bilingual_copy, mark_language
+from .wordml import W, W_STRICT, WordStyles, bilingual_copy, mark_language, namespace
 from .xmlzip import Paragraph, Part, XmlZipDocument, content_types, open_package
 
 _MAIN = "document.main+xml"
@@ -34,7 +36,8 @@ _RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}R
 
 def _own_texts(p) -> list:
     """w:t elements whose nearest enclosing paragraph is p (not those of a text box inside one of its runs)."""
-    tag_p, tag_t = f"{{{W}}}p", f"{{{W}}}t"
+    ns = namespace(p)
+    tag_p, tag_t = f"{{{ns}}}p", f"{{{ns}}}t"
     found = []
     for t in p.iter(tag_t):
         ancestor = t.getparent()
@@ -58,12 +61,15 @@ class DocxDocument(XmlZipDocument):
         if not main:
             raise InputError(name, "a zip file that is not a Word document (no main document part)")
         self.main = main[0]
+        self.ns = W  # the main document's WordprocessingML namespace: transitional, or Strict
         for member, ct in types.items():
             if not ct.endswith(_TEXT_PARTS):
                 continue
             root = self.read_part(member)
+            if member == self.main and namespace(root) == W_STRICT:
+                self.ns = W_STRICT
             paragraphs = []
-            for p in root.iter(f"{{{W}}}p"):
+            for p in root.iter(f"{{{W}}}p", f"{{{W_STRICT}}}p"):
                 texts = _own_texts(p)
                 if texts:
                     paragraphs.append(Paragraph(texts, preserve_space=True))
@@ -75,7 +81,7 @@ class DocxDocument(XmlZipDocument):
         """The translation in place of the paragraph's text, or with options.bilingual in a new paragraph under
         it; its run tagged with the target language (and, into Korean, given a font with Hangul)."""
         run = paragraph.texts[0].getparent()
-        element = next(run.iterancestors(f"{{{W}}}p"))  # the paragraph's own w:p (_own_texts)
+        element = next(run.iterancestors(f"{{{namespace(run)}}}p"))  # the paragraph's own w:p (_own_texts)
         styles = self.styles()
         if self.options.bilingual:
             numbered, indent = styles.list_item(element)
@@ -92,7 +98,7 @@ class DocxDocument(XmlZipDocument):
             related = self._related(self.main)
             roots = {kind: self.read_part(related[kind]) if kind in related else None
                      for kind in ("styles", "theme", "numbering")}
-            self._styles = WordStyles(roots["styles"], roots["theme"], roots["numbering"])
+            self._styles = WordStyles(roots["styles"], roots["theme"], roots["numbering"], self.ns)
         return self._styles
 
     def _related(self, member: str) -> dict[str, str]:

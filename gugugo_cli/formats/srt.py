@@ -2,8 +2,9 @@
 byte for byte.
 
 Read the way common players read it: a cue starts at a timing line (`00:00:01,000 --> 00:00:02,000`, also
-without hours `00:01,000`, without milliseconds, with `.` or `:` before the milliseconds, or with a
-malformed arrow such as `->`, `-- >` or `==>`), the number line before it is its index, and its text runs
+without hours `00:01,000`, with three-digit minutes or seconds `00:00:013,567` (13.567 s, as Android's
+players read it), without milliseconds, with `.` or `:` before the milliseconds, or with a malformed arrow
+such as `->`, `-- >` or `==>`), the number line before it is its index, and its text runs
 to the next cue (over blank lines, and also when the blank line before the next index is missing), or to
 a blank line followed by a number line (a cue whose timing line is missing, kept as it is). Text before the
 first cue is kept as it is, as players skip it. A line that starts like a timing but does not parse as one
@@ -21,7 +22,7 @@ from .base import FormatOptions
 from .cue_markup import SRT
 from .subtitles import Cue, CueTranslation, SubtitleDocument, replace_lines, split_lines
 
-_TIMESTAMP = r"(?:(\d{1,3})\s*:\s*)?(\d{1,2})\s*[:.]\s*(\d{1,2})(?:\s*[,.:，．。：]\s*(\d{1,3})\d*)?"
+_TIMESTAMP = r"(?:(\d{1,3})\s*:\s*)?(\d{1,3})\s*[:.]\s*(\d{1,3})(?:\s*[,.:，．。：]\s*(\d{1,3})\d*)?"
 _ARROW = r"\s*(?:-+\s*-*>|=+>|[–—]+>?|→)\s*"
 _TIMING = re.compile(rf"^\s*{_TIMESTAMP}{_ARROW}{_TIMESTAMP}(?:\s.*)?$")
 _INDEX = re.compile(r"^\s*-?\d+(?:\.\d*)?\s*$")

@@ -17,13 +17,21 @@ import re
 from ..languages import HANGUL, LANGUAGE_TAGS
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W_STRICT = "http://purl.oclc.org/ooxml/wordprocessingml/main"  # the same elements in a Strict Open XML document
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+A_STRICT = "http://purl.oclc.org/ooxml/drawingml/main"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 DEFAULT_KOREAN_FONT = "맑은 고딕"
 
 
-def w(name: str) -> str:
-    return f"{{{W}}}{name}"
+def namespace(element) -> str:
+    """The namespace an element is written in (a Strict document's WordprocessingML is in W_STRICT)."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    return tag[1:tag.index("}")] if tag.startswith("{") else ""
+
+
+def w(name: str, ns: str = W) -> str:
+    return f"{{{ns}}}{name}"
 
 
 # Children of w:rPr in the order the schema requires (CT_RPr: EG_RPrBase, then w:rPrChange).
@@ -61,10 +69,11 @@ def has_hangul_font(name: str | None) -> bool:
 def _insert_ordered(parent, new, order: dict[str, int]):
     """Insert new among parent's children at its place in the schema order (extensions stay last)."""
     rank = order[new.tag.rsplit("}", 1)[-1]]
+    ns = namespace(new)
     for i, existing in enumerate(parent):
         tag = existing.tag if isinstance(existing.tag, str) else ""
         local = tag.rsplit("}", 1)[-1]
-        if not tag.startswith(f"{{{W}}}") or local not in order or order[local] > rank:
+        if not tag.startswith(f"{{{ns}}}") or local not in order or order[local] > rank:
             parent.insert(i, new)
             return new
     parent.append(new)
@@ -73,15 +82,17 @@ def _insert_ordered(parent, new, order: dict[str, int]):
 
 def _child(parent, name: str, order: dict[str, int]):
     """parent's child w:NAME, added at its place in the schema order if missing."""
-    found = parent.find(w(name))
-    return found if found is not None else _insert_ordered(parent, parent.makeelement(w(name), {}), order)
+    tag = w(name, namespace(parent))
+    found = parent.find(tag)
+    return found if found is not None else _insert_ordered(parent, parent.makeelement(tag, {}), order)
 
 
 def run_properties(run):
     """The run's w:rPr, added as its first child if missing."""
-    rpr = run.find(w("rPr"))
+    tag = w("rPr", namespace(run))
+    rpr = run.find(tag)
     if rpr is None:
-        rpr = run.makeelement(w("rPr"), {})
+        rpr = run.makeelement(tag, {})
         run.insert(0, rpr)
     return rpr
 
@@ -90,30 +101,35 @@ class WordStyles:
     """Where a run's East Asian font comes from: the run, its character style, its paragraph's style (or the
     default paragraph style), the document defaults; theme references resolved through the document's theme."""
 
-    def __init__(self, styles_root=None, theme_root=None, numbering_root=None):
+    def __init__(self, styles_root=None, theme_root=None, numbering_root=None, ns: str = W):
+        self.ns = ns
         self.numbering = numbering_root
         self.styles: dict[str, object] = {}
         self.default_paragraph_style = None
         self.defaults = None
         if styles_root is not None:
-            for style in styles_root.iter(w("style")):
-                self.styles[style.get(w("styleId"))] = style
-                if style.get(w("type")) == "paragraph" and style.get(w("default")) in ("1", "true", "on"):
-                    self.default_paragraph_style = style.get(w("styleId"))
-            self.defaults = styles_root.find(f"{w('docDefaults')}/{w('rPrDefault')}/{w('rPr')}")
+            for style in styles_root.iter(self.w("style")):
+                self.styles[style.get(self.w("styleId"))] = style
+                if style.get(self.w("type")) == "paragraph" and style.get(self.w("default")) in ("1", "true", "on"):
+                    self.default_paragraph_style = style.get(self.w("styleId"))
+            self.defaults = styles_root.find(f"{self.w('docDefaults')}/{self.w('rPrDefault')}/{self.w('rPr')}")
         self.theme: dict[str, dict[str, str]] = {}  # "minor"/"major" -> {"latin"/"ea"/"cs"/"Hang": typeface}
         if theme_root is not None:
+            a = A_STRICT if namespace(theme_root) == A_STRICT else A
             for kind in ("minor", "major"):
-                scheme = theme_root.find(f".//{{{A}}}{kind}Font")
+                scheme = theme_root.find(f".//{{{a}}}{kind}Font")
                 if scheme is None:
                     continue
                 faces = {}
                 for slot in scheme:
-                    if slot.tag == f"{{{A}}}font":
+                    if slot.tag == f"{{{a}}}font":
                         faces[slot.get("script", "")] = slot.get("typeface", "")
                     elif isinstance(slot.tag, str):
                         faces[slot.tag.rsplit("}", 1)[-1]] = slot.get("typeface", "")
                 self.theme[kind] = faces
+
+    def w(self, name: str) -> str:
+        return w(name, self.ns)
 
     def _style_chain(self, style_id):
         """The style and the styles it is based on, nearest first (a loop of basedOn ends the chain)."""
@@ -122,38 +138,39 @@ class WordStyles:
             seen.add(style_id)
             style = self.styles[style_id]
             yield style
-            based = style.find(w("basedOn"))
-            style_id = based.get(w("val")) if based is not None else None
+            based = style.find(self.w("basedOn"))
+            style_id = based.get(self.w("val")) if based is not None else None
 
     def _paragraph_style(self, paragraph):
-        ppr = paragraph.find(w("pPr"))
-        style = ppr.find(w("pStyle")) if ppr is not None else None
-        return style.get(w("val")) if style is not None else self.default_paragraph_style
+        ppr = paragraph.find(self.w("pPr"))
+        style = ppr.find(self.w("pStyle")) if ppr is not None else None
+        return style.get(self.w("val")) if style is not None else self.default_paragraph_style
 
     def list_item(self, paragraph) -> tuple[bool, str | None]:
         """(is it numbered or bulleted, the w:ind left/start where its text starts, when the definition says)."""
-        ppr = paragraph.find(w("pPr"))
-        num_pr = ppr.find(w("numPr")) if ppr is not None else None
+        q = self.w
+        ppr = paragraph.find(q("pPr"))
+        num_pr = ppr.find(q("numPr")) if ppr is not None else None
         for style in self._style_chain(self._paragraph_style(paragraph)) if num_pr is None else ():
-            num_pr = style.find(f"{w('pPr')}/{w('numPr')}")
+            num_pr = style.find(f"{q('pPr')}/{q('numPr')}")
             if num_pr is not None:
                 break
-        num_id = num_pr.find(w("numId")) if num_pr is not None else None
-        if num_id is None or num_id.get(w("val")) in (None, "0"):
+        num_id = num_pr.find(q("numId")) if num_pr is not None else None
+        if num_id is None or num_id.get(q("val")) in (None, "0"):
             return False, None
-        level = num_pr.find(w("ilvl"))
-        level = level.get(w("val"), "0") if level is not None else "0"
+        level = num_pr.find(q("ilvl"))
+        level = level.get(q("val"), "0") if level is not None else "0"
         indent = None
-        if self.numbering is not None and num_id.get(w("val")).isdigit() and level.isdigit():
-            num = self.numbering.find(f"{w('num')}[@{w('numId')}='{num_id.get(w('val'))}']")
-            abstract = num.find(w("abstractNumId")) if num is not None else None
+        if self.numbering is not None and num_id.get(q("val")).isdigit() and level.isdigit():
+            num = self.numbering.find(f"{q('num')}[@{q('numId')}='{num_id.get(q('val'))}']")
+            abstract = num.find(q("abstractNumId")) if num is not None else None
             if abstract is not None:
                 definition = self.numbering.find(
-                    f"{w('abstractNum')}[@{w('abstractNumId')}='{abstract.get(w('val'))}']")
-                ind = definition.find(f"{w('lvl')}[@{w('ilvl')}='{level}']/{w('pPr')}/{w('ind')}") \
+                    f"{q('abstractNum')}[@{q('abstractNumId')}='{abstract.get(q('val'))}']")
+                ind = definition.find(f"{q('lvl')}[@{q('ilvl')}='{level}']/{q('pPr')}/{q('ind')}") \
                     if definition is not None else None
                 if ind is not None:
-                    indent = ind.get(w("left")) or ind.get(w("start"))
+                    indent = ind.get(q("left")) or ind.get(q("start"))
         return True, indent
 
     def _theme_font(self, reference: str) -> tuple[str, str]:
@@ -164,19 +181,19 @@ class WordStyles:
 
     def east_asian_font(self, run, paragraph) -> tuple[str, str]:
         """(typeface or "", theme kind "minor"/"major") that Word draws the run's East Asian text with."""
-        rpr = run.find(w("rPr"))
-        char_style = rpr.find(w("rStyle")) if rpr is not None else None
-        styles = list(self._style_chain(char_style.get(w("val")))) if char_style is not None else []
+        rpr = run.find(self.w("rPr"))
+        char_style = rpr.find(self.w("rStyle")) if rpr is not None else None
+        styles = list(self._style_chain(char_style.get(self.w("val")))) if char_style is not None else []
         styles += self._style_chain(self._paragraph_style(paragraph))
-        sources = [rpr, *(style.find(w("rPr")) for style in styles), self.defaults]
+        sources = [rpr, *(style.find(self.w("rPr")) for style in styles), self.defaults]
         for props in sources:
-            fonts = props.find(w("rFonts")) if props is not None else None
+            fonts = props.find(self.w("rFonts")) if props is not None else None
             if fonts is None:
                 continue
-            if fonts.get(w("eastAsiaTheme")):
-                return self._theme_font(fonts.get(w("eastAsiaTheme")))
-            if fonts.get(w("eastAsia")):
-                return fonts.get(w("eastAsia")), "minor"
+            if fonts.get(self.w("eastAsiaTheme")):
+                return self._theme_font(fonts.get(self.w("eastAsiaTheme")))
+            if fonts.get(self.w("eastAsia")):
+                return fonts.get(self.w("eastAsia")), "minor"
         return "", "minor"
 
     def korean_font(self, kind: str) -> str:
@@ -193,17 +210,18 @@ def mark_language(run, paragraph, tgt: str, styles: WordStyles) -> None:
     tag = LANGUAGE_TAGS.get(tgt)
     if tag is None:
         return
+    ns = namespace(run)
     rpr = run_properties(run)
     lang = _child(rpr, "lang", _RPR_ORDER)
-    lang.set(w("val"), tag)
+    lang.set(w("val", ns), tag)
     if tgt != "ko":
         return
-    lang.set(w("eastAsia"), tag)
+    lang.set(w("eastAsia", ns), tag)
     typeface, kind = styles.east_asian_font(run, paragraph)
     if not has_hangul_font(typeface):
         fonts = _child(rpr, "rFonts", _RPR_ORDER)
-        fonts.attrib.pop(w("eastAsiaTheme"), None)  # a theme reference would win over the named font
-        fonts.set(w("eastAsia"), styles.korean_font(kind))
+        fonts.attrib.pop(w("eastAsiaTheme", ns), None)  # a theme reference would win over the named font
+        fonts.set(w("eastAsia", ns), styles.korean_font(kind))
 
 
 # Revision marks and section breaks belong to the original paragraph only.
@@ -211,6 +229,7 @@ _NOT_COPIED = ("rPrChange", "pPrChange", "ins", "del", "moveFrom", "moveTo", "se
 
 
 def _strip(element) -> None:
+    ns = namespace(element)
     for name in _NOT_COPIED:
         for found in element.findall(f".//{w(name)}"):
             found.getparent().remove(found)
@@ -223,33 +242,35 @@ def bilingual_copy(paragraph, run, text: str, numbered: bool = False, indent: st
     The copy of a numbered paragraph (numbered: by its own properties or its style) is not numbered again; it
     is indented to indent (where the item's text starts) when given. A paragraph that ends a section passes the
     break on to its copy, so the translation stays in the original's section."""
-    new = paragraph.makeelement(w("p"), {})
-    ppr = paragraph.find(w("pPr"))
+    ns = namespace(paragraph)
+    new = paragraph.makeelement(w("p", ns), {})
+    ppr = paragraph.find(w("pPr", ns))
     if ppr is not None or numbered:
-        new_ppr = copy.deepcopy(ppr) if ppr is not None else paragraph.makeelement(w("pPr"), {})
+        new_ppr = copy.deepcopy(ppr) if ppr is not None else paragraph.makeelement(w("pPr", ns), {})
         _strip(new_ppr)
-        section = ppr.find(w("sectPr")) if ppr is not None else None
+        section = ppr.find(w("sectPr", ns)) if ppr is not None else None
         if section is not None:
             _insert_ordered(new_ppr, section, _PPR_ORDER)  # moved, not copied
         if numbered:
-            own = new_ppr.find(w("numPr"))
+            own = new_ppr.find(w("numPr", ns))
             if own is not None:
                 new_ppr.remove(own)
-            _child(new_ppr, "numPr", _PPR_ORDER).append(new_ppr.makeelement(w("numId"), {w("val"): "0"}))
-            if indent is not None and new_ppr.find(w("ind")) is None:
-                _child(new_ppr, "ind", _PPR_ORDER).set(w("left"), indent)
+            _child(new_ppr, "numPr", _PPR_ORDER).append(new_ppr.makeelement(w("numId", ns), {w("val", ns): "0"}))
+            if indent is not None and new_ppr.find(w("ind", ns)) is None:
+                # Strict Open XML names the leading indent w:start (w:left is transitional only)
+                _child(new_ppr, "ind", _PPR_ORDER).set(w("start" if ns == W_STRICT else "left", ns), indent)
         new.append(new_ppr)
-    new_run = new.makeelement(w("r"), {})
-    old_rpr = run.find(w("rPr"))
+    new_run = new.makeelement(w("r", ns), {})
+    old_rpr = run.find(w("rPr", ns))
     if old_rpr is not None:
         new_rpr = copy.deepcopy(old_rpr)
         _strip(new_rpr)
-        if run.getparent().tag == w("hyperlink"):  # the copy is no link, so it does not look like one
-            style = new_rpr.find(w("rStyle"))
+        if run.getparent().tag == w("hyperlink", ns):  # the copy is no link, so it does not look like one
+            style = new_rpr.find(w("rStyle", ns))
             if style is not None:
                 new_rpr.remove(style)
         new_run.append(new_rpr)
-    t = new_run.makeelement(w("t"), {})
+    t = new_run.makeelement(w("t", ns), {})
     t.text = text
     if text != text.strip():
         t.set(XML_SPACE, "preserve")

@@ -87,7 +87,9 @@ class SegmentCache:
 
     @staticmethod
     def key(translator_key: str, src: str, tgt: str, text: str) -> str:
-        return hashlib.sha256("\x1f".join((translator_key, src, tgt, text)).encode("utf-8")).hexdigest()
+        # surrogatepass: a text with an unpaired surrogate still has a key (SQLite would refuse the text itself)
+        joined = "\x1f".join((translator_key, src, tgt, text))
+        return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()
 
     def get_many(self, translator_key: str, src: str, tgt: str,
                  texts: Iterable[str]) -> dict[str, tuple[str, Optional[dict]]]:
@@ -117,7 +119,7 @@ class SegmentCache:
             self.db.executemany(
                 "INSERT OR REPLACE INTO segments (key, translation, verdict) VALUES (?, ?, ?)",
                 [(self.key(translator_key, src, tgt, t), o, json.dumps(v, ensure_ascii=False) if v else None)
-                 for t, o, v in rows],
+                 for t, o, v in rows if _storable(o)],
             )
             self.db.commit()
         except sqlite3.Error as e:
@@ -135,6 +137,15 @@ class SegmentCache:
         if self.db is not None:
             self.db.close()
             self.db = None
+
+
+def _storable(translation: str) -> bool:
+    """SQLite keeps UTF-8 text: a translation with an unpaired surrogate is not cached."""
+    try:
+        translation.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _verdict(text: Optional[str]) -> Optional[dict]:

@@ -26,13 +26,15 @@ def run(inputs, src, output, overwrite, include, exclude, request, options, cach
         reported = len(summary.failed)
 
     tasks = job.find_inputs(inputs, tgt, output, overwrite, include, exclude, summary, report=report_path)
-    for path, why in summary.skipped:
-        (log.warning if "exists" in why else log.info)("skipped %s: %s", path, why)
-    if not tasks and not summary.failed and not any("exists" in why for _, why in summary.skipped):
+    nothing = not tasks and not summary.failed and not any("exists" in why for _, why in summary.skipped)
+    _log_skipped(summary.skipped, name_datasets=not nothing)  # with nothing to translate, the error names them
+    if nothing:
         return _nothing_to_translate(inputs, summary)
     tasks = job.plan_tasks(tasks, options, src, summary, stdin=sys.stdin.buffer if "-" in inputs else None,
                            limits=limits)
     report_failures()
+    _warn_unused_options(tasks, options)
+    tasks = _set_aside_untranslated(tasks, tgt, summary)
 
     cache = job.SegmentCache(None if no_cache else (cache_path or job.default_cache_path()))
     # what the model would be, for the cache key (--dry-run asks torch nothing); no model, no question
@@ -61,14 +63,16 @@ def run(inputs, src, output, overwrite, include, exclude, request, options, cach
         cache.close()
         report_failures()
     console.report_capped(summary.capped, summary.capped_examples)
-    _report_suspects(summary.suspects, report_path)
+    reported = _report_suspects(summary.suspects, report_path)
     if interactive:
         console.print_summary(summary)
-    return 1 if summary.failed else 0
+    return 1 if summary.failed or not reported else 0
 
 
-def _report_suspects(suspects: list[dict], report_path) -> None:
-    """One warning line for what the guards found, and every suspect segment in --report (written anyway)."""
+def _report_suspects(suspects: list[dict], report_path) -> bool:
+    """One warning line for what the guards found, and every suspect segment in --report (written anyway).
+    False when the report could not be written."""
+    written = True
     if report_path is not None:
         from ..textio import atomic_write_chunks, json_line
 
@@ -76,22 +80,80 @@ def _report_suspects(suspects: list[dict], report_path) -> None:
             atomic_write_chunks(report_path, map(json_line, suspects))
         except OSError as e:
             log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
+            written = False
     if suspects:
         repaired = sum(s["repaired"] for s in suspects)
-        where = f"; listed in {report_path}" if report_path is not None else " (--report FILE lists them)"
+        where = (f"; listed in {report_path}" if written else "; the report could not be written") \
+            if report_path is not None else " (--report FILE lists them)"
         log.warning("%d segment%s looked wrong: %d repaired, %d kept as the best attempt%s", len(suspects),
                     "" if len(suspects) == 1 else "s", repaired, len(suspects) - repaired, where)
+    return written
+
+
+def _warn_unused_options(tasks, options) -> None:
+    """One warning per format option given for files it does nothing for (--bilingual on a .txt, say)."""
+    from ..formats import OPTION_FORMATS
+
+    given = {"--bilingual": options.bilingual, "--line-width": options.line_width is not None}
+    for option, (suffixes, applies_to) in OPTION_FORMATS.items():
+        if not given[option]:
+            continue
+        left = [task.source for task in tasks if _suffix(task.source) not in suffixes]
+        if left:
+            kinds = sorted({_suffix(name) for name in left})
+            log.warning("%s does nothing for %s (%d file%s): it applies to %s", option, ", ".join(kinds), len(left),
+                        "" if len(left) == 1 else "s", applies_to)
+
+
+def _suffix(source: str) -> str:
+    return ".txt (stdin)" if source == "-" else Path(source).suffix.lower()
+
+
+def _set_aside_untranslated(tasks, tgt: str, summary) -> list:
+    """The files with nothing to translate (every text already in the target language, or none) are named
+    in a warning and get no output, which would be a copy; stdout still gets its text."""
+    kept = []
+    for task in tasks:
+        if task.dest is None or any(plan.segments for plan in task.plans):
+            kept.append(task)
+            continue
+        summary.nothing_to_translate.append(task.source)
+        log.warning("%s: nothing to translate (its text is already in %s, or it has none); no output written",
+                    task.source, {"ko": "Korean", "en": "English"}.get(tgt, tgt))
+    return kept
+
+
+def _log_skipped(skipped, name_datasets: bool = True) -> None:
+    """A line per file left out (a warning for an existing output, else shown on a terminal), and one warning
+    naming the datasets a folder run left out."""
+    from .inputs import DATASET_SKIPPED
+
+    datasets = [path for path, why in skipped if why == DATASET_SKIPPED] if name_datasets else []
+    for path, why in skipped:
+        if why != DATASET_SKIPPED:
+            (log.warning if "exists" in why else log.info)("skipped %s: %s", path, why)
+    if len(datasets) == 1:
+        log.warning("skipped %s: %s", datasets[0], DATASET_SKIPPED)
+    elif datasets:
+        more = f" and {len(datasets) - 3} more" if len(datasets) > 3 else ""
+        log.warning("skipped %d datasets (%s%s): run each with --field", len(datasets), ", ".join(datasets[:3]), more)
 
 
 def _nothing_to_translate(inputs, summary) -> int:
     """A folder run that found no file it can translate says so (exit 1), in a pipe too."""
     from ..formats import FORMATS
+    from .inputs import DATASET_SKIPPED
 
     unsupported = [p for p, why in summary.skipped if why == "unsupported file type"]
+    datasets = sum(why == DATASET_SKIPPED for _, why in summary.skipped)
     kinds = sorted({Path(p).suffix or "(no extension)" for p in unsupported})
-    found = (f"{len(unsupported)} file{'' if len(unsupported) == 1 else 's'} of unsupported type "
-             f"({', '.join(kinds[:5])}{', ...' if len(kinds) > 5 else ''})" if unsupported else "no files")
-    log.error("nothing to translate in %s: %s; supported: %s", ", ".join(inputs), found, ", ".join(sorted(FORMATS)))
+    found = [f"{len(unsupported)} file{'' if len(unsupported) == 1 else 's'} of unsupported type "
+             f"({', '.join(kinds[:5])}{', ...' if len(kinds) > 5 else ''})"] if unsupported else []
+    if datasets:
+        found.append(f"{datasets} dataset{'' if datasets == 1 else 's'} (run {'it' if datasets == 1 else 'each'} "
+                     "with --field)")
+    log.error("nothing to translate in %s: %s; supported: %s", ", ".join(inputs), ", ".join(found) or "no files",
+              ", ".join(sorted(FORMATS)))
     return 1
 
 

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
+from ..datasets import is_dataset
 from ..errors import UsageError
 from ..formats import Document, supported
 from ..languages import LANGUAGES
 from ..safety import describe_os_error
 from ..segment import TextPlan
+from ..textio import is_stream, write_problem
+
+
+DATASET_SKIPPED = "dataset: run it with --field"  # why a folder run leaves a dataset file out
 
 
 def output_path(path: str | os.PathLike, tgt: str) -> Path:
@@ -58,6 +62,7 @@ class Summary:
     translated: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path, error)
+    nothing_to_translate: list[str] = field(default_factory=list)  # files all in the target language, or no text
     segments: int = 0  # segments in all files
     unique: int = 0  # distinct segments
     cache_hits: int = 0
@@ -67,6 +72,7 @@ class Summary:
     capped: int = 0  # translations that reached their new-token limit
     capped_examples: list[str] = field(default_factory=list)  # the first few of their sources
     suspects: list[dict] = field(default_factory=list)  # segments the guards found wrong (see job.run)
+    left_alone: dict[str, int] = field(default_factory=dict)  # text a format keeps untranslated, by kind
 
 
 def find_inputs(
@@ -147,6 +153,7 @@ def find_inputs(
             add(path, dest)
     tasks = _refuse_collisions(tasks)
     _refuse_overlaps(tasks, considered, summary, report, beside_output)
+    _refuse_unwritable(tasks, report, beside_output, parts)
     return tasks
 
 
@@ -204,15 +211,6 @@ def _refuse_collisions(tasks: list[FileTask]) -> list[FileTask]:
     return kept
 
 
-def is_special(path: Path) -> bool:
-    """A character device or a pipe (/dev/stdout, a FIFO): written into, never replaced, never an old output."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
-
-
 def _real(path: str | os.PathLike) -> str:
     return os.path.normcase(os.path.realpath(path))
 
@@ -242,6 +240,25 @@ def _refuse_overlaps(tasks: list[FileTask], considered: list[tuple[Path, Path]],
             raise UsageError(f"--report {report}: {path} is a file this run reads or writes; name another report")
 
 
+def _refuse_unwritable(tasks: list[FileTask], report: Optional[str | os.PathLike],
+                       beside_output: Optional[Callable[[Path], Path]], parts: bool) -> None:
+    """Every place the run writes (outputs, the files beside them, the report) checked before anything is read
+    or translated: one that cannot be written (a file where a folder must be, a folder that is not writable)
+    is a usage error naming it."""
+    for task in tasks:
+        if task.dest is None:
+            continue
+        problem = write_problem(task.dest, folder=parts)
+        if problem is None and beside_output is not None:
+            problem = write_problem(beside_output(task.dest))
+        if problem is not None:
+            raise UsageError(f"cannot write {task.dest}: {problem}")
+    if report is not None:
+        problem = write_problem(report)
+        if problem is not None:
+            raise UsageError(f"--report {report}: cannot write it: {problem}")
+
+
 def _add(tasks: list[FileTask], path: Path, dest: Path, overwrite: bool, summary: Summary, parts: bool = False) -> None:
     if dest.exists() and dest.resolve() == path.resolve():
         summary.failed.append((str(path), "refusing to write over the input file"))
@@ -254,7 +271,7 @@ def _add(tasks: list[FileTask], path: Path, dest: Path, overwrite: bool, summary
             tasks.append(FileTask(str(path), dest))
     elif dest.is_dir():
         summary.failed.append((str(path), f"output {dest} is a folder"))
-    elif dest.exists() and not overwrite and not is_special(dest):
+    elif dest.exists() and not overwrite and not is_stream(dest):
         summary.skipped.append((str(path), f"output {dest} exists (--overwrite to replace it)"))
     else:
         tasks.append(FileTask(str(path), dest))
@@ -274,7 +291,7 @@ def _walk(folder: Path, tgt: str, beside: bool, include, exclude, summary: Summa
             if include and not any(_match(rel, p) for p in include):
                 continue
             if not supported(path):
-                summary.skipped.append((str(path), "unsupported file type"))
+                summary.skipped.append((str(path), DATASET_SKIPPED if is_dataset(path) else "unsupported file type"))
                 continue
             # outputs of earlier runs: NAME.<lang>.EXT beside its source NAME.EXT (in any mode), and
             # NAME.<to>.EXT when outputs go beside their inputs

@@ -52,6 +52,8 @@ def plan_tasks(tasks: list[FileTask], options: FormatOptions, src: str, summary:
             _fail(summary, task, e)
             continue
         task.pending = set(pool.keys_of(task.plans))
+        for kind, count in getattr(task.doc, "left_alone", {}).items():
+            summary.left_alone[kind] = summary.left_alone.get(kind, 0) + count
         summary.segments += sum(len(p.segments) for p in task.plans)
         ready.append(task)
     return ready

@@ -90,7 +90,7 @@ def cli(host, port, api_key, model, device, dtype, quantize, engine, batch_size,
         import starlette  # noqa: F401
         import uvicorn
     except ImportError:
-        _fail("the server needs the serve extra: pip install 'gugugo-translate[serve]'")
+        _fail(f"the server needs the serve extra: {config.install_hint('serve')}")
     load_options = dict(model=model, device=device, dtype=dtype, quantize=quantize, batch_size=batch_size,
                         batch_tokens=batch_tokens, num_beams=num_beams, max_new_tokens=max_new_tokens,
                         engine=engine, guard=guard, protect=not no_protect, glossary=glossary_path)

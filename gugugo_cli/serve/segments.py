@@ -75,7 +75,8 @@ def plan_document(name: str, data: bytes, tgt: str, src: str, limits: Limits) ->
 
 
 def detect(text: str) -> tuple[Optional[str], float]:
-    """(ko|en|None, confidence 0-100) by the share of Hangul among the letters, as the CLI tells them apart."""
+    """(ko|en|None, confidence 0-100): the language as the CLI tells it (languages.detect_language), the
+    confidence from the share of Hangul among the letters."""
     lang = detect_language(text)
     if lang is None:
         return None, 0.0

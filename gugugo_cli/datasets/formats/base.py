@@ -38,6 +38,7 @@ class DatasetFile:
         self.path = Path(path)
         self.size = self.path.stat().st_size
         self.max_row = max_row or MAX_ROW_BYTES
+        self.notes: list[str] = []  # how the file was read (its quoting, its encoding), said once per run
 
     def field_path(self, text: str) -> FieldPath:
         return column_path(text) if self.is_table else parse(text)

@@ -1,12 +1,18 @@
-"""CSV / TSV (.csv, .tsv): the csv module with the file's delimiter, quoting, line ending (CRLF, LF or CR) and BOM;
-a field is a column, named as in the header (a name the header has twice is refused: --field could not say
-which).
+"""CSV / TSV (.csv, .tsv): the csv module with the file's delimiter, quoting, encoding, line ends and BOM; a field
+is a column, named as in the header (a name the header has twice is refused: --field could not say which).
 
-Quoting is decided per file, by reading it once before translating: a file whose quotes are all valid CSV
-quoting (a quoted cell closed and followed by a delimiter or a line end) is read as quoted CSV, cells with line
-breaks and quotes round-trip; otherwise (TSV corpora are often not quoted: a cell such as `"Hello," she said.`)
-quotes are plain text, provided no row then has more cells than the header; a file that fits neither is refused.
-Rewritten rows are written the way the file was: quoted as it quotes, or unquoted."""
+Quoting is decided per file, by reading it once before translating. The file is read as quoted CSV when all its
+quotes are valid CSV quoting and it uses quoting: a quoted cell holds the delimiter, a quote or a line break, or
+every cell of the header is quoted (and its rows keep the header's width, or would not without quoting).
+Otherwise quotes are text, as in TSV corpora such as KorNLI and KorSTS (`"Hello," she said.`, `그가 말했다,
+"엄마."`), provided no row then has more cells than the header; a file that fits neither is refused.
+
+A rewritten row keeps each cell it does not translate as written (quoted or not) and its own line end; a
+translation is quoted where its source cell was, or where quoted CSV needs it. In a file read without quoting,
+a delimiter or line break in a translation becomes a space.
+
+The encoding is found as for text files (BOM, UTF-8, CP949, a charset detector) and the output is written in
+it; a translation it cannot encode fails its row (datasets.window)."""
 
 from __future__ import annotations
 
@@ -14,8 +20,10 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import Optional
 
 from ...errors import FieldError, InputError
+from ...textio import file_encoding
 from ..paths import column_path, source_key
 from .base import DatasetFile, Record, too_large
 
@@ -64,9 +72,40 @@ def _guess_delimiter(sample: str) -> str:
     return best if counts[best] > 1 else ","
 
 
-def _all_quoted(line: str, delimiter: str) -> bool:
-    cell = r'"(?:[^"]|"")*"'
-    return bool(line) and re.fullmatch(f"{cell}(?:{re.escape(delimiter)}{cell})*", line) is not None
+def _split_end(raw: str) -> tuple[str, str]:
+    """A record's text and its line end ('' for a last line without one)."""
+    body = raw.rstrip("\r\n")
+    return body, raw[len(body):]
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def written_cells(raw: str, cells: list[str], delimiter: str) -> Optional[list[str]]:
+    """The cells of a record read as quoted CSV as they are written in its text `raw`, quotes and all (None if
+    they cannot be matched)."""
+    body, _ = _split_end(raw)
+    out, pos = [], 0
+    for i, cell in enumerate(cells):
+        form = _quote(cell) if body.startswith('"', pos) else cell
+        if not body.startswith(form, pos):
+            return None
+        out.append(form)
+        pos += len(form)
+        if i < len(cells) - 1:
+            if not body.startswith(delimiter, pos):
+                return None
+            pos += len(delimiter)
+    return out if pos == len(body) else None
+
+
+def _uses_quoting(written: Optional[list[str]], delimiter: str, header: bool) -> bool:
+    """Whether a record shows that its file is written with CSV quoting."""
+    quoted = [w[1:-1] for w in written or [] if w.startswith('"')]
+    if header and quoted and len(quoted) == len(written):
+        return True
+    return any(delimiter in q or '"' in q or "\r" in q or "\n" in q for q in quoted)
 
 
 class CsvFile(DatasetFile):
@@ -76,16 +115,14 @@ class CsvFile(DatasetFile):
     def _open(self):
         raw = open(self.path, "rb")
         if not hasattr(self, "delimiter"):
-            head = raw.read(65536)
-            raw.seek(0)
-            self.bom = head.startswith(b"\xef\xbb\xbf")
-            sample = head.decode("utf-8-sig", errors="ignore")
+            self.encoding, self.bom = file_encoding(raw, str(self.path))
+            head = raw.read(65536)[len(self.bom):]
+            sample = head.decode(self.encoding, errors="ignore")
             self.newline = "\r\n" if "\r\n" in sample else "\r" if "\r" in sample and "\n" not in sample else "\n"
             self.delimiter = "\t" if self.path.suffix.lower() == ".tsv" else _guess_delimiter(sample)
-            first_line = re.split("\r\n|\r|\n", sample, 1)[0]
-            self.quote_all = _all_quoted(first_line, self.delimiter)
+        raw.seek(len(self.bom))
         self._raw = raw
-        return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        return io.TextIOWrapper(raw, encoding=self.encoding, newline="")
 
     def _reader(self, tap, quoted: bool, strict: bool = False):
         if csv.field_size_limit() < self.max_row:
@@ -107,7 +144,8 @@ class CsvFile(DatasetFile):
                 except StopIteration:
                     return
                 except UnicodeDecodeError:
-                    raise InputError(self.path, f"{_row_name(tap.row)} is not UTF-8 text") from None
+                    raise InputError(self.path, f"{_row_name(tap.row)} is not {self.encoding} text (the "
+                                                f"encoding of the rest of the file)") from None
                 except csv.Error as e:
                     if "field larger" in str(e):
                         raise InputError(self.path, f"{_row_name(tap.row)}: {too_large(self.max_row)}") from None
@@ -122,20 +160,37 @@ class CsvFile(DatasetFile):
         if getattr(self, "_scanned", False):
             return
         self._scanned = True
-        try:
-            for _ in self._rows(True, strict=True):
-                pass
-            return
-        except csv.Error as e:
-            reason = f"{e}"
+        evidence = has_quotes = ragged = False
         width = None
+        try:
+            for n, (cells, raw) in enumerate(self._rows(True, strict=True)):
+                width = len(cells) if width is None else width
+                ragged = ragged or (bool(cells) and len(cells) != width)
+                if '"' in raw and not evidence:
+                    has_quotes = True
+                    evidence = _uses_quoting(written_cells(raw, cells, self.delimiter), self.delimiter, n == 0)
+        except csv.Error as e:
+            has_quotes, reason = True, f"{e}"
+        else:
+            reason = None
+        self.quoted = evidence and reason is None and not (ragged and self._unquoted_fits(None))
+        if not self.quoted and reason is not None:
+            self._unquoted_fits(reason)
+        if has_quotes:
+            self.notes.append("read with CSV quoting" if self.quoted else "read without quoting (quotes are text)")
+
+    def _unquoted_fits(self, reason: Optional[str]) -> bool:
+        """Whether every row read without quoting has the header's width. With `reason` (why quoted reading
+        failed), a row wider than the header refuses the file."""
+        width = None
+        fits = True
         for n, (cells, _) in enumerate(self._rows(False)):
-            if width is None:
-                width = len(cells)
-            elif len(cells) > width:
+            width = len(cells) if width is None else width
+            if reason is not None and len(cells) > width:
                 raise InputError(self.path, f"{_row_name(n)}: quotes that are neither valid CSV quoting "
                                             f"({reason}) nor plain text (the row has more cells than the header)")
-        self.quoted = False
+            fits = fits and (not cells or len(cells) == width)
+        return fits
 
     def records(self):
         self._scan()
@@ -151,7 +206,7 @@ class CsvFile(DatasetFile):
     def columns(self) -> list[str]:
         if not hasattr(self, "header"):
             self._scan()
-            self.header = next(self._rows(self.quoted), ([], ""))[0]
+            self.header, self.header_raw = next(self._rows(self.quoted), ([], ""))
         return self.header
 
     def field_path(self, text: str):
@@ -164,6 +219,20 @@ class CsvFile(DatasetFile):
                              "--field cannot tell them apart (rename one)")
         return path
 
+    def written(self, raw: str, cells: list[str]) -> list[str]:
+        """The cells of a record as its text writes them."""
+        if not self.quoted:
+            return cells
+        return written_cells(raw, cells, self.delimiter) or [self.cell(c, "") for c in cells]
+
+    def cell(self, text: str, like: str) -> str:
+        """A new cell's text as this file writes it; `like`: the cell it replaces or follows, as written."""
+        if not self.quoted:
+            return re.sub(f"[{re.escape(self.delimiter)}\r\n]", " ", text)
+        if like.startswith('"') or any(c in text for c in (self.delimiter, '"', "\r", "\n")):
+            return _quote(text)
+        return text
+
     def position(self) -> int:
         f = getattr(self, "_raw", None)
         return f.tell() if f is not None and not f.closed else self.size
@@ -173,54 +242,51 @@ class CsvFile(DatasetFile):
 
 
 class CsvWriter:
+    """Writes a CsvFile's records in its encoding, BOM, delimiter and quoting; see the module's text."""
+
     def __init__(self, dest: Path, source: CsvFile, keep_source: bool, columns: list[str], tgt: str):
         self.source, self.keep_source = source, keep_source
-        self.f = open(dest, "w", encoding="utf-8-sig" if source.bom else "utf-8", newline="")
-        self.writer = csv.writer(self.f, delimiter=source.delimiter, quotechar='"', doublequote=True,
-                                 lineterminator=source.newline,
-                                 quoting=csv.QUOTE_ALL if source.quote_all else csv.QUOTE_MINIMAL)
+        raw = open(dest, "wb")
+        raw.write(source.bom)
+        self.f = io.TextIOWrapper(raw, encoding=source.encoding, newline="")
         header = list(source.columns())
         self.new_columns = {c: source_key(c, tgt) for c in columns if keep_source}
         self.taken = set(columns) | set(self.new_columns.values())  # columns whose cells come from the row's value
-        self.header = []
-        for name in header:
-            self.header.append(name)
-            if name in self.new_columns and self.new_columns[name] not in header:
-                self.header.append(self.new_columns[name])
         self.header_done = False
 
-    def _row(self, cells: list[str]) -> None:
-        if self.source.quoted:
-            self.writer.writerow(cells)
-            return
-        # unquoted: a delimiter or line break in a cell would make new cells or rows
-        d = self.source.delimiter
-        self.f.write(d.join(re.sub(f"[{re.escape(d)}\r\n]", " ", c) for c in cells) + self.source.newline)
-
     def _header(self):
-        if not self.header_done:
-            self.header_done = True
-            if self.keep_source and self.header != self.source.header:
-                self._row(self.header)
-            else:
-                self.f.write(getattr(self.source, "header_raw", ""))
+        if self.header_done:
+            return
+        self.header_done = True
+        source = self.source
+        if not self.keep_source:
+            self.f.write(getattr(source, "header_raw", ""))
+            return
+        written = source.written(source.header_raw, source.header)
+        out = []
+        for i, name in enumerate(source.header):
+            out.append(written[i])
+            new = self.new_columns.get(name)
+            if new and new not in source.header:
+                out.append(source.cell(new, written[i]))
+        self.f.write(source.delimiter.join(out + written[len(source.header):]) + _split_end(source.header_raw)[1])
 
     def write(self, records: list[Record]) -> None:
         self._header()
-        header = self.source.header
         for r in records:
-            if not r.changed and not self.keep_source:
-                self.f.write(r.raw)
-                continue
-            cells, out = r.extra, []
-            for i, name in enumerate(header):
-                if i >= len(cells):
-                    break
-                out.append(r.value.get(name, cells[i]) if r.changed and name in self.taken else cells[i])
-                new = self.new_columns.get(name)
-                if new and new not in header:
-                    out.append(r.value.get(new, "") if r.changed else "")
-            self._row(out + cells[len(header):])
+            self.f.write(self._line(r) if r.changed or self.keep_source else r.raw)
+
+    def _line(self, r: Record) -> str:
+        source, header, cells = self.source, self.source.header, r.extra
+        written = source.written(r.raw, cells)
+        out = []
+        for i, name in enumerate(header[:len(cells)]):
+            value = r.value.get(name, cells[i]) if r.changed and name in self.taken else cells[i]
+            out.append(written[i] if value == cells[i] else source.cell(value, written[i]))
+            new = self.new_columns.get(name)
+            if new and new not in header:
+                out.append(source.cell(r.value.get(new, "") if r.changed else "", written[i]))
+        return source.delimiter.join(out + written[len(header):]) + _split_end(r.raw)[1]
 
     def close(self) -> None:
         self._header()

@@ -12,6 +12,9 @@ read). `restore` puts those into the changed row, and `dumps` writes what json.d
 from __future__ import annotations
 
 import json
+import re
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class FloatLiteral(float):
@@ -116,10 +119,14 @@ def _plain(value) -> bool:
 
 
 def dumps(value, item_sep: str = ", ", key_sep: str = ": ", indent=None) -> str:
-    """json.dumps(value, ensure_ascii=False, separators=..., indent=...), number literals and repeated keys kept."""
+    """json.dumps(value, ensure_ascii=False, separators=..., indent=...), number literals and repeated keys kept,
+    unpaired surrogates escaped (UTF-8 cannot hold them)."""
     if _plain(value):
-        return json.dumps(value, ensure_ascii=False, separators=(item_sep, key_sep), indent=indent)
-    return _encode(value, item_sep, key_sep, indent, 0)
+        text = json.dumps(value, ensure_ascii=False, separators=(item_sep, key_sep), indent=indent)
+    else:
+        text = _encode(value, item_sep, key_sep, indent, 0)
+    # an unpaired surrogate (read from a \ud83d escape) can only be inside a string: written as that escape
+    return _SURROGATE.sub(lambda m: ascii(m.group())[1:-1], text) if _SURROGATE.search(text) else text
 
 
 def _encode(value, item_sep, key_sep, indent, depth) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from ...config import install_hint
 from ...errors import FieldError, InputError, UsageError, first_line
 from ..paths import column_path, parse, source_key
 from .base import DatasetFile, Record
@@ -16,7 +17,7 @@ def _pyarrow():
         import pyarrow
         import pyarrow.parquet  # noqa: F401
     except ImportError:
-        raise UsageError('Parquet needs pyarrow: pip install "gugugo-translate[parquet]"') from None
+        raise UsageError(f"Parquet needs pyarrow: {install_hint('parquet')}") from None
     return pyarrow
 
 

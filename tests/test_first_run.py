@@ -1,0 +1,113 @@
+"""A first run as a new user meets it: the model's dtype and quantization, what reaches stdout and stderr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ECHO_MODEL, read_lines
+
+EN = read_lines("echo_sentences.en")
+KO = read_lines("echo_sentences.ko")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def gugugo(*args, input=None, env=None, timeout=300):
+    """The command in a real process: what a user sees on stdout and stderr."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "gugugo_cli", *map(str, args)], input=input, capture_output=True,
+                          env=env, timeout=timeout)
+
+
+def error_lines(proc) -> list[str]:
+    return [line for line in proc.stderr.decode().splitlines() if line.strip()]
+
+
+# --- --quantize int8 with every dtype ---------------------------------------------------------------------------
+
+
+def test_int8_with_auto_dtype_runs_in_float32_where_auto_would_be_bfloat16(tiny_model_dir, monkeypatch):
+    from gugugo_cli import load_translator
+    from gugugo_cli.engines import loading
+
+    monkeypatch.setattr(loading, "cpu_has_native_bf16", lambda: True)
+    assert loading.resolve(str(tiny_model_dir), "cpu").dtype == "bfloat16"
+    assert loading.resolve(str(tiny_model_dir), "cpu", quantize="int8").dtype == "float32"
+    tr = load_translator(str(tiny_model_dir), device="cpu", quantize="int8", max_new_tokens=8)
+    out = tr.translate_batch(EN[:3], "en", "ko")
+    assert len(out) == 3 and all(isinstance(t, str) for t in out)
+
+
+def test_int8_with_auto_dtype_echoes_on_this_cpu():
+    from gugugo_cli import load_translator
+
+    tr = load_translator(str(ECHO_MODEL), device="cpu", quantize="int8")
+    assert tr.translate_batch(EN[:4], "en", "ko") == EN[:4]
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_int8_with_a_half_dtype_is_a_usage_error_before_the_model_loads(tmp_path, dtype):
+    path = tmp_path / "a.txt"
+    path.write_text("Hello.\n", encoding="utf-8")
+    proc = gugugo(path, "--to", "ko", "--model", ECHO_MODEL, "--dtype", dtype, "--quantize", "int8")
+    assert proc.returncode == 2, proc.stderr.decode()
+    lines = error_lines(proc)
+    assert len(lines) == 1 and lines[0].startswith("gugugo-translate: error: --quantize int8"), lines
+    assert "float32" in lines[0]
+    assert not (tmp_path / "a.ko.txt").exists()
+
+
+def test_int8_with_a_half_dtype_is_refused_in_the_api_too():
+    from gugugo_cli.engines.loading import resolve
+    from gugugo_cli.errors import ModelError
+
+    with pytest.raises(ModelError, match="float32"):
+        resolve(str(ECHO_MODEL), "cpu", "bfloat16", "int8")
+
+
+# --- --quantize 4bit/8bit without a GPU ----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(Path("/proc/driver/nvidia/gpus").is_dir(), reason="a machine without an NVIDIA GPU")
+@pytest.mark.parametrize("quantize", ["4bit", "8bit"])
+def test_bitsandbytes_without_a_gpu_is_a_usage_error_saying_it_needs_one(tmp_path, quantize):
+    path = tmp_path / "a.txt"
+    path.write_text("Hello.\n", encoding="utf-8")
+    proc = gugugo(path, "--to", "ko", "--model", ECHO_MODEL, "--quantize", quantize)  # --device auto
+    assert proc.returncode == 2, proc.stderr.decode()
+    lines = error_lines(proc)
+    assert len(lines) == 1 and "needs a CUDA GPU" in lines[0] and "--quantize int8" in lines[0], lines
+    assert "install" not in lines[0]
+    assert not (tmp_path / "a.ko.txt").exists()
+
+
+def test_bitsandbytes_on_the_cpu_is_refused_in_the_api_before_loading(monkeypatch):
+    from gugugo_cli.engines import loading
+    from gugugo_cli.errors import ModelError
+
+    monkeypatch.setattr(loading, "_cuda_available", lambda probe_torch: False)
+    with pytest.raises(ModelError, match="needs a CUDA GPU"):
+        loading.resolve(str(ECHO_MODEL), "auto", quantize="4bit")
+
+
+# --- no dependency's logging configuration leaks ------------------------------------------------------------------
+
+
+def test_korean_text_in_library_use_leaves_the_root_logger_alone():
+    # a fresh process: kss configures the root logger when it is first imported
+    code = (
+        "import logging\n"
+        "from gugugo_cli.segment import sentence_spans\n"
+        "before = logging.getLogger().handlers[:]\n"
+        "assert len(sentence_spans('안녕하세요. 반갑습니다.', 'ko')) == 2\n"
+        "assert logging.getLogger().handlers == before, logging.getLogger().handlers\n"
+        "logging.getLogger('gugugo_cli').warning('a warning of the program')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stderr.decode() == "a warning of the program\n"
