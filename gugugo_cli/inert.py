@@ -13,7 +13,7 @@ EMAIL = rf"(?<![{_A}._%+\-])[{_A}._%+\-]+@[{_A}\-]+(?:\.[{_A}\-]+)*\.[A-Za-z]{{2
 _URL = re.compile(URL)
 _WHOLE = re.compile(rf"{EMAIL}|``[^\n]+?``|`[^`\n]+`|&(?:[A-Za-z][A-Za-z0-9]{{1,31}}|#[0-9]{{1,7}}|#[xX][0-9A-Fa-f]{{1,6}});")
 # Characters that only code, paths and markup have inside a word (not at its edges)
-_CODE_CHARS = re.compile(r"[_=/\\{}<>$#@;|^+]|::|->|\(.*\)|\w\.\w")
+_CODE_CHARS = re.compile(r"[_=/\\{}<>$#@;|^+]|::|->|\([^()]*\)|\w\.\w")
 _EDGE = "\"'“”‘’«»,.;:!?…*_~/"  # sentence punctuation, quotes, emphasis markers, a folder's slash
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*>")  # a bare inline tag (formats/html.py's units)
 _BRACKETS = {"(": ")", "[": "]"}
@@ -32,8 +32,9 @@ def _without_spans(text: str) -> str:
 def _is_word(token: str) -> bool:
     """Whether a token (no spaces) is a word to translate rather than a number, a symbol or code."""
     core = token.strip(_EDGE)
-    while len(core) > 1 and core[0] in _BRACKETS and core[-1] == _BRACKETS[core[0]]:
-        core = core[1:-1].strip(_EDGE)
+    for _ in range(3):  # "(optional)", "[(note)]"
+        if len(core) > 1 and core[0] in _BRACKETS and core[-1] == _BRACKETS[core[0]]:
+            core = core[1:-1].strip(_EDGE)
     core = core.lstrip("([").rstrip(")]").strip(_EDGE) if core.count("(") != core.count(")") else core
     if not any(ch.isalpha() for ch in core):
         return False

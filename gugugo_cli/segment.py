@@ -165,12 +165,14 @@ def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
 
 _CJK = "\u3131-\u318e\uac00-\ud7a3\u3040-\u30ff\u3400-\u9fff"
 # Where an over-long sentence may be cut, best first: clause punctuation, commas, spaces, then punctuation
-# that is followed by no space (Korean, Chinese or Japanese written without spaces).
+# that is followed by no space (Korean, Chinese or Japanese written without spaces), then after an inline tag
+# (HTML's `<sup><a>[1]</a></sup>` runs: a tag is never cut).
 _CLAUSE_CUTS = (
     re.compile(r"[;:；：](?=\s)"),
     re.compile(r"[,，、](?=\s)"),
     re.compile(r"\S(?=\s)"),
     re.compile(rf"[。？！，、；：…](?=\S)|[.!?,;:](?=[{_CJK}])"),
+    re.compile(r"</?[A-Za-z][A-Za-z0-9]*>"),
 )
 
 

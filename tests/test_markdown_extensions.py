@@ -89,6 +89,10 @@ def test_hugo_pages_keep_headings_attributes_shortcodes_and_notes(path):
         assert pattern.findall(out) == pattern.findall(source)
         assert not any(pattern.search(s) for s in marker.segments)
     assert not any(ATTRIBUTES.search(s) for s in marker.segments)
+    # a definition list's `: ` (Goldmark's extension) starts its line still, before the translated definition
+    markers = re.findall(r"^: (\S)", out, re.M)
+    assert len(markers) == len(re.findall(r"^: \S", source, re.M))
+    assert all(m in "§(`[{" for m in markers)  # a word, a code span, a link or a shortcode
 
 
 def test_the_inner_text_of_a_hugo_block_shortcode_stays_and_a_markdown_one_is_translated():

@@ -242,10 +242,12 @@ def names_kept(data: bytes) -> set:
 
 def translated(text: str, tgt: str) -> bool:
     """Whether the pipeline translates some of text into tgt: a paragraph (lines between blank lines) with
-    letters that is not in tgt already."""
+    words (not only part numbers, codes or URLs) that is not in tgt already."""
+    from gugugo_cli.inert import nothing_to_translate
     from gugugo_cli.languages import detect_language
 
-    return any(detect_language(block) not in (None, tgt) for block in re.split(r"\n[ \t]*\n", text))
+    return any(detect_language(block) not in (None, tgt) and not nothing_to_translate(block)
+               for block in re.split(r"\n[ \t]*\n", text))
 
 
 def unmarked(text: str) -> str:

@@ -7,10 +7,10 @@ attribute order and quoting, entities and whitespace outside the translated text
 Units: the text of each block (a paragraph, heading, list item, table cell, caption, `<title>`...), one unit
 from one block-level tag to the next. Inline elements inside it (`<b>`, `<i>`, `<em>`, `<strong>`, `<a>`,
 `<span>`, ... see INLINE) go to the translator as bare tags (`<a>`, `</a>`, without attributes) inside the
-sentence, so a link stays on the words it was on. When the translation gives back the same tags, properly
-nested, each gets its original tag (attributes and all) again; when it does not, the unit's paired inline
-tags are dropped (the text stays, the pair goes) and tags that open or close outside the unit stay where
-they were, so the markup is never left unbalanced. `<br>`, images and other void or unknown elements end a
+sentence, so a link stays on the words it was on. The translation stream gives the same tags back
+(inline_tags.py: a segment that loses one is translated again with its tags masked, then piece by piece
+between them); each gets its original tag (attributes and all) again. A unit whose translation still lacks
+its tags (one not made by that stream) is left as it was, so no element is lost and no debris is left. `<br>`, images and other void or unknown elements end a
 unit. Attributes translated: alt, title, placeholder, aria-label (not on link, meta, style,
 script, where a title names a style sheet), and the content of `<meta name="description">`.
 
@@ -34,7 +34,8 @@ from ..segment import Segment
 from .base import FormatOptions
 from .html_charset import decode_html, encode_html, sniff_encoding
 from .html_scan import scan
-from .html_tags import TAG_NAME, attributes, nbsp_form, no_translate, paired, partners, shape, splice
+from ..inline_tags import shape
+from .html_tags import TAG_NAME, attributes, nbsp_form, no_translate, partners, splice
 
 __all__ = ["ATTRS", "INLINE", "SKIP", "VOID", "HtmlDocument", "HtmlText", "decode_html", "encode_html",
            "sniff_encoding"]
@@ -252,23 +253,18 @@ class HtmlText:
         found = [(pieces[i + 1], pieces[i] != "/") for i in range(1, len(pieces), 3)]
         source = [(p.tag, p.opening) for p in tags]
         texts = pieces[0::3]
-        if Counter(found) == Counter(source) and shape(found) is not None and shape(found) == shape(source) \
-                or found == source:
-            raws: dict = {}
-            for p in tags:
-                raws.setdefault((p.tag, p.opening), deque()).append(self._raw(p.start, p.end, attrs))
-            out = [self._escape(texts[0], unit.nbsp)]
-            for (name, opening), text in zip(found, texts[1:]):
-                out += [raws[(name, opening)].popleft(), self._escape(text, unit.nbsp)]
-            return "".join(out)
-        # The tags did not come back as they were: drop the pairs, keep the tags that pair outside the unit.
-        plain = self._escape("".join(texts), unit.nbsp)
-        orphans = [p for p, is_paired in zip(tags, paired(source)) if not is_paired]
-        text_parts = [p for p in unit.parts if p.tag is None]
-        biggest = max(text_parts, key=lambda p: len(self.text[p.start:p.end].strip()))
-        before = sum(1 for p in orphans if p.start < biggest.start)
-        return "".join([self._raw(p.start, p.end, attrs) for p in orphans[:before]] + [plain]
-                       + [self._raw(p.start, p.end, attrs) for p in orphans[before:]])
+        if not (Counter(found) == Counter(source) and shape(found) is not None and shape(found) == shape(source)
+                or found == source):
+            # The tags did not come back (the translation stream retries such segments, so this is a
+            # translation from elsewhere): the unit stays as it was, no element lost, no tag debris left.
+            return self._raw(unit.start, unit.end, attrs)
+        raws: dict = {}
+        for p in tags:
+            raws.setdefault((p.tag, p.opening), deque()).append(self._raw(p.start, p.end, attrs))
+        out = [self._escape(texts[0], unit.nbsp)]
+        for (name, opening), text in zip(found, texts[1:]):
+            out += [raws[(name, opening)].popleft(), self._escape(text, unit.nbsp)]
+        return "".join(out)
 
 
 class HtmlDocument:

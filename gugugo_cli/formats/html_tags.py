@@ -51,21 +51,6 @@ def nbsp_form(raw: str) -> str:
     return "\xa0"
 
 
-def shape(seq) -> Optional[tuple]:
-    """Tags left unpaired once properly nested pairs are taken out (closers, then openers); None if they cross."""
-    stack, closers = [], []
-    for name, opening in seq:
-        if opening:
-            stack.append(name)
-        elif stack and stack[-1] == name:
-            stack.pop()
-        elif not stack:
-            closers.append(name)
-        else:
-            return None
-    return tuple(closers), tuple(stack)
-
-
 def partners(seq) -> list[Optional[int]]:
     """For each (name, opening) tag: the index of its partner in the same sequence, or None. A closer pairs
     with the nearest opener of its name that is still open (whatever else is open above it)."""
@@ -78,8 +63,3 @@ def partners(seq) -> list[Optional[int]]:
             k = open_by_name[name].pop()
             found[i], found[k] = k, i
     return found
-
-
-def paired(seq) -> list[bool]:
-    """For each tag: whether its partner is in the same sequence."""
-    return [p is not None for p in partners(seq)]

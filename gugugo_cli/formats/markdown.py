@@ -42,14 +42,14 @@ _LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
 _HEADING_TAIL = re.compile(r"[ \t]*(?:#+[ \t]*)?$")
 _QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
 # Inside text runs, what markdown-it (CommonMark) has no rule for and what is kept: bare URLs, $…$ math,
-# footnote labels (`[^1]` and a definition's `[^1]:` at the start of a line), attribute lists at the end of a
-# line (`## Title {#id}`, `{.class}`, `{class=foo}`) and template tags (Hugo shortcodes `{{< x >}}`,
-# `{{% x %}}`, `{{ .Var }}`, `{% tag %}`).
+# footnote labels (`[^1]` and a definition's `[^1]:` at the start of a line), a definition list's `: ` starting
+# a line after its term, attribute lists at the end of a line (`## Title {#id}`, `{.class}`, `{class=foo}`)
+# and template tags (Hugo shortcodes `{{< x >}}`, `{{% x %}}`, `{{ .Var }}`, `{% tag %}`).
 _BARE = re.compile(
     rf"(?P<url>{URL})"
     r"|\$\$[^$]+\$\$"
     r"|\$(?=[^\s$\d])[^$\n]*[^\s$\\]\$(?!\d)"
-    r"|(?:(?<=\n)|\A)[ \t]*\[\^[^\]\s]+\]:[ \t]*|\[\^[^\]\s]+\]"
+    r"|(?:(?<=\n)|\A)[ \t]*\[\^[^\]\s]+\]:[ \t]*|\[\^[^\]\s]+\]|(?<=\n)[ \t]{0,3}:[ \t]+"
     r"|[ \t]*\{:?[ \t]*(?:[#.][\w-]|[\w-]+=)[^{}\n]*\}(?=[ \t]*(?:\n|\Z))"
     r"|\{\{[<%].*?[%>]\}\}|\{\{[^{}\n]*\}\}|\{%[^\n]*?%\}"
 )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Optional
 
 from ..engines.base import Translation, Translator, failure, translate_stream
+from ..inline_tags import TAG, TagKeepingTranslator, tags_kept
 from .cache import SegmentCache
 
 Key = tuple[str, str]  # (source language, segment text)
@@ -78,11 +79,13 @@ class CachedStream:
     @property
     def translator(self) -> Translator:
         if self._translator is None:
-            self._translator = self.get_translator()
+            self._translator = TagKeepingTranslator(self.get_translator())
         return self._translator
 
     def look_up(self, keys: Iterable[Key]) -> dict[Key, Result]:
-        return look_up(self.cache, self.translator_key, keys, self.tgt)
+        """The cache's results, less those that lost an inline tag (translated again)."""
+        found = look_up(self.cache, self.translator_key, keys, self.tgt)
+        return {k: r for k, r in found.items() if not TAG.search(k[1]) or tags_kept(k[1], r.text)}
 
     def __call__(self, keys: Iterable[Key]) -> Iterator[Result]:
         """Every key's result: first those the cache has, then the others as they are translated."""
