@@ -2,28 +2,52 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
+from typing import Optional
 
 import click
 
 PROG = "gugugo-translate"
+NOTICE = 25  # what a pipe shows too (a model downloading): between INFO and WARNING
 log = logging.getLogger("gugugo_cli")
+_bars: list = []  # the progress bars showing now
+_download_bars: Optional[bool] = None  # the hub's download bars: shown, hidden, or None (library use: its own)
 
 
 class OneLineFormatter(logging.Formatter):
     def format(self, record):
+        if record.levelno == NOTICE:
+            return f"{PROG}: {record.getMessage()}"
         return f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
 
 
 def setup_logging(debug: bool, quiet: bool, interactive: bool) -> None:
+    global _download_bars
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter())
     log.handlers[:] = [handler]
     log.propagate = False
-    # in a pipe only warnings and errors; on a terminal also what was written
-    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.INFO if interactive else logging.WARNING
+    # in a pipe only notices, warnings and errors; on a terminal also what was written
+    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.INFO if interactive else NOTICE
     log.setLevel(level)
+    _download_bars = interactive
+
+
+@contextlib.contextmanager
+def download_display():
+    """While a model downloads: the run's progress bars paused, as the hub library draws its own. Yields whether
+    its bars show: on a terminal (not -q), never in a pipe; None in library use (the hub library's setting)."""
+    paused = _bars[:]
+    for bar in paused:
+        bar.bar.stop()
+    try:
+        yield _download_bars
+    finally:
+        for bar in paused:
+            bar.bar.start()
 
 
 def report_dry_run(summary, files: int) -> None:
@@ -69,10 +93,13 @@ class _Bar:
         self.bar = Progress(*columns, console=Console(stderr=True), transient=True)
         self.bar.start()
         self.handlers = log_above(self.bar)
+        _bars.append(self)
 
     def stop(self) -> None:
         self.bar.stop()
         log.handlers[:] = self.handlers
+        if self in _bars:
+            _bars.remove(self)
 
 
 class RichProgress(_Bar):
@@ -136,8 +163,13 @@ def print_summary(summary) -> None:
 
 
 def quiet_transformers() -> None:
-    """transformers' own progress bars and advice would clutter stderr; --debug shows them."""
+    """transformers' own progress bars and advice would clutter stderr; --debug shows them. transformers is not
+    imported for it (a hub that cannot be reached is told before torch loads): its level is read when it is,
+    and engines.loading hides the bars while a model loads."""
     if log.level <= logging.DEBUG:
+        return
+    if "transformers" not in sys.modules:
+        os.environ["TRANSFORMERS_VERBOSITY"] = "error"
         return
     from transformers.utils import logging as hf_logging
 

@@ -111,3 +111,112 @@ def test_korean_text_in_library_use_leaves_the_root_logger_alone():
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stderr.decode() == "a warning of the program\n"
+
+
+# --- the hub: unreachable, no such model, a first download ---------------------------------------------------------
+
+
+@pytest.fixture
+def fake_hub():
+    from hub_server import FakeHub
+
+    hub = FakeHub("tiny/echo", ECHO_MODEL)
+    yield hub
+    hub.close()
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def hub_env(tmp_path, endpoint: str) -> dict:
+    return {"HF_ENDPOINT": endpoint, "HF_HOME": str(tmp_path / "hf-home"), "HF_HUB_OFFLINE": "0"}
+
+
+def test_hub_that_cannot_be_reached_is_one_line_with_korean_input_and_no_retries(tmp_path):
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    text = f"{KO[0]}\n{KO[1]}\n".encode()
+    proc = gugugo("--to", "en", "--model", "squarelike/Gugugo-koen-1.3B-V1.0", input=text,
+                  env=hub_env(tmp_path, endpoint))
+    assert proc.returncode == 1 and proc.stdout == b""
+    lines = error_lines(proc)
+    assert len(lines) == 1, lines  # no retries, no line printed twice, no [Kss]
+    assert lines[0].startswith("gugugo-translate: error: model squarelike/Gugugo-koen-1.3B-V1.0: not in the hub cache")
+    assert f"the hub ({endpoint}) cannot be reached" in lines[0] and "--model DIR" in lines[0]
+
+
+def test_misspelt_hub_id_is_no_such_model_not_a_network_problem(tmp_path, fake_hub):
+    proc = gugugo("--to", "ko", "--model", "tiny/ecoh", "--device", "cpu", input=b"Hello.\n",
+                  env=hub_env(tmp_path, fake_hub.url))
+    assert proc.returncode == 1 and proc.stdout == b""
+    lines = error_lines(proc)
+    assert len(lines) == 1 and "model tiny/ecoh: no such model on the hub" in lines[0], lines
+    assert "network" not in lines[0] and "cannot be reached" not in lines[0]
+    assert fake_hub.asked("tiny/ecoh") == 1
+
+
+def test_hub_answering_an_error_is_asked_once(tmp_path, fake_hub):
+    fake_hub.status = 503
+    proc = gugugo("--to", "ko", "--model", "tiny/echo", "--device", "cpu", input=b"Hello.\n",
+                  env=hub_env(tmp_path, fake_hub.url))
+    lines = error_lines(proc)
+    assert proc.returncode == 1 and len(lines) == 1 and f"the hub ({fake_hub.url}) answered 503" in lines[0], lines
+    assert fake_hub.asked("tiny/echo") == 1
+
+
+def test_first_download_says_what_it_fetches_then_loads_and_later_runs_use_the_cache(tmp_path, fake_hub):
+    env = hub_env(tmp_path, fake_hub.url)
+    text = f"{KO[0]}\n{EN[0]}\n".encode()
+    proc = gugugo("--to", "en", "--model", "tiny/echo", "--device", "cpu", "--no-cache", input=text, env=env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == text
+    size = sum(p.stat().st_size for p in ECHO_MODEL.iterdir())
+    assert proc.stderr.decode().splitlines() == [
+        f"gugugo-translate: downloading tiny/echo ({size / 1e6:.1f} MB) into the hub cache",
+        "gugugo-translate: loading tiny/echo"]
+    assert sorted(fake_hub.sent) == sorted(p.name for p in ECHO_MODEL.iterdir())
+    # downloaded: nothing fetched again, nothing said; and without the hub the cached copy is used
+    sent = len(fake_hub.sent)
+    code = "from gugugo_cli.engines.hub import local_folder; print(local_folder('tiny/echo'))"
+    folders = set()
+    for endpoint in (fake_hub.url, f"http://127.0.0.1:{closed_port()}"):
+        found = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
+                               env={**os.environ, "PYTHONPATH": str(ROOT), **hub_env(tmp_path, endpoint)})
+        assert found.returncode == 0 and found.stderr == b"", found.stderr.decode()
+        folders.add(found.stdout.decode().strip())
+    assert len(folders) == 1 and (Path(folders.pop()) / "model.safetensors").is_file()
+    assert len(fake_hub.sent) == sent
+
+
+def test_first_download_on_a_terminal_shows_a_progress_bar_on_stderr_only(tmp_path, fake_hub):
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **hub_env(tmp_path, fake_hub.url), "COLUMNS": "100"}
+    src = tmp_path / "a.txt"
+    src.write_text(f"{EN[0]}\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "gugugo_cli", str(src), "--to", "ko", "--model", "tiny/echo",
+                             "--device", "cpu", "--no-cache"], stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the process closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    stdout, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, seen.decode(errors="replace")
+    assert stdout == b""
+    shown = seen.decode(errors="replace")
+    assert "downloading tiny/echo" in shown and "loading tiny/echo" in shown
+    assert "100%" in shown  # the download's bar
+    assert "Loading weights" not in shown
+    assert (tmp_path / "a.ko.txt").read_text(encoding="utf-8") == f"{EN[0]}\n"

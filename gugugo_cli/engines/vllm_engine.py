@@ -33,11 +33,14 @@ def _vllm():
 
 def load_vllm(resolved) -> "VLLMTranslator":
     """A VLLMTranslator for an engines.loading.Resolved with engine vllm; one line on any failure to load."""
+    from .hub import local_folder
+
     vllm = _vllm()
+    folder = local_folder(resolved.model_id)
     kwargs = dict(resolved.decode.engine_options)
     kwargs.setdefault("dtype", resolved.dtype)
     try:
-        llm = vllm.LLM(model=resolved.model_id, tokenizer=kwargs.pop("tokenizer", resolved.model_id), **kwargs)
+        llm = vllm.LLM(model=folder, tokenizer=kwargs.pop("tokenizer", folder), **kwargs)
     except ModelError:
         raise
     except TypeError as e:  # an option vllm.LLM does not take
