@@ -220,3 +220,89 @@ def test_first_download_on_a_terminal_shows_a_progress_bar_on_stderr_only(tmp_pa
     assert "100%" in shown  # the download's bar
     assert "Loading weights" not in shown
     assert (tmp_path / "a.ko.txt").read_text(encoding="utf-8") == f"{EN[0]}\n"
+
+
+# --- the Python API: no loading bar, its own argument names, the segment cache -------------------------------------
+
+
+def test_loading_a_model_in_library_use_shows_no_progress_bar_unless_debug_logging_asks():
+    code = (
+        "import logging, sys\n"
+        "from gugugo_cli import load_translator\n"
+        f"load_translator({str(ECHO_MODEL)!r}, device='cpu')\n"
+        "print('--', file=sys.stderr, flush=True)\n"
+        "logging.getLogger('gugugo_cli').setLevel(logging.DEBUG)\n"
+        f"load_translator({str(ECHO_MODEL)!r}, device='cpu')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr.decode()
+    quiet, asked = proc.stderr.decode().split("--\n")
+    assert quiet == ""
+    assert "Loading weights" in asked or "Loading checkpoint" in asked
+
+
+class KeyedMarker:
+    """Marks every segment, counts them, and has a cache key as loaded translators do."""
+
+    cache_key = "marker-v1"
+
+    def __init__(self):
+        self.segments = []
+
+    def translate_batch(self, texts, src, tgt):
+        self.segments.extend(texts)
+        return [f"«{t}»" for t in texts]
+
+
+def test_api_errors_name_the_api_arguments_not_the_command_line_options(tmp_path, marker):
+    from gugugo_cli import FieldError, GugugoError, translate_dataset, translate_file
+
+    path = tmp_path / "a.txt"
+    path.write_text("Hello.\n", encoding="utf-8")
+    translate_file(path, "ko", translator=marker)
+    with pytest.raises(GugugoError) as e:
+        translate_file(path, "ko", translator=marker)
+    assert "overwrite=True" in str(e.value) and "--" not in str(e.value)
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"a": ["Hello."]}\n', encoding="utf-8")
+    with pytest.raises(FieldError) as e:
+        translate_dataset(data, ["a."], "ko", translator=marker)
+    assert "--" not in str(e.value)
+    with pytest.raises(FieldError) as e:
+        translate_dataset(data, ["a[0]"], "ko", translator=marker, keep_source=True)
+    assert "keep_source=True" in str(e.value) and "--" not in str(e.value)
+
+
+def test_api_takes_a_segment_cache_file(tmp_path):
+    from gugugo_cli import translate_dataset, translate_file, translate_text
+
+    cache = tmp_path / "segments.sqlite3"
+    tr = KeyedMarker()
+    text = f"{EN[0]}\n\n{EN[1]}\n"
+    first = translate_text(text, "ko", translator=tr, cache=cache)
+    assert len(tr.segments) == 2
+    assert translate_text(text, "ko", translator=tr, cache=cache) == first and len(tr.segments) == 2
+    assert translate_text(text, "ko", translator=tr) == first and len(tr.segments) == 4  # no cache by default
+    path = tmp_path / "a.txt"
+    path.write_text(text, encoding="utf-8")
+    assert translate_file(path, "ko", translator=tr, cache=cache).read_text(encoding="utf-8") == first
+    data = tmp_path / "d.jsonl"
+    data.write_text(f'{{"t": "{EN[0]}"}}\n', encoding="utf-8")
+    translate_dataset(data, ["t"], "ko", translator=tr, cache=cache)
+    assert len(tr.segments) == 4
+    assert cache.is_file()
+
+
+def test_api_cache_with_a_model_to_load_needs_no_model_for_what_it_has(tmp_path, monkeypatch):
+    from gugugo_cli import api, translate_text
+
+    cache = tmp_path / "segments.sqlite3"
+    text = f"{EN[2]} {EN[3]}\n"
+    assert translate_text(text, "ko", model=str(ECHO_MODEL), device="cpu", cache=cache) == text
+
+    def no_loading(**options):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(api, "load_translator", no_loading)
+    assert translate_text(text, "ko", model=str(ECHO_MODEL), device="cpu", cache=cache) == text
