@@ -50,6 +50,36 @@ def download_display():
             bar.bar.start()
 
 
+@contextlib.contextmanager
+def engine_output():
+    """While an engine (vLLM, Ray) is imported and starts: what it writes to stdout (file descriptor 1, which its
+    own processes inherit) goes to stderr with debug logging, else it and what it writes to stderr go nowhere.
+    Only the translation is ever written to stdout, and never while an engine starts."""
+    debug = log.isEnabledFor(logging.DEBUG)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    try:
+        saved = [os.dup(1), os.dup(2)]
+    except OSError:  # no standard streams to protect
+        yield
+        return
+    target = os.dup(2) if debug else os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(target, 1)
+        if not debug:
+            os.dup2(target, 2)
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, target):
+            os.close(fd)
+
+
 def report_dry_run(summary, files: int) -> None:
     click.echo(f"files to translate: {files}")
     click.echo(f"files skipped: {len(summary.skipped)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -306,3 +307,106 @@ def test_api_cache_with_a_model_to_load_needs_no_model_for_what_it_has(tmp_path,
 
     monkeypatch.setattr(api, "load_translator", no_loading)
     assert translate_text(text, "ko", model=str(ECHO_MODEL), device="cpu", cache=cache) == text
+
+
+# --- an engine's own output stays off stdout -----------------------------------------------------------------------
+
+FAKE_VLLM = '''
+"""Stands in for vllm: logs to stdout as vLLM sets itself up (unless VLLM_CONFIGURE_LOGGING=0), prints and writes
+to file descriptor 1 at import and start, as vLLM and its worker processes do; translates by echoing."""
+import logging, os, sys
+
+_log = logging.getLogger("vllm")
+if os.environ.get("VLLM_CONFIGURE_LOGGING", "1") != "0":
+    _log.addHandler(logging.StreamHandler(sys.stdout))
+    _log.setLevel(logging.DEBUG)
+    _log.propagate = False
+_log.info("INFO vllm: imported")
+print("vllm: printed at import")
+os.write(1, b"vllm: written to fd 1 at import\\n")
+
+
+class SamplingParams:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+class _Out:
+    def __init__(self, request_id, ids):
+        self.request_id, self.finished = request_id, True
+        self.outputs = [type("C", (), {"token_ids": ids, "finish_reason": "stop"})()]
+
+
+class _Engine:
+    def __init__(self, tokenizer):
+        self.tokenizer, self.requests = tokenizer, []
+        self.model_config = type("M", (), {"max_model_len": 2048})()
+
+    def add_request(self, request_id, prompt, params):
+        self.requests.append((request_id, prompt["prompt_token_ids"]))
+
+    def step(self):
+        _log.info("INFO vllm: a step")
+        request_id, ids = self.requests.pop()
+        source = self.tokenizer.decode(ids).split(": ", 1)[1].split("</끝>", 1)[0]
+        return [_Out(request_id, self.tokenizer(" " + source + "</끝>", add_special_tokens=False)["input_ids"])]
+
+    def abort_request(self, ids):
+        pass
+
+
+class LLM:
+    def __init__(self, model, tokenizer=None, **kwargs):
+        from transformers import AutoTokenizer
+
+        _log.warning("WARNING vllm: engine starting")
+        print("vllm: printed at start")
+        os.write(1, b"E core_worker: written by a process of the engine\\n")
+        self._tokenizer = AutoTokenizer.from_pretrained(tokenizer or model)
+        self.llm_engine = _Engine(self._tokenizer)
+
+    def get_tokenizer(self):
+        return self._tokenizer
+'''
+
+
+def test_engine_vllm_writes_only_the_translation_to_stdout_and_its_logs_only_with_debug(tmp_path):
+    (tmp_path / "vllm").mkdir()
+    (tmp_path / "vllm" / "__init__.py").write_text(FAKE_VLLM, encoding="utf-8")
+    text = f"{EN[0]}\n{EN[1]}\n".encode()
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
+    args = ("--to", "ko", "--engine", "vllm", "--model", ECHO_MODEL, "--device", "cpu", "--no-cache")
+    proc = gugugo(*args, input=text, env=env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == text
+    assert proc.stderr == b""
+    proc = gugugo(*args, "--debug", input=text, env=env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == text
+    for line in ("INFO vllm: imported", "vllm: printed at import", "written to fd 1 at import", "engine starting",
+                 "printed at start", "E core_worker", "INFO vllm: a step"):
+        assert line in proc.stderr.decode()
+
+
+def test_ray_is_started_with_its_own_logs_off_the_driver(monkeypatch, capfd):
+    from gugugo_cli.datasets import ray_run
+
+    seen = {}
+
+    class FakeRay:
+        def is_initialized(self):
+            return False
+
+        def init(self, **kwargs):
+            seen.update(kwargs, backend=os.environ.get("RAY_BACKEND_LOG_LEVEL"))
+            os.write(1, b"ray: its core's line on stdout\n")
+            os.write(2, b"ray: its core's line on stderr\n")
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.delenv("RAY_BACKEND_LOG_LEVEL", raising=False)
+    monkeypatch.setattr(logging.getLogger("ray.data"), "level", logging.NOTSET)
+    assert ray_run.start(FakeRay())
+    assert seen["log_to_driver"] is False and seen["logging_level"] == logging.ERROR and seen["backend"] == "fatal"
+    assert logging.getLogger("ray.data").level == logging.ERROR
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
