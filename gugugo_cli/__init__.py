@@ -10,8 +10,8 @@
 Importing this package is cheap: torch, transformers and kss load on first use.
 """
 
-from .api import load_translator, translate_file, translate_text
-from .datasets.run import DatasetSummary, translate_dataset
+from .api import load_translator, translate_dataset, translate_file, translate_text
+from .datasets.run import DatasetSummary
 from .errors import FieldError, GugugoError, InputError, ModelError
 
 __version__ = "0.1.0"

@@ -2,28 +2,82 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
+from typing import Optional
 
 import click
 
 PROG = "gugugo-translate"
+NOTICE = 25  # what a pipe shows too (a model downloading): between INFO and WARNING
 log = logging.getLogger("gugugo_cli")
+_bars: list = []  # the progress bars showing now
+_download_bars: Optional[bool] = None  # the hub's download bars: shown, hidden, or None (library use: its own)
 
 
 class OneLineFormatter(logging.Formatter):
     def format(self, record):
+        if record.levelno == NOTICE:
+            return f"{PROG}: {record.getMessage()}"
         return f"{PROG}: {record.levelname.lower()}: {record.getMessage()}"
 
 
 def setup_logging(debug: bool, quiet: bool, interactive: bool) -> None:
+    global _download_bars
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OneLineFormatter())
     log.handlers[:] = [handler]
     log.propagate = False
-    # in a pipe only warnings and errors; on a terminal also what was written
-    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.INFO if interactive else logging.WARNING
+    # in a pipe only notices, warnings and errors; on a terminal also what was written
+    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.INFO if interactive else NOTICE
     log.setLevel(level)
+    _download_bars = interactive
+
+
+@contextlib.contextmanager
+def download_display():
+    """While a model downloads: the run's progress bars paused, as the hub library draws its own. Yields whether
+    its bars show: on a terminal (not -q), never in a pipe; None in library use (the hub library's setting)."""
+    paused = _bars[:]
+    for bar in paused:
+        bar.bar.stop()
+    try:
+        yield _download_bars
+    finally:
+        for bar in paused:
+            bar.bar.start()
+
+
+@contextlib.contextmanager
+def engine_output():
+    """While an engine (vLLM, Ray) is imported and starts: what it writes to stdout (file descriptor 1, which its
+    own processes inherit) goes to stderr with debug logging, else it and what it writes to stderr go nowhere.
+    Only the translation is ever written to stdout, and never while an engine starts."""
+    debug = log.isEnabledFor(logging.DEBUG)
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    try:
+        saved = [os.dup(1), os.dup(2)]
+    except OSError:  # no standard streams to protect
+        yield
+        return
+    target = os.dup(2) if debug else os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(target, 1)
+        if not debug:
+            os.dup2(target, 2)
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, target):
+            os.close(fd)
 
 
 def report_dry_run(summary, files: int) -> None:
@@ -73,10 +127,13 @@ class _Bar:
         self.bar = Progress(*columns, console=Console(stderr=True), transient=True)
         self.bar.start()
         self.handlers = log_above(self.bar)
+        _bars.append(self)
 
     def stop(self) -> None:
         self.bar.stop()
         log.handlers[:] = self.handlers
+        if self in _bars:
+            _bars.remove(self)
 
 
 class RichProgress(_Bar):
@@ -142,8 +199,13 @@ def print_summary(summary) -> None:
 
 
 def quiet_transformers() -> None:
-    """transformers' own progress bars and advice would clutter stderr; --debug shows them."""
+    """transformers' own progress bars and advice would clutter stderr; --debug shows them. transformers is not
+    imported for it (a hub that cannot be reached is told before torch loads): its level is read when it is,
+    and engines.loading hides the bars while a model loads."""
     if log.level <= logging.DEBUG:
+        return
+    if "transformers" not in sys.modules:
+        os.environ["TRANSFORMERS_VERBOSITY"] = "error"
         return
     from transformers.utils import logging as hf_logging
 

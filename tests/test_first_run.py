@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -111,3 +112,301 @@ def test_korean_text_in_library_use_leaves_the_root_logger_alone():
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stderr.decode() == "a warning of the program\n"
+
+
+# --- the hub: unreachable, no such model, a first download ---------------------------------------------------------
+
+
+@pytest.fixture
+def fake_hub():
+    from hub_server import FakeHub
+
+    hub = FakeHub("tiny/echo", ECHO_MODEL)
+    yield hub
+    hub.close()
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def hub_env(tmp_path, endpoint: str) -> dict:
+    return {"HF_ENDPOINT": endpoint, "HF_HOME": str(tmp_path / "hf-home"), "HF_HUB_OFFLINE": "0"}
+
+
+def test_hub_that_cannot_be_reached_is_one_line_with_korean_input_and_no_retries(tmp_path):
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    text = f"{KO[0]}\n{KO[1]}\n".encode()
+    proc = gugugo("--to", "en", "--model", "squarelike/Gugugo-koen-1.3B-V1.0", input=text,
+                  env=hub_env(tmp_path, endpoint))
+    assert proc.returncode == 1 and proc.stdout == b""
+    lines = error_lines(proc)
+    assert len(lines) == 1, lines  # no retries, no line printed twice, no [Kss]
+    assert lines[0].startswith("gugugo-translate: error: model squarelike/Gugugo-koen-1.3B-V1.0: not in the hub cache")
+    assert f"the hub ({endpoint}) cannot be reached" in lines[0] and "--model DIR" in lines[0]
+
+
+def test_misspelt_hub_id_is_no_such_model_not_a_network_problem(tmp_path, fake_hub):
+    proc = gugugo("--to", "ko", "--model", "tiny/ecoh", "--device", "cpu", input=b"Hello.\n",
+                  env=hub_env(tmp_path, fake_hub.url))
+    assert proc.returncode == 1 and proc.stdout == b""
+    lines = error_lines(proc)
+    assert len(lines) == 1 and "model tiny/ecoh: no such model on the hub" in lines[0], lines
+    assert "network" not in lines[0] and "cannot be reached" not in lines[0]
+    assert fake_hub.asked("tiny/ecoh") == 1
+
+
+def test_hub_answering_an_error_is_asked_once(tmp_path, fake_hub):
+    fake_hub.status = 503
+    proc = gugugo("--to", "ko", "--model", "tiny/echo", "--device", "cpu", input=b"Hello.\n",
+                  env=hub_env(tmp_path, fake_hub.url))
+    lines = error_lines(proc)
+    assert proc.returncode == 1 and len(lines) == 1 and f"the hub ({fake_hub.url}) answered 503" in lines[0], lines
+    assert fake_hub.asked("tiny/echo") == 1
+
+
+def test_first_download_says_what_it_fetches_then_loads_and_later_runs_use_the_cache(tmp_path, fake_hub):
+    env = hub_env(tmp_path, fake_hub.url)
+    text = f"{KO[0]}\n{EN[0]}\n".encode()
+    proc = gugugo("--to", "en", "--model", "tiny/echo", "--device", "cpu", "--no-cache", input=text, env=env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == text
+    size = sum(p.stat().st_size for p in ECHO_MODEL.iterdir())
+    assert proc.stderr.decode().splitlines() == [
+        f"gugugo-translate: downloading tiny/echo ({size / 1e6:.1f} MB) into the hub cache",
+        "gugugo-translate: loading tiny/echo"]
+    assert sorted(fake_hub.sent) == sorted(p.name for p in ECHO_MODEL.iterdir())
+    # downloaded: nothing fetched again, nothing said; and without the hub the cached copy is used
+    sent = len(fake_hub.sent)
+    code = "from gugugo_cli.engines.hub import local_folder; print(local_folder('tiny/echo'))"
+    folders = set()
+    for endpoint in (fake_hub.url, f"http://127.0.0.1:{closed_port()}"):
+        found = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
+                               env={**os.environ, "PYTHONPATH": str(ROOT), **hub_env(tmp_path, endpoint)})
+        assert found.returncode == 0 and found.stderr == b"", found.stderr.decode()
+        folders.add(found.stdout.decode().strip())
+    assert len(folders) == 1 and (Path(folders.pop()) / "model.safetensors").is_file()
+    assert len(fake_hub.sent) == sent
+
+
+def test_first_download_on_a_terminal_shows_a_progress_bar_on_stderr_only(tmp_path, fake_hub):
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **hub_env(tmp_path, fake_hub.url), "COLUMNS": "100"}
+    src = tmp_path / "a.txt"
+    src.write_text(f"{EN[0]}\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "gugugo_cli", str(src), "--to", "ko", "--model", "tiny/echo",
+                             "--device", "cpu", "--no-cache"], stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the process closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    stdout, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, seen.decode(errors="replace")
+    assert stdout == b""
+    shown = seen.decode(errors="replace")
+    assert "downloading tiny/echo" in shown and "loading tiny/echo" in shown
+    assert "100%" in shown  # the download's bar
+    assert "Loading weights" not in shown
+    assert (tmp_path / "a.ko.txt").read_text(encoding="utf-8") == f"{EN[0]}\n"
+
+
+# --- the Python API: no loading bar, its own argument names, the segment cache -------------------------------------
+
+
+def test_loading_a_model_in_library_use_shows_no_progress_bar_unless_debug_logging_asks():
+    code = (
+        "import logging, sys\n"
+        "from gugugo_cli import load_translator\n"
+        f"load_translator({str(ECHO_MODEL)!r}, device='cpu')\n"
+        "print('--', file=sys.stderr, flush=True)\n"
+        "logging.getLogger('gugugo_cli').setLevel(logging.DEBUG)\n"
+        f"load_translator({str(ECHO_MODEL)!r}, device='cpu')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr.decode()
+    quiet, asked = proc.stderr.decode().split("--\n")
+    assert quiet == ""
+    assert "Loading weights" in asked or "Loading checkpoint" in asked
+
+
+class KeyedMarker:
+    """Marks every segment, counts them, and has a cache key as loaded translators do."""
+
+    cache_key = "marker-v1"
+
+    def __init__(self):
+        self.segments = []
+
+    def translate_batch(self, texts, src, tgt):
+        self.segments.extend(texts)
+        return [f"«{t}»" for t in texts]
+
+
+def test_api_errors_name_the_api_arguments_not_the_command_line_options(tmp_path, marker):
+    from gugugo_cli import FieldError, GugugoError, translate_dataset, translate_file
+
+    path = tmp_path / "a.txt"
+    path.write_text("Hello.\n", encoding="utf-8")
+    translate_file(path, "ko", translator=marker)
+    with pytest.raises(GugugoError) as e:
+        translate_file(path, "ko", translator=marker)
+    assert "overwrite=True" in str(e.value) and "--" not in str(e.value)
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"a": ["Hello."]}\n', encoding="utf-8")
+    with pytest.raises(FieldError) as e:
+        translate_dataset(data, ["a."], "ko", translator=marker)
+    assert "--" not in str(e.value)
+    with pytest.raises(FieldError) as e:
+        translate_dataset(data, ["a[0]"], "ko", translator=marker, keep_source=True)
+    assert "keep_source=True" in str(e.value) and "--" not in str(e.value)
+
+
+def test_api_takes_a_segment_cache_file(tmp_path):
+    from gugugo_cli import translate_dataset, translate_file, translate_text
+
+    cache = tmp_path / "segments.sqlite3"
+    tr = KeyedMarker()
+    text = f"{EN[0]}\n\n{EN[1]}\n"
+    first = translate_text(text, "ko", translator=tr, cache=cache)
+    assert len(tr.segments) == 2
+    assert translate_text(text, "ko", translator=tr, cache=cache) == first and len(tr.segments) == 2
+    assert translate_text(text, "ko", translator=tr) == first and len(tr.segments) == 4  # no cache by default
+    path = tmp_path / "a.txt"
+    path.write_text(text, encoding="utf-8")
+    assert translate_file(path, "ko", translator=tr, cache=cache).read_text(encoding="utf-8") == first
+    data = tmp_path / "d.jsonl"
+    data.write_text(f'{{"t": "{EN[0]}"}}\n', encoding="utf-8")
+    translate_dataset(data, ["t"], "ko", translator=tr, cache=cache)
+    assert len(tr.segments) == 4
+    assert cache.is_file()
+
+
+def test_api_cache_with_a_model_to_load_needs_no_model_for_what_it_has(tmp_path, monkeypatch):
+    from gugugo_cli import api, translate_text
+
+    cache = tmp_path / "segments.sqlite3"
+    text = f"{EN[2]} {EN[3]}\n"
+    assert translate_text(text, "ko", model=str(ECHO_MODEL), device="cpu", cache=cache) == text
+
+    def no_loading(**options):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(api, "load_translator", no_loading)
+    assert translate_text(text, "ko", model=str(ECHO_MODEL), device="cpu", cache=cache) == text
+
+
+# --- an engine's own output stays off stdout -----------------------------------------------------------------------
+
+FAKE_VLLM = '''
+"""Stands in for vllm: logs to stdout as vLLM sets itself up (unless VLLM_CONFIGURE_LOGGING=0), prints and writes
+to file descriptor 1 at import and start, as vLLM and its worker processes do; translates by echoing."""
+import logging, os, sys
+
+_log = logging.getLogger("vllm")
+if os.environ.get("VLLM_CONFIGURE_LOGGING", "1") != "0":
+    _log.addHandler(logging.StreamHandler(sys.stdout))
+    _log.setLevel(logging.DEBUG)
+    _log.propagate = False
+_log.info("INFO vllm: imported")
+print("vllm: printed at import")
+os.write(1, b"vllm: written to fd 1 at import\\n")
+
+
+class SamplingParams:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+class _Out:
+    def __init__(self, request_id, ids):
+        self.request_id, self.finished = request_id, True
+        self.outputs = [type("C", (), {"token_ids": ids, "finish_reason": "stop"})()]
+
+
+class _Engine:
+    def __init__(self, tokenizer):
+        self.tokenizer, self.requests = tokenizer, []
+        self.model_config = type("M", (), {"max_model_len": 2048})()
+
+    def add_request(self, request_id, prompt, params):
+        self.requests.append((request_id, prompt["prompt_token_ids"]))
+
+    def step(self):
+        _log.info("INFO vllm: a step")
+        request_id, ids = self.requests.pop()
+        source = self.tokenizer.decode(ids).split(": ", 1)[1].split("</끝>", 1)[0]
+        return [_Out(request_id, self.tokenizer(" " + source + "</끝>", add_special_tokens=False)["input_ids"])]
+
+    def abort_request(self, ids):
+        pass
+
+
+class LLM:
+    def __init__(self, model, tokenizer=None, **kwargs):
+        from transformers import AutoTokenizer
+
+        _log.warning("WARNING vllm: engine starting")
+        print("vllm: printed at start")
+        os.write(1, b"E core_worker: written by a process of the engine\\n")
+        self._tokenizer = AutoTokenizer.from_pretrained(tokenizer or model)
+        self.llm_engine = _Engine(self._tokenizer)
+
+    def get_tokenizer(self):
+        return self._tokenizer
+'''
+
+
+def test_engine_vllm_writes_only_the_translation_to_stdout_and_its_logs_only_with_debug(tmp_path):
+    (tmp_path / "vllm").mkdir()
+    (tmp_path / "vllm" / "__init__.py").write_text(FAKE_VLLM, encoding="utf-8")
+    text = f"{EN[0]}\n{EN[1]}\n".encode()
+    env = {"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
+    args = ("--to", "ko", "--engine", "vllm", "--model", ECHO_MODEL, "--device", "cpu", "--no-cache")
+    proc = gugugo(*args, input=text, env=env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == text
+    assert proc.stderr == b""
+    proc = gugugo(*args, "--debug", input=text, env=env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout == text
+    for line in ("INFO vllm: imported", "vllm: printed at import", "written to fd 1 at import", "engine starting",
+                 "printed at start", "E core_worker", "INFO vllm: a step"):
+        assert line in proc.stderr.decode()
+
+
+def test_ray_is_started_with_its_own_logs_off_the_driver(monkeypatch, capfd):
+    from gugugo_cli.datasets import ray_run
+
+    seen = {}
+
+    class FakeRay:
+        def is_initialized(self):
+            return False
+
+        def init(self, **kwargs):
+            seen.update(kwargs, backend=os.environ.get("RAY_BACKEND_LOG_LEVEL"))
+            os.write(1, b"ray: its core's line on stdout\n")
+            os.write(2, b"ray: its core's line on stderr\n")
+
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.delenv("RAY_BACKEND_LOG_LEVEL", raising=False)
+    monkeypatch.setattr(logging.getLogger("ray.data"), "level", logging.NOTSET)
+    assert ray_run.start(FakeRay())
+    assert seen["log_to_driver"] is False and seen["logging_level"] == logging.ERROR and seen["backend"] == "fatal"
+    assert logging.getLogger("ray.data").level == logging.ERROR
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""

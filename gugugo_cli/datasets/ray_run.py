@@ -377,12 +377,19 @@ def start(ray) -> bool:
     answers for minutes), else a local one. False when it was already initialised."""
     if ray.is_initialized():
         return False
+    from ..console import engine_output
+
+    # Ray's and Ray Data's log lines (INFO, WARNING, and its C++ core's `E ... core_worker` lines on runs that
+    # succeed) only with --debug; the C++ core says at start which level it read: that line goes too
+    debug = log.isEnabledFor(logging.DEBUG)
+    level = logging.INFO if debug else logging.ERROR
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "info" if debug else "fatal")
     address = os.environ.get("RAY_ADDRESS", "").strip()
     if address:
         check_address(address)
-        ray.init(log_to_driver=False, logging_level=logging.WARNING)
-    else:
-        ray.init(log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
+    with engine_output():
+        ray.init(log_to_driver=False, logging_level=level, **({} if address else {"include_dashboard": False}))
+    logging.getLogger("ray.data").setLevel(level)
     return True
 
 

@@ -8,6 +8,7 @@ built from the resolved options' fields, in one place.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass, field, fields, replace
@@ -17,6 +18,7 @@ from typing import Callable, Optional
 from .. import config
 from ..errors import ModelError, first_line
 from .base import DecodeOptions
+from .hub import local_folder
 
 log = logging.getLogger("gugugo_cli")
 
@@ -313,6 +315,7 @@ def _load_vllm(resolved: Resolved):
 
 
 def _load_transformers(resolved: Resolved):
+    folder = local_folder(resolved.model_id)  # before torch is imported: a hub that cannot be reached is told at once
     try:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -329,17 +332,13 @@ def _load_transformers(resolved: Resolved):
         kwargs["quantization_config"] = _quantization_config(resolved.quantize, torch_dtype)
         kwargs["device_map"] = resolved.device
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model_id)
-        lm = AutoModelForCausalLM.from_pretrained(model_id, **kwargs)
+        with _quiet_loading():
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            lm = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
     except Exception as e:  # noqa: BLE001 - damaged weights raise the loader's own errors (e.g. SafetensorError)
-        if Path(model_id).exists():
-            raise ModelError(f"model folder {model_id}: cannot be loaded ({first_line(e)})") from None
-        if not isinstance(e, (OSError, ValueError)):
-            raise
-        raise ModelError(
-            f"model {model_id}: cannot be downloaded (no network, or HF_HUB_OFFLINE=1). Download it where "
-            f"there is a network (`hf download {model_id} --local-dir DIR`) and pass --model DIR"
-        ) from None
+        log.debug("loading failed", exc_info=True)
+        where = f"model folder {model_id}" if folder == model_id else f"model {model_id} ({folder})"
+        raise ModelError(f"{where}: cannot be loaded ({first_line(e)})") from None
     if not bitsandbytes:
         lm.to(resolved.device)
     lm.eval()
@@ -347,6 +346,28 @@ def _load_transformers(resolved: Resolved):
     translator = HFTranslator(lm, tokenizer, device=resolved.device, model_id=model_id, options=resolved.decode)
     translator.cache_key = resolved.cache_key
     return translator
+
+
+@contextlib.contextmanager
+def _quiet_loading():
+    """transformers' weight-loading bars and advice off while a model loads, then as they were; shown only with
+    debug logging (--debug, or the gugugo_cli logger set to DEBUG in library use)."""
+    if log.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    bars, hub_bars_off, verbosity = hf_logging.is_progress_bar_enabled(), are_progress_bars_disabled(), \
+        hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        (hf_logging.enable_progress_bar if bars else hf_logging.disable_progress_bar)()
+        (disable_progress_bars if hub_bars_off else enable_progress_bars)()
+        hf_logging.set_verbosity(verbosity)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import os
+import sys
 from typing import Iterator, Optional, Sequence
 
 from ..config import install_hint
+from ..console import engine_output
 from ..errors import ModelError, first_line
 from ..prompt import END_MARKER, extract_translation
 from .base import DecodeOptions, EngineStats, PromptedTranslator, Translation
@@ -25,20 +28,42 @@ INSTALL_HINT = f"vLLM is not installed: {install_hint('vllm')}"
 
 
 def _vllm():
+    _engine_logging()
     try:
-        import vllm
+        with engine_output():
+            import vllm
     except ImportError:
         raise ModelError(INSTALL_HINT) from None
     return vllm
 
 
+def _engine_logging() -> None:
+    """vLLM sets up its logging to stdout when imported: that set-up is turned off (before the import), and its
+    loggers write to stderr with debug logging (--debug), else nothing."""
+    os.environ["VLLM_CONFIGURE_LOGGING"] = "0"
+    engine_log = logging.getLogger("vllm")
+    engine_log.propagate = False
+    if log.isEnabledFor(logging.DEBUG):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        engine_log.handlers[:] = [handler]
+        engine_log.setLevel(logging.DEBUG)
+    else:
+        engine_log.handlers[:] = []
+        engine_log.setLevel(logging.CRITICAL + 1)
+
+
 def load_vllm(resolved) -> "VLLMTranslator":
     """A VLLMTranslator for an engines.loading.Resolved with engine vllm; one line on any failure to load."""
+    from .hub import local_folder
+
     vllm = _vllm()
+    folder = local_folder(resolved.model_id)
     kwargs = dict(resolved.decode.engine_options)
     kwargs.setdefault("dtype", resolved.dtype)
     try:
-        llm = vllm.LLM(model=resolved.model_id, tokenizer=kwargs.pop("tokenizer", resolved.model_id), **kwargs)
+        with engine_output():
+            llm = vllm.LLM(model=folder, tokenizer=kwargs.pop("tokenizer", folder), **kwargs)
     except ModelError:
         raise
     except TypeError as e:  # an option vllm.LLM does not take
