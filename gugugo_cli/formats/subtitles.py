@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Optional
 
 from ..languages import has_hangul
@@ -74,6 +75,9 @@ def display_width(text: str) -> int:
     return len(text) + sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
 
 
+_word_width = lru_cache(maxsize=1 << 14)(display_width)  # words recur; lines seldom do
+
+
 def wrap(text: str, width: int, max_lines: int = MAX_LINES) -> list[str]:
     """Break text into at most `max_lines` lines of about `width` columns, as evenly as the words allow."""
     words = text.split()
@@ -93,7 +97,7 @@ class _Lines:
         self.width, self.n = width, len(words)
         self.ends = [0]
         for word in words:
-            self.ends.append(self.ends[-1] + display_width(word))
+            self.ends.append(self.ends[-1] + _word_width(word))
         self.memo: dict[tuple[int, int], tuple[int, list[tuple[int, int]]]] = {}
 
     def columns(self, a: int, b: int) -> int:
