@@ -177,6 +177,18 @@ def patched(translators: list):
         (loading.load, console.quiet_transformers), segment.sentence_spans = saved, spans
 
 
+def forget_memos() -> None:
+    """Empty the package's memo caches (plans of dataset fields, word counts, ...), as a new process has them;
+    the one-value caches that hold a loaded splitter stay (loading is reported apart)."""
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("gugugo_cli"):
+            continue
+        for value in list(vars(module).values()):
+            parameters = getattr(value, "cache_parameters", None)
+            if callable(parameters) and parameters().get("maxsize") != 1:
+                value.cache_clear()
+
+
 def run_cli(args: list[str]) -> int:
     from gugugo_cli.cli import cli
 
@@ -201,6 +213,7 @@ def timed_run(work: Path, inputs: list[Path], fmt: str, src: str, tgt: str, dry_
     out = work / ("dry" if dry_run else "out")
     out.mkdir()
     translators: list = []
+    forget_memos()
     with patched(translators) as split:
         started_ns, cpu0, wall0 = time.time_ns(), cpu_seconds(), time.perf_counter()
         code = run_cli(cli_args(inputs, fmt, src, tgt, out, work / "segments.sqlite3", dry_run, extra))

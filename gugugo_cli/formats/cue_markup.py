@@ -37,16 +37,19 @@ class Syntax:
             return html.escape(text, quote=False)
         if self.name == "vtt":
             # only what would otherwise be read as markup or as a character reference
-            text = re.sub(r"&(?=[#A-Za-z0-9]+;?)", lambda m: "&amp;" if _is_reference(text, m.start()) else "&", text)
+            text = _AMPERSAND.sub(lambda m: "&amp;" if _is_reference(text, m.start()) else "&", text)
             return _MARKUP_START.sub(lambda m: "&lt;" + m.group()[1:].replace(">", "&gt;"), text)
         return text
 
 
+_AMPERSAND = re.compile(r"&(?=[#A-Za-z0-9]+;?)")
+_REFERENCE = re.compile(r"&[#A-Za-z0-9]+;?")
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
 _MARKUP_START = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9]*(?:[.\s/][^<>]*)?>|\d+(?::\d{2}){1,2}\.\d{3}>)")
 
 
 def _is_reference(text: str, at: int) -> bool:
-    m = re.match(r"&[#A-Za-z0-9]+;?", text[at:])
+    m = _REFERENCE.match(text, at)
     return html.unescape(m.group()) != m.group()
 
 
@@ -260,7 +263,7 @@ def _wrappers(flat, key, close_of, text_lines, first, last) -> tuple[dict, dict,
 
 
 def _tag_name(raw: str) -> str:
-    return re.match(r"</?([A-Za-z][A-Za-z0-9]*)", raw).group(1)
+    return _TAG_NAME.match(raw).group(1)
 
 
 def _stands_alone(flat, n, close_of, paired, lead, trail) -> bool:
