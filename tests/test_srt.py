@@ -1,5 +1,6 @@
 import random
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -147,9 +148,10 @@ def _wrap_by_trying_every_split(text, width, max_lines=2):
 
 def test_wrap_picks_the_split_that_trying_every_split_picks():
     rng = random.Random(5)
-    words = ["a", "bb", "ccc", "한", "국어", "시장에", "\u3000", "ｗｉｄｅ", "x" * 15, "é", "—"]
+    words = ["a", "bb", "ccc", "한", "국어", "시장에", "\u3000", "ｗｉｄｅ", "x" * 15, "é", "—", "漢字", "😀", "\u0301"]
     for _ in range(400):
         text = rng.choice(["", " ", "  "]).join(rng.choice(words) for _ in range(rng.randint(0, 16)))
+        assert display_width(text) == sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
         for width in (8, 20, 32, 42):
             for max_lines in (1, 2, 3):
                 assert wrap(text, width, max_lines) == _wrap_by_trying_every_split(text, width, max_lines)

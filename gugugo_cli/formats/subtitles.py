@@ -72,7 +72,13 @@ class Cue:
 def display_width(text: str) -> int:
     if text.isascii():
         return len(text)
-    return len(text) + sum(1 for ch in text if unicodedata.east_asian_width(ch) in "WF")
+    no_syllables = _SYLLABLES.sub("", text)  # Hangul syllables are wide, ASCII characters narrow
+    rest = _ASCII.sub("", no_syllables)
+    return 2 * len(text) - len(no_syllables) + sum(1 for ch in rest if unicodedata.east_asian_width(ch) in "WF")
+
+
+_SYLLABLES = re.compile(r"[\uac00-\ud7a3]+")
+_ASCII = re.compile(r"[\x00-\x7f]+")
 
 
 _word_width = lru_cache(maxsize=1 << 14)(display_width)  # words recur; lines seldom do
