@@ -145,7 +145,7 @@ def first_output(folder: Path, started_ns: int) -> Optional[float]:
     """Seconds from the start to the first output written (the earliest modification time of an output; the
     outputs are written to a temp file and renamed, so that is when its last byte was written)."""
     times = [p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    return (min(times) - started_ns) / 1e9 if times else None
+    return max(0.0, (min(times) - started_ns) / 1e9) if times else None  # file times tick coarsely
 
 
 @contextmanager
