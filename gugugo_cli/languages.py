@@ -15,16 +15,16 @@ LANGUAGE_TAGS = {"ko": "ko-KR", "en": "en-US"}
 
 # Hangul syllables, jamo and compatibility jamo.
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-
-# A text counts as Korean when at least this share of its letters are Hangul.
-HANGUL_SHARE = 0.3
-
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]+")
 
 def hangul_share(text: str) -> float:
-    letters = sum(1 for ch in text if ch.isalpha())
+    return _share(text, sum(map(str.isalpha, text)))
+
+
+def _share(text: str, letters: int) -> float:
     if not letters:
         return 0.0
-    return len(HANGUL.findall(text)) / letters
+    return (len(text) - len(_HANGUL_RUN.sub("", text))) / letters
 
 
 def detect_language(text: str) -> Optional[str]:

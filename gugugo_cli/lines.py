@@ -33,6 +33,20 @@ MIN_WRAP_COLUMNS = 30
 
 def _columns(text: str) -> int:
     """Display width: a wide (Hangul, CJK) character counts 2, a combining mark 0, a tab up to the next 8."""
+    if "\t" in text:
+        return _columns_by_character(text)
+    if text.isascii():
+        return len(text)
+    no_syllables = _SYLLABLES.sub("", text)  # a Hangul syllable is 2 columns, an ASCII character 1
+    rest = _ASCII.sub("", no_syllables)
+    return 2 * (len(text) - len(no_syllables)) + len(no_syllables) - len(rest) + _columns_by_character(rest)
+
+
+_SYLLABLES = re.compile(r"[\uac00-\ud7a3]+")
+_ASCII = re.compile(r"[\x00-\x7f]+")
+
+
+def _columns_by_character(text: str) -> int:
     width = 0
     for ch in text:
         if ch == "\t":
@@ -64,7 +78,7 @@ def ends_sentence(line: str) -> bool:
 
 
 def has_letters(text: str) -> bool:
-    return any(ch.isalpha() for ch in text)
+    return any(map(str.isalpha, text))
 
 
 def line_units(text: str) -> list[tuple[int, int]]:

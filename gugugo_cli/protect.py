@@ -36,6 +36,7 @@ _MASK_CHARS = ("‹", "›")
 _A = r"A-Za-z0-9"  # ASCII letters and digits: Hangul around a span (a particle) is not part of it
 _UNITS = (r"[KMGTPE]i?B|kB|[KMG]?bps|[kMG]?Hz|ms|µs|μs|ns|km|cm|mm|nm|kg|mg|mL|°C|°F|px|dpi|rpm|kWh|kW|mAh")
 
+_UNIT = rf"(?P<unit>(?<![{_A}.,/])[0-9]+(?:[.,][0-9]+)*[ \u00a0]?(?:{_UNITS})(?![A-Za-z/]))"
 _SPANS = re.compile("|".join([
     r"(?P<block>```[\s\S]*?```|~~~[\s\S]*?~~~)",
     r"(?P<code>``[^\n]+?``|`[^`\n]+`)",
@@ -52,13 +53,27 @@ _SPANS = re.compile("|".join([
     r"(?P<printf>(?<!%)%(?:[0-9]+\$|\([A-Za-z_][A-Za-z0-9_]*\))?[-+#0]*(?:[0-9]+|\*)?(?:\.[0-9]+)?"
     r"(?:hh|h|ll|l|L|z|j|t)?[diouxXeEfFgGcsr](?![A-Za-z]))",
     r"(?P<shell>\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[1-9](?![0-9]|[.,][0-9]))",
-    rf"(?P<unit>(?<![{_A}.,/])[0-9]+(?:[.,][0-9]+)*[ \u00a0]?(?:{_UNITS})(?![A-Za-z/]))",
+    _UNIT,
 ]))
+
+# Every kind of span but a number with a unit holds one of these; a text without them is searched for units
+# alone, and a text without them or a digit has no span (the same spans, without trying every kind at every
+# character).
+_SPAN_CHARACTERS = "`~@/\\&{%$"
+_UNIT_SPANS = re.compile(_UNIT)
+_DIGIT = re.compile(r"[0-9]")
+
 
 def find_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, kind) of every protected span, left to right, not overlapping."""
     spans = []
-    for m in _SPANS.finditer(text):
+    if "www." in text or any(c in text for c in _SPAN_CHARACTERS):
+        matches = _SPANS.finditer(text)
+    elif _DIGIT.search(text):
+        matches = _UNIT_SPANS.finditer(text)
+    else:
+        return spans
+    for m in matches:
         kind = m.lastgroup
         start, end = m.span()
         if kind == "url":

@@ -58,6 +58,39 @@ def approx_tokens(text: str) -> int:
     per UTF-8 byte — the most a byte-level BPE can take — so that cut pieces of odd text (long numbers,
     URLs, base64, emoji) stay within the limit too. On the news and JHE dev sets a 4k byte-level BPE
     (the echo model's) gives 0.87-0.96 times this estimate."""
+    words = text.split()  # the runs _WORD finds (str.split and \s agree on every character)
+    if not words:
+        return max(1, round(len(text) / 3.4))
+    if max(map(len, words)) > _LONG_WORD:
+        return _sequential(text)
+    quarters, letters, odd = map(sum, zip(*map(_word_counts, words)))
+    if not text[0].isspace():
+        odd -= _word_counts(words[0])[2]  # no space before the first word
+    sixty_eighths = 17 * (quarters + 4 * odd) + 20 * (letters + len(text) - sum(map(len, words)))
+    if sixty_eighths % 68 == 34:  # halfway between two counts: the float sum decides, as it always did
+        return _sequential(text)
+    return max(1, (sixty_eighths + 34) // 68)
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_counts(word: str) -> tuple[int, int, int]:
+    """A word of up to _LONG_WORD characters as approx_tokens counts it, in whole numbers: its cost in quarter
+    tokens but for its ASCII letters (a syllable 3, a digit or ASCII punctuation 4, a byte of anything else 4),
+    its ASCII letters (1/3.4 of a token each), and 1 if a space before it is a token of its own."""
+    quarters = letters = 0
+    for part in _WORD_PART.finditer(word):
+        kind, s = part.lastgroup, part.group()
+        if kind == "latin":
+            letters += len(s)
+        elif kind == "hangul":
+            quarters += 3 * len(s)
+        else:
+            quarters += 4 * len(s.encode("utf-8", "surrogatepass"))
+    return quarters, letters, int(not (word[0].isascii() and word[0].isalpha() or "\uac00" <= word[0] <= "\ud7a3"))
+
+
+def _sequential(text: str) -> int:
+    """approx_tokens as its float sum, part by part in text order: the definition the fast path rounds as."""
     total, spaces = 0.0, len(text)
     for m in _WORD.finditer(text):
         word = m.group()

@@ -1,6 +1,7 @@
 """Protected spans: URLs, code, paths, entities, placeholders and numbers with units come back byte for byte,
 whatever the translator does with the text around them."""
 
+import random
 import re
 
 import pytest
@@ -51,6 +52,30 @@ def test_each_kind_of_span_is_found_whole_in_a_sentence(kind):
 @pytest.mark.parametrize("text", NOT_SPANS)
 def test_ordinary_text_is_not_protected(text):
     assert find_spans(text) == [], [text[a:b] for a, b, _ in find_spans(text)]
+
+
+def test_spans_are_those_the_whole_pattern_finds_at_every_character():
+    from gugugo_cli.patterns import trim_url
+    from gugugo_cli.protect import _SPANS
+
+    def every_kind_everywhere(text):
+        spans = []
+        for m in _SPANS.finditer(text):
+            start, end = m.span()
+            if m.lastgroup == "url":
+                end = start + len(trim_url(m.group()))
+                if end - start < 8:
+                    continue
+            elif m.lastgroup == "path":
+                end = start + len(m.group().rstrip("."))
+            spans.append((start, end, m.lastgroup))
+        return spans
+
+    rng = random.Random(6)
+    pieces = list(SPANS.values()) + NOT_SPANS + ["3", "GB", " ", "km", "MB", ".", ",", "/", "www", "가", "word", "9"]
+    texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(2000)]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(2000)]
+    assert [find_spans(t) for t in texts] == [every_kind_everywhere(t) for t in texts]
 
 
 def test_a_url_ends_before_the_sentence_punctuation_and_a_korean_particle():

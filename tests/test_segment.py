@@ -1,9 +1,11 @@
+import random
+
 import pytest
 
 from conftest import DATA, SHARED, read_lines
 from gugugo_cli import translate_text
 from gugugo_cli.languages import detect_language
-from gugugo_cli.segment import Segment, plan_text, sentence_spans, split_long
+from gugugo_cli.segment import Segment, _sequential, approx_tokens, plan_text, sentence_spans, split_long
 
 ODD_TEXTS = [
     "",
@@ -153,3 +155,14 @@ def test_line_breaks_go_back_into_a_long_translation_in_linear_time():
     restored = segment.restore(segment.text.upper())
     assert restored == original.upper()
     assert time.perf_counter() - start < 10
+
+
+def test_token_estimate_is_its_float_sum_part_by_part():
+    texts = [l for name in ("korean-english-park.dev.en", "korean-english-park.dev.ko", "jhe-koen-dev.ko")
+             for l in read_lines(name)[:300]] + ODD_TEXTS
+    texts += [" 12 ab", "ab 12", "  ...", "a" * 24, "b" * 25 + " c", "😀 x", "\x00 A", "가" * 30, "17 letters here!!",
+              "abcdefghijklmnopq 가나", " " * 17 + "가나", "x\u3000y"]
+    rng = random.Random(3)
+    alphabet = list("aZ가힣 .,!1\té😀\u3000") + ["https://example.com/" + "p" * 20]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    assert [approx_tokens(t) for t in texts] == [_sequential(t) for t in texts]

@@ -1,4 +1,6 @@
+import random
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -126,6 +128,33 @@ def test_wrap_balances_two_lines_and_respects_width():
     assert abs(len(lines[0]) - len(lines[1])) < 12
     ko = wrap("나는 어제 어머니와 함께 시장에 가서 사과를 샀다", 32)
     assert len(ko) == 2 and all(display_width(l) <= 32 for l in ko)
+
+
+def _wrap_by_trying_every_split(text, width, max_lines=2):
+    """wrap() as defined: the split whose longest line is shortest (the first such), tried exhaustively."""
+    words = text.split()
+    if not words:
+        return []
+    if display_width(text) <= width or len(words) == 1 or max_lines <= 1:
+        return [" ".join(words)]
+    best = None
+    for i in range(1, len(words)):
+        lines = [" ".join(words[:i]), *_wrap_by_trying_every_split(" ".join(words[i:]), width, max_lines - 1)]
+        worst = max(display_width(l) for l in lines)
+        if best is None or worst < best[0]:
+            best = (worst, lines)
+    return best[1]
+
+
+def test_wrap_picks_the_split_that_trying_every_split_picks():
+    rng = random.Random(5)
+    words = ["a", "bb", "ccc", "한", "국어", "시장에", "\u3000", "ｗｉｄｅ", "x" * 15, "é", "—", "漢字", "😀", "\u0301"]
+    for _ in range(400):
+        text = rng.choice(["", " ", "  "]).join(rng.choice(words) for _ in range(rng.randint(0, 16)))
+        assert display_width(text) == sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+        for width in (8, 20, 32, 42):
+            for max_lines in (1, 2, 3):
+                assert wrap(text, width, max_lines) == _wrap_by_trying_every_split(text, width, max_lines)
 
 
 def test_spread_cuts_at_word_boundaries_in_proportion():

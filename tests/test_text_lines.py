@@ -2,6 +2,7 @@
 line N; lines are joined only where they are hard-wrapped prose; every segment fits the model."""
 
 import logging
+import random
 import re
 import textwrap
 import unicodedata
@@ -10,6 +11,7 @@ import pytest
 
 from conftest import DATA, ECHO_MODEL
 from gugugo_cli import config, translate_text
+from gugugo_cli.lines import _columns, _columns_by_character
 from gugugo_cli.segment import approx_tokens, ends_sentence, line_units, plan_text
 
 LIMIT = config.MAX_SEGMENT_TOKENS
@@ -354,3 +356,11 @@ def test_token_estimate_stays_close_on_ordinary_sentences(echo_tokens):
         lines = [l for l in (DATA / name).read_text(encoding="utf-8").splitlines() if l.strip()]
         ratio = sum(map(echo_tokens, lines)) / sum(map(approx_tokens, lines))
         assert 0.85 < ratio < 1.15
+
+
+def test_display_columns_are_counted_as_character_by_character():
+    rng = random.Random(4)
+    alphabet = list("aZ 1.\t가힣ㄱ\u1100\u1161\u0301\u200b\ufeffé漢ｗ😀\u3000\x00")
+    texts = ["", "plain ascii", "한국어 문장", "tab\tin ascii", "가\t나"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    assert [_columns(t) for t in texts] == [_columns_by_character(t) for t in texts]

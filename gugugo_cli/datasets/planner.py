@@ -19,6 +19,8 @@ _MARKER = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,3}[.)]|#{1,6}|>)[ \t]+(?=\S)", re
 
 
 def _protected(text: str):
+    if not ("`" in text or "~" in text or "://" in text or "www." in text):  # what each of them holds
+        return
     for m in _PROTECTED.finditer(text):
         start, end = m.span()
         if m.group("fence") is None and m.group("ticks") is None:  # a URL: not its trailing punctuation

@@ -56,6 +56,9 @@ _SPACE_LEAD = re.compile(r"(?:\s|\\[hn])*")
 MAX_EVENT_CHARS = 10_000
 
 
+_BACKSLASH_CODE = re.compile(r"\\(?=[Nnh])")
+
+
 @dataclass(frozen=True)
 class _AssSyntax(Syntax):
     """Text written into an event: nothing the renderer would read as markup or a line break."""
@@ -63,7 +66,7 @@ class _AssSyntax(Syntax):
     def escape(self, text: str) -> str:
         text = " ".join(text.split())  # no raw line break may end the event's line
         text = text.replace("{", "(").replace("}", ")")
-        return re.sub(r"\\(?=[Nnh])", lambda m: "\\\u200b", text)  # `\N` as text: a zero-width space keeps it text
+        return _BACKSLASH_CODE.sub(lambda m: "\\\u200b", text)  # `\N` as text: a zero-width space keeps it text
 
 
 ASS = _AssSyntax("ass")

@@ -38,13 +38,18 @@ class Syntax:
         if self.name == "vtt":
             # an & only where it would be read as a character reference; every < and >, since a WebVTT parser
             # reads from any < to the next > as a tag (`&lt;&amp;&gt;` decoded to `<&>` must not become one)
-            text = re.sub(r"&(?=[#A-Za-z0-9]+;?)", lambda m: "&amp;" if _is_reference(text, m.start()) else "&", text)
+            text = _AMPERSAND.sub(lambda m: "&amp;" if _is_reference(text, m.start()) else "&", text)
             return text.replace("<", "&lt;").replace(">", "&gt;")
         return text
 
 
+_AMPERSAND = re.compile(r"&(?=[#A-Za-z0-9]+;?)")
+_REFERENCE = re.compile(r"&[#A-Za-z0-9]+;?")
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
+
+
 def _is_reference(text: str, at: int) -> bool:
-    m = re.match(r"&[#A-Za-z0-9]+;?", text[at:])
+    m = _REFERENCE.match(text, at)
     return html.unescape(m.group()) != m.group()
 
 
@@ -258,7 +263,7 @@ def _wrappers(flat, key, close_of, text_lines, first, last) -> tuple[dict, dict,
 
 
 def _tag_name(raw: str) -> str:
-    return re.match(r"</?([A-Za-z][A-Za-z0-9]*)", raw).group(1)
+    return _TAG_NAME.match(raw).group(1)
 
 
 def _stands_alone(flat, n, close_of, paired, lead, trail) -> bool:

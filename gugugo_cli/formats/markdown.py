@@ -434,13 +434,18 @@ class MarkdownDocument:
         return starts[first], starts[min(last, len(self.line_starts))]
 
 
+@lru_cache(maxsize=None)
+def _unescaped(ch: str) -> re.Pattern:
+    return re.compile(rf"(?<!\\){re.escape(ch)}")
+
+
 def _count_unescaped(text: str, ch: str) -> int:
-    return len(re.findall(rf"(?<!\\){re.escape(ch)}", text))
+    return len(_unescaped(ch).findall(text))
 
 
 def _balance_markers(source: str, translation: str) -> str:
     """Drop an emphasis marker character from a translation that lost or gained some of it."""
     for ch in _MARKERS:
         if _count_unescaped(translation, ch) != _count_unescaped(source, ch):
-            translation = re.sub(rf"(?<!\\){re.escape(ch)}", "", translation)
+            translation = _unescaped(ch).sub("", translation)
     return translation

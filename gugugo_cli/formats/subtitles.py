@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Optional
 
 from ..languages import has_hangul
@@ -69,7 +70,18 @@ class Cue:
 
 
 def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    if text.isascii():
+        return len(text)
+    no_syllables = _SYLLABLES.sub("", text)  # Hangul syllables are wide, ASCII characters narrow
+    rest = _ASCII.sub("", no_syllables)
+    return 2 * len(text) - len(no_syllables) + sum(1 for ch in rest if unicodedata.east_asian_width(ch) in "WF")
+
+
+_SYLLABLES = re.compile(r"[\uac00-\ud7a3]+")
+_ASCII = re.compile(r"[\x00-\x7f]+")
+
+
+_word_width = lru_cache(maxsize=1 << 14)(display_width)  # words recur; lines seldom do
 
 
 def wrap(text: str, width: int, max_lines: int = MAX_LINES) -> list[str]:
@@ -79,15 +91,41 @@ def wrap(text: str, width: int, max_lines: int = MAX_LINES) -> list[str]:
         return []
     if display_width(text) <= width or len(words) == 1 or max_lines <= 1:
         return [" ".join(words)]
-    # choose the split that makes the longest line shortest; recurse for more than two lines
-    best = None
-    for i in range(1, len(words)):
-        head = " ".join(words[:i])
-        tail = wrap(" ".join(words[i:]), width, max_lines - 1)
-        worst = max(display_width(l) for l in [head, *tail])
-        if best is None or worst < best[0]:
-            best = (worst, [head, *tail])
-    return best[1]
+    return [" ".join(words[a:b]) for a, b in _Lines(words, width).split(0, max_lines)[1]]
+
+
+class _Lines:
+    """The split of words[start:] into lines whose longest line is shortest (the first such split), each
+    line a range of words; the widths of ranges come from prefix sums, and the best split of every
+    (start, lines) is worked out once."""
+
+    def __init__(self, words: list[str], width: int):
+        self.width, self.n = width, len(words)
+        self.ends = [0]
+        for word in words:
+            self.ends.append(self.ends[-1] + _word_width(word))
+        self.memo: dict[tuple[int, int], tuple[int, list[tuple[int, int]]]] = {}
+
+    def columns(self, a: int, b: int) -> int:
+        return self.ends[b] - self.ends[a] + b - a - 1
+
+    def best(self, start: int, lines: int) -> tuple[int, list[tuple[int, int]]]:
+        """(its longest line, the lines) for words[start:], as wrap() would give them."""
+        whole = self.columns(start, self.n)
+        if whole <= self.width or self.n - start == 1 or lines <= 1:
+            return whole, [(start, self.n)]
+        if (start, lines) not in self.memo:
+            self.memo[(start, lines)] = self.split(start, lines)
+        return self.memo[(start, lines)]
+
+    def split(self, start: int, lines: int) -> tuple[int, list[tuple[int, int]]]:
+        best = None
+        for i in range(start + 1, self.n):
+            longest, tail = self.best(i, lines - 1)
+            worst = max(self.columns(start, i), longest)
+            if best is None or worst < best[0]:
+                best = (worst, [(start, i), *tail])
+        return best
 
 
 def spread(translation: str, weights: list[int]) -> list[str]:

@@ -22,11 +22,13 @@ from .cue_markup import VTT
 from .subtitles import Cue, CueTranslation, SubtitleDocument, replace_lines, split_lines
 
 _SIGNATURE = re.compile(r"WEBVTT(?:[ \t]|$)")
+_TIMESTAMP = re.compile(r"(\d+):(\d+)(?::(\d+))?\.(\d+)")
+_WHITESPACE = re.compile(r"[ \t\n\f\r]*")
 
 
 def timestamp(text: str, pos: int) -> Optional[tuple[float, int]]:
     """The spec's "collect a WebVTT timestamp": (seconds, position after it), or None."""
-    m = re.compile(r"(\d+):(\d+)(?::(\d+))?\.(\d+)").match(text, pos)
+    m = _TIMESTAMP.match(text, pos)
     if not m:
         return None
     first, second, third, frac = m.groups()
@@ -47,15 +49,14 @@ def timestamp(text: str, pos: int) -> Optional[tuple[float, int]]:
 
 def cue_timings(line: str) -> Optional[tuple[float, float]]:
     """The spec's "collect WebVTT cue timings and settings", timings only: (start, end) or None."""
-    ws = re.compile(r"[ \t\n\f\r]*")
-    pos = ws.match(line).end()
+    pos = _WHITESPACE.match(line).end()
     start = timestamp(line, pos)
     if start is None:
         return None
-    pos = ws.match(line, start[1]).end()
+    pos = _WHITESPACE.match(line, start[1]).end()
     if not line.startswith("-->", pos):
         return None
-    pos = ws.match(line, pos + 3).end()
+    pos = _WHITESPACE.match(line, pos + 3).end()
     end = timestamp(line, pos)
     if end is None:
         return None
