@@ -209,10 +209,10 @@ def _last_match(pattern: re.Pattern, text: str, lo: int, hi: int) -> Optional[in
 
 def _bounded_cut(text: str, start: int, size: int) -> int:
     """Where a chunk with no safe sentence end in its first `size` characters ends: at the last sentence end
-    in the second half of them, else at a space; with no space there, at the next space."""
+    in the second half of them, else at the last space in them; with none, at the next space."""
     lo, hi = start + size // 2, start + size
-    for pattern in (_WEAK_END, _SPACE):
-        cut = _last_match(pattern, text, lo, hi)
+    for pattern, first in ((_WEAK_END, lo), (_SPACE, lo), (_SPACE, start + 1)):
+        cut = _last_match(pattern, text, first, hi)
         if cut is not None and start < cut < len(text):
             return cut
     space = _SPACE.search(text, hi)

@@ -152,3 +152,13 @@ def test_splitters_load_only_when_a_text_needs_one_and_splitter_picks_which(tmp_
     assert _loaded(hard, "--splitter", "kss") == "['kss']"
     if splitters.available("kiwi"):
         assert _loaded(hard) == "['kiwipiepy']"
+
+
+def test_a_run_without_spaces_never_reaches_a_splitter_with_sentences_before_it(monkeypatch):
+    text = "첫 문장입니다. 조지 W. 부시가 왔다 " + "x" * 20000 + " 끝."
+    seen = []
+    split = splitters.split
+    monkeypatch.setattr(splitters, "split", lambda chunk, lang: seen.append(chunk) or split(chunk, lang))
+    spans = sentence_spans(text, "ko")
+    assert all(len(chunk) <= splitters.CHUNK_CHARS for chunk in seen)
+    assert text[spans[-1][0]:spans[-1][1]].endswith("끝.")
