@@ -16,6 +16,7 @@ import importlib.metadata as metadata
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -98,14 +99,16 @@ def speed(lang: str, config: str, paragraphs: list[str]) -> dict:
 
 
 _LOAD = """
-import resource, sys, time
+import sys, time
 sys.path.insert(0, {root!r})
 from gugugo_cli import splitters
 from gugugo_cli.segment import sentence_spans
+def rss():
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:"))
 splitters.use_splitter({config!r})
-rss, cpu, wall = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.process_time(), time.perf_counter()
+before, cpu, wall = rss(), time.process_time(), time.perf_counter()
 sentence_spans({text!r}, {lang!r})
-print(time.process_time() - cpu, time.perf_counter() - wall, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss)
+print(time.process_time() - cpu, time.perf_counter() - wall, rss() - before)
 """
 
 
@@ -118,7 +121,7 @@ def load_time(lang: str, config: str) -> dict:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     cpu, wall, rss = out.split()
     return dict(splitter=config, load_cpu_s=round(float(cpu), 2), load_wall_s=round(float(wall), 2),
-                rss_mb=round(int(rss) / 1024))
+                rss_added_mb=round(int(rss) / 1024))
 
 
 def _closure(name: str) -> set[str]:
@@ -188,13 +191,15 @@ def dry_run_field(paragraphs: list[str], size: int) -> dict:
         path = Path(tmp) / "long.jsonl"
         path.write_text(json.dumps({"text": (text * (size // len(text) + 1))[:size]}, ensure_ascii=False) + "\n",
                         encoding="utf-8")
-        start = time.perf_counter()
+        start, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         cmd = [sys.executable, "-m", "gugugo_cli", str(path), "--field", "text", "--to", "en", "--dry-run", "-q",
                "--no-cache"]
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
-        seconds = time.perf_counter() - start
-    return dict(chars=size, exit=proc.returncode, wall_s=round(seconds, 1), stderr=proc.stderr.strip()[-200:])
+        seconds, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    return dict(chars=size, exit=proc.returncode, cpu_s=round(cpu, 1), wall_s=round(seconds, 1),
+                stderr=proc.stderr.strip()[-200:])
 
 
 def _table(rows: list[dict]) -> str:
