@@ -1,7 +1,7 @@
 """The `gugugo-translate` command: a thin layer over the Python API.
 
-Imports nothing heavy at start-up; torch and transformers load only once a segment needs the model, and kss
-only once Korean text must be split into sentences.
+Imports nothing heavy at start-up; torch and transformers load only once a segment needs the model, and Kiwi
+or kss only once Korean text must be split into sentences.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from . import config
+from . import config, splitters
 from .cli_help import SectionedCommand, list_formats
 from .console import PROG, setup_logging
 from .engines.base import DecodeOptions
@@ -22,6 +22,7 @@ from .engines.loading import (BITSANDBYTES_CPU_ERROR, ENGINE_CHOICES, INT8_DTYPE
                               resolve_device)
 from .errors import GugugoError, UsageError
 from .languages import LANGUAGES
+from .splitters import KOREAN_SPLITTERS, SPLITTER_ENV_VAR
 
 log = logging.getLogger("gugugo_cli")
 
@@ -117,6 +118,9 @@ def _usage(message: str) -> None:
 @click.option("--no-protect", is_flag=True,
               help="Let the model translate URLs, e-mail addresses, paths, code, entities, format placeholders "
                    "and numbers with units (by default they come back exactly as they were).")
+@click.option("--splitter", type=click.Choice(KOREAN_SPLITTERS), envvar=SPLITTER_ENV_VAR,
+              help="Korean sentence splitter: kiwi (the default, extra [kiwi]; kss when kiwipiepy is not "
+                   f"installed) or kss [env: {SPLITTER_ENV_VAR}].")
 @click.option("--dry-run", is_flag=True, help="Read and segment everything and report; load no model, write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
@@ -125,7 +129,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
         quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None,
         use_ray=False, ray_actors=None, glossary_path=None, no_protect=False, engine_option_texts=(),
-        cache_clear=False, quoting="auto"):
+        cache_clear=False, quoting="auto", splitter=None):
     """Translate documents, subtitles and datasets (or stdin) between Korean and English with a Gugugo model.
 
     Text, Markdown, HTML, EPUB, Word, Excel, PowerPoint, HWPX; SubRip, WebVTT, SAMI and ASS/SSA subtitles;
@@ -155,6 +159,9 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         _usage(f"--from {src!r}: unknown language (choose auto, ko or en)")
     if src == tgt:
         _usage(f"--from and --to are both {tgt!r}")
+    if splitter == "kiwi" and not splitters.available("kiwi"):
+        _usage('--splitter kiwi needs kiwipiepy: pip install "gugugo-translate[kiwi]"')
+    splitters.use_splitter(splitter)
     if not inputs:
         if sys.stdin is None or sys.stdin.isatty():
             _usage("no input: name files or folders, or pipe text into stdin (see --help)")

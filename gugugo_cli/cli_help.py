@@ -8,7 +8,7 @@ import click
 # shown under "Other options", so a new option is never hidden.
 HELP_SECTIONS: dict[str, list[str]] = {
     "Input and output": ["tgt", "src", "output", "overwrite", "include", "exclude", "encoding", "max_input_size"],
-    "Formats": ["list_formats", "bilingual", "line_width"],
+    "Formats": ["list_formats", "bilingual", "line_width", "splitter"],
     "Model and engine": ["model", "device", "dtype", "quantize", "engine", "engine_option_texts", "batch_size",
                          "batch_tokens", "num_beams", "max_new_tokens"],
     "Datasets": ["fields", "keep_source", "quoting", "use_ray", "ray_actors"],

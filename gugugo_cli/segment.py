@@ -2,8 +2,8 @@
 
 A text is cut into paragraphs (runs of non-blank lines) and each paragraph into units: a line is a unit of
 its own, unless it and the next line are clearly one hard-wrapped sentence (see `line_units`). Each unit is
-cut into sentences on its own (kss for Korean, pysbd for English), so a splitter never sees across a line
-that ends a unit, and every segment is cut to fit the model (`split_long`). Everything that is not a
+cut into sentences on its own (`splitters`: Kiwi or kss for Korean, pysbd for English), so a splitter never
+sees across a line that ends a unit, and every segment is cut to fit the model (`split_long`). Everything that is not a
 sentence — blank lines, line breaks between units, indentation, the whitespace between sentences — is kept
 verbatim, so an identity translation gives back the input byte for byte. A sentence that runs over a line
 break (hard-wrapped prose) is translated whole and the break is put back at the nearest word boundary of
@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Optional
 
-from . import config
+from . import config, splitters
 from .inert import nothing_to_translate
 from .languages import detect_language
 from .lines import MIN_WRAP_COLUMNS, ends_sentence, line_units
 from .patterns import URL
+from .splitters import chunk_spans
 
 __all__ = ["MIN_WRAP_COLUMNS", "Segment", "TextPlan", "approx_tokens", "ends_sentence", "line_units", "plan_text",
            "sentence_spans", "split_long"]
@@ -35,8 +36,6 @@ log = logging.getLogger("gugugo_cli")
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _LINE_BREAK_RUN = re.compile(r"\s*[\r\n]\s*")
-# Characters that can end a sentence inside a unit; without one, the unit is one sentence.
-_INNER_END = re.compile(r"[.!?。？！…]+[\"'”’)\]]*\s+\S")
 
 
 # --- Sentences ---------------------------------------------------------------------------------------------
@@ -113,70 +112,34 @@ def _sequential(text: str) -> int:
     return max(1, round(total + spaces / 3.4))
 
 
-@lru_cache(maxsize=1)
-def _english_segmenter():
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
-@lru_cache(maxsize=1)
-def _kss():
-    """kss, without the root-logger handler it installs when imported (logging.basicConfig): that handler
-    would print every library's log lines, and a program's own, once more with a `[Kss]: ` prefix."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    import kss
-
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    return kss
-
-
-def _kss_sentences(text: str) -> list[str]:
-    kss = _kss()
-    # 'punct' is the backend chosen on purpose: on the news + JHE dev sets it found sentence ends with
-    # precision 0.96 / recall 0.91 at ~350 sentences/s here, where 'fast' over-split (precision 0.87)
-    # and 'pecab' took minutes on one long paragraph.
-    return kss.split_sentences(text, backend="punct", num_workers=1)
-
-
-def _align(text: str, pieces: list[str]) -> Optional[list[tuple[int, int]]]:
-    """Find each piece in order in text; None when a splitter changed the text."""
-    spans, cursor = [], 0
-    for piece in pieces:
-        piece = piece.strip()
-        if not piece:
-            continue
-        start = text.find(piece, cursor)
-        if start < 0:
-            return None
-        spans.append((start, start + len(piece)))
-        cursor = start + len(piece)
-    return spans
-
-
 def sentence_spans(text: str, lang: str) -> list[tuple[int, int]]:
-    """Spans of the sentences of one unit (line breaks in it are treated as spaces)."""
+    """Spans of the sentences of one unit (line breaks in it are treated as spaces). A long unit is split
+    chunk by chunk (`splitters.chunk_spans`), so the time taken grows in step with its length."""
     flat = text.replace("\r", " ").replace("\n", " ")
     stripped = flat.strip()
-    if not stripped:
-        return []
-    if not _INNER_END.search(stripped):
+    if not splitters.may_hold_sentences(stripped):  # one sentence (or none): no splitter needed
         start = len(flat) - len(flat.lstrip())
-        return [(start, start + len(stripped))]
-    if lang == "ko":
-        spans = _align(flat, _kss_sentences(flat))
-    else:
-        spans = _align(flat, [s.sent for s in _english_segmenter().segment(flat)])
-    if not spans:
-        start = len(flat) - len(flat.lstrip())
-        spans = [(start, start + len(stripped))]
+        return [(start, start + len(stripped))] if stripped else []
+    spans = []
+    for a, b in chunk_spans(flat, lang):
+        spans += [(a + start, a + end) for start, end in _chunk_sentences(flat[a:b], lang)]
     return _keep_whole(flat, spans)
 
 
-# Addresses a sentence splitter may cut at their '?', '!' or '.': a URL (scheme:// or www.) and an e-mail address.
-_ADDRESS = re.compile(rf"{URL}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
+def _chunk_sentences(text: str, lang: str) -> list[tuple[int, int]]:
+    stripped = text.strip()
+    if not stripped:
+        return []
+    start = len(text) - len(text.lstrip())
+    whole = [(start, start + len(stripped))]
+    if not splitters.may_hold_sentences(stripped, before_tags=True):
+        return whole
+    return splitters.split(text, lang) or whole
+
+
+# Addresses a sentence splitter may cut at their '?', '!' or '.': a URL (scheme:// or www.) and an e-mail address
+# (tried only where a word starts, so a long run without spaces is not searched again from each character).
+_ADDRESS = re.compile(rf"{URL}|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
 
 
 def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -184,10 +147,15 @@ def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
     addresses = [m.span() for m in _ADDRESS.finditer(text)]
     if not addresses or len(spans) < 2:
         return spans
+    starts = [a for a, _ in addresses]
+
+    def inside(pos: int) -> bool:
+        i = bisect_left(starts, pos) - 1  # the last address that starts before pos
+        return i >= 0 and pos < addresses[i][1]
+
     joined = [spans[0]]
     for start, end in spans[1:]:
-        cut_end, cut_start = joined[-1][1], start
-        if any(a < cut_end < b or a < cut_start < b for a, b in addresses):
+        if inside(joined[-1][1]) or inside(start):
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((start, end))

@@ -214,7 +214,7 @@ def test_help_does_not_import_heavy_modules():
         "from gugugo_cli.cli import main\n"
         "sys.argv = ['gugugo-translate', '--help']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('torch', 'transformers', 'kss', 'pysbd') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'transformers', 'kss', 'kiwipiepy', 'pysbd') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
