@@ -18,7 +18,7 @@ log = logging.getLogger("gugugo_cli")
 
 
 def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache, dry_run,
-        interactive, report_path=None) -> int:
+        interactive, report_path=None, workers=None) -> int:
     if "-" in inputs or any(Path(i).is_dir() or not is_dataset(i) for i in inputs):
         raise UsageError("--field applies to dataset files named as inputs (.jsonl, .json, .csv, .tsv, .parquet), "
                          "not to stdin, folders or documents")
