@@ -137,3 +137,35 @@ def test_ctrl_c_with_workers_writes_the_finished_files_whole(tmp_path):
     assert written == ["f0.ko.txt", "f1.ko.txt", "f2.ko.txt"]  # no temp file left, the three finished files
     for name in written:
         assert (out / name).read_text(encoding="utf-8").count("«") == 2
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_datasets_split_in_workers_give_the_single_process_output(tmp_path, suffix):
+    """Windows of rows split in worker processes while earlier windows are translated: the same output and
+    failed rows as one process, and the same calls to the translator."""
+    import csv
+    import json
+
+    from gugugo_cli.datasets import translate_dataset
+
+    en = (Path(__file__).parent / "data" / "korean-english-park.dev.en").read_text(encoding="utf-8").splitlines()
+    rows = [{"id": i, "q": f"{en[i % len(en)]} Row {i}.", "a": "A reply. With two sentences." if i % 3 else 7}
+            for i in range(700)]
+    src = tmp_path / f"data{suffix}"
+    if suffix == ".jsonl":
+        src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    else:
+        with open(src, "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, ["id", "q", "a"])
+            writer.writeheader()
+            writer.writerows(rows)
+    one, two = Recording(), Recording()
+    first = translate_dataset(src, ["q", "a"], "ko", one, output=tmp_path / f"one{suffix}", window_rows=100)
+    second = translate_dataset(src, ["q", "a"], "ko", two, output=tmp_path / f"two{suffix}", window_rows=100,
+                               workers=2)
+    assert (tmp_path / f"one{suffix}").read_bytes() == (tmp_path / f"two{suffix}").read_bytes()
+    assert (first.rows, first.rows_changed, first.rows_failed, first.segments) == \
+        (second.rows, second.rows_changed, second.rows_failed, second.segments)
+    assert first.rows == 700 and first.rows_changed > 400 and one.calls == two.calls
+    if suffix == ".jsonl":
+        assert (tmp_path / "one.failed.jsonl").read_bytes() == (tmp_path / "two.failed.jsonl").read_bytes()

@@ -30,6 +30,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
 
     from ..console import RichDatasetProgress
     from ..job.cache import SegmentCache, default_cache_path
+    from ..job.host import default_workers
     from .run import translate_dataset
 
     jobs = _destinations(inputs, tgt, output, overwrite or dry_run, report_path)
@@ -55,7 +56,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
             progress = RichDatasetProgress() if interactive and not dry_run else None
             return translate_dataset(path, fields, tgt, get_translator, src=src, output=dest, keep_source=keep_source,
                                      cache=cache, translator_key=resolved.cache_key, progress=progress,
-                                     dry_run=dry_run)
+                                     dry_run=dry_run, workers=workers or default_workers())
 
         failed_files = _translate_each(jobs, one, fields, summaries, dry_run, interactive)
     finally:

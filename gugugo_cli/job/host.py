@@ -14,6 +14,11 @@ import multiprocessing
 import os
 import queue
 import signal
+
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
 from typing import Optional
 
 from ..errors import GugugoError, InputError
@@ -21,6 +26,7 @@ from ..errors import GugugoError, InputError
 log = logging.getLogger("gugugo_cli")
 
 POLL_SECONDS = 0.5
+used = {"cpu_seconds": 0.0}  # CPU time of the workers that have stopped, for benchmarks
 
 
 def default_workers() -> int:
@@ -108,6 +114,8 @@ def _serve(inbox, outbox, options, src, limits, level) -> None:
                 return
             continue
         if message is None:
+            usage = resource.getrusage(resource.RUSAGE_SELF) if resource is not None else None
+            outbox.put(("usage", None, usage.ru_utime + usage.ru_stime if usage else 0.0))
             return
         kind, ident, payload = message
         try:
@@ -142,6 +150,8 @@ class Workers:
     def __init__(self, count: int, options=None, src: str = "auto", limits=None):
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload([__name__])  # imported once, in the server the workers are forked from
         self.outbox = ctx.Queue()
         self.inboxes, self.processes = [], []
         self.busy: list[int] = []
@@ -206,6 +216,18 @@ class Workers:
             if not proc.is_alive():
                 raise GugugoError(f"a worker process stopped unexpectedly (exit code {proc.exitcode})")
 
+    def _count_usage(self) -> None:
+        """Each stopping worker's CPU time (it sends it last) into `used`; a second at most per worker."""
+        left = len(self.processes)
+        while left:
+            try:
+                kind, _, value = self.outbox.get(timeout=1)
+            except (queue.Empty, OSError, ValueError):
+                return
+            if kind == "usage":
+                used["cpu_seconds"] += value
+                left -= 1
+
     def close(self) -> None:
         """Every worker stopped: asked to, then ended if it does not within seconds."""
         for inbox in self.inboxes:
@@ -213,6 +235,7 @@ class Workers:
                 inbox.put(None)
             except (OSError, ValueError):
                 pass
+        self._count_usage()
         for proc in self.processes:
             proc.join(timeout=5)
             if proc.is_alive():
