@@ -120,11 +120,13 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
             actors, report_path=None) -> int:
     """--ray: each dataset translated on a Ray cluster ($RAY_ADDRESS, else a local one) into a folder of parts
     (datasets/ray_run.py). --dry-run reads and segments here, as without --ray."""
-    from .ray_run import RAY_SUFFIXES, _ray, in_output_folder, start
+    from .ray_run import NOT_SPLITTABLE, RAY_SUFFIXES, _ray, in_output_folder, start
 
+    for name in inputs:
+        if is_dataset(name) and Path(name).suffix.lower() not in RAY_SUFFIXES:
+            raise UsageError(f"{name}: {NOT_SPLITTABLE}")
     if "-" in inputs or any(Path(i).is_dir() or Path(i).suffix.lower() not in RAY_SUFFIXES for i in inputs):
-        raise UsageError("--ray translates dataset files named as inputs: .jsonl, .ndjson or .parquet "
-                         "(translate .json, .csv and .tsv without --ray)")
+        raise UsageError("--ray translates dataset files named as inputs: .jsonl, .ndjson or .parquet")
     for name in inputs:
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such file")
