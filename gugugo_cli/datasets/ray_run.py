@@ -18,7 +18,8 @@ field planner, cache lookup and translator stream, the same rules for failed row
 
 Cache: every actor opens the SQLite segment cache at the given path on its own machine (on one machine that
 is the same file as a single-process run's; on a cluster each node has its own unless the path is on shared
-storage). --no-cache: none.
+storage). --no-cache: none. Each finished batch is also kept in the unfinished folder (ray_resume.py), so a
+killed run started again, its actors on any node, translates only what it had not finished.
 """
 
 from __future__ import annotations
