@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import time
 
 try:
     import resource
@@ -217,20 +218,28 @@ class Workers:
                 raise GugugoError(f"a worker process stopped unexpectedly (exit code {proc.exitcode})")
 
     def _count_usage(self) -> None:
-        """Each stopping worker's CPU time (it sends it last) into `used`; a second at most per worker."""
-        left = len(self.processes)
-        while left:
+        """Each stopping worker's CPU time (it sends it last) into `used`, for a few seconds at most."""
+        left, deadline = len(self.processes), time.monotonic() + 3
+        while left and time.monotonic() < deadline:
             try:
-                kind, _, value = self.outbox.get(timeout=1)
-            except (queue.Empty, OSError, ValueError):
+                kind, _, value = self.outbox.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            except (OSError, ValueError):
                 return
             if kind == "usage":
                 used["cpu_seconds"] += value
                 left -= 1
 
     def close(self) -> None:
-        """Every worker stopped: asked to, then ended if it does not within seconds."""
+        """Every worker stopped: what it was still asked to do is dropped (Ctrl-C stops at once), it is asked
+        to stop after what it is doing (a file being written is finished), and ended if it does not."""
         for inbox in self.inboxes:
+            try:
+                while True:
+                    inbox.get_nowait()
+            except (queue.Empty, OSError, ValueError):
+                pass
             try:
                 inbox.put(None)
             except (OSError, ValueError):
