@@ -113,20 +113,19 @@ class Pipeline:
 
     def _add(self, task: FileTask, ident: int, keys: list[Key]) -> None:
         self.summary.segments += len(keys)
-        grow = getattr(self.progress, "grow", None)
-        if grow is not None:
-            grow(len(keys))
         if self.on_keys is not None:
             self.on_keys(keys)
-        task.ident, task.keys = ident, keys
         distinct = dict.fromkeys(keys)
-        for key in distinct:
-            if key not in self.done:
-                self.new[key] = None
+        before = len(self.new)
+        self.new.update((key, None) for key in distinct if key not in self.done)
+        grow = getattr(self.progress, "grow", None)
+        if grow is not None:  # the bar counts distinct segments, as they are done
+            grow(len(self.new) - before)
         if self.dry_run:
             if self.chunk is not None and len(self.new) >= self.chunk:
                 self._flush()
             return
+        task.ident, task.keys = ident, keys
         task.pending = {k for k in distinct if k not in self.done}
         if not task.pending:
             self._finish(task)
