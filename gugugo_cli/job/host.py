@@ -2,8 +2,8 @@
 worker processes, with results handed back in the order they were asked for, so the output never depends
 on the number of workers.
 
-Workers are started with forkserver (spawn where there is none): a fresh interpreter that never imported
-torch. They ignore SIGINT (a Ctrl-C on a terminal reaches the whole process group): the main process decides
+Workers are forked on Linux while torch is not loaded, else started with forkserver (spawn where there is
+none): never a fork of a process that loaded torch. They ignore SIGINT (a Ctrl-C on a terminal reaches the whole process group): the main process decides
 when they stop, after the files being written are done. A worker whose parent is gone stops by itself.
 """
 
@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import time
 
 try:
@@ -101,6 +102,7 @@ class _Forward(logging.Handler):
 
 def _serve(inbox, outbox, options, src, limits, level) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker would have the parent's handler
     logger = logging.getLogger("gugugo_cli")
     logger.handlers[:] = [_Forward(outbox)]
     logger.setLevel(level)
@@ -144,15 +146,25 @@ def _answer(kind, ident, payload, docs, options, src, limits):
     raise ValueError(f"unknown request {kind!r}")
 
 
+def _context():
+    """fork on Linux while torch is not loaded (the workers start in milliseconds), else forkserver (a fresh
+    server process the workers are forked from), else spawn: never a fork of a process holding torch."""
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and "torch" not in sys.modules:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])  # imported once, in the server the workers are forked from
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
 class Workers:
     """N worker processes. `ask(kind, payload)` sends a request (to the least busy worker, or to the one that
     holds what it needs) and returns its id; `answer(id)` waits for that request's answer."""
 
     def __init__(self, count: int, options=None, src: str = "auto", limits=None):
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload([__name__])  # imported once, in the server the workers are forked from
+        ctx = _context()
         self.outbox = ctx.Queue()
         self.inboxes, self.processes = [], []
         self.busy: list[int] = []
