@@ -28,6 +28,7 @@ from ..errors import GugugoError, InputError
 log = logging.getLogger("gugugo_cli")
 
 POLL_SECONDS = 0.5
+QUEUED_PER_WORKER = 3  # requests sent to a worker and not answered yet, at most (a file to write waits behind them)
 used = {"cpu_seconds": 0.0}  # CPU time of the workers that have stopped, for benchmarks
 
 
@@ -194,22 +195,36 @@ class Workers:
         self.inboxes[worker].put((kind, ident, payload))
         return ident
 
+    @property
+    def saturated(self) -> bool:
+        """Whether the workers have enough queued: more would only wait there (and delay the files to write)."""
+        return sum(self.busy) >= QUEUED_PER_WORKER * len(self.busy)
+
     def ready(self, ident: int) -> bool:
         """Whether the answer to a request is in (without waiting)."""
         self._collect(block=False)
         return ident in self.answers
+
+    def wait(self) -> None:
+        """Until one more answer comes in."""
+        self._collect(block=True)
 
     def answer(self, ident: int):
         """The answer to a request: its value, or ("failed", GugugoError). Waits for it."""
         while ident not in self.answers:
             self._collect(block=True)
         kind, value = self.answers.pop(ident)
-        self.busy[self.owner.pop(ident)] -= 1
         if kind == "crashed":
             raise GugugoError(f"a worker process failed: {value}")
         return ("failed", value) if kind == "failed" else value
 
-    def _collect(self, block: bool) -> None:
+    def poll(self) -> None:
+        """Every answer already in taken in (without waiting)."""
+        while self._collect(block=False):
+            pass
+
+    def _collect(self, block: bool) -> bool:
+        """One answer taken in (waiting for it: block); False when there was none."""
         while True:
             try:
                 kind, ident, value = self.outbox.get(timeout=POLL_SECONDS) if block else self.outbox.get_nowait()
@@ -217,12 +232,13 @@ class Workers:
                 if block:
                     self._check_alive()
                     continue
-                return
+                return False
             if kind == "log":
                 log.log(*value)
                 continue
             self.answers[ident] = (kind, value)
-            return
+            self.busy[self.owner.pop(ident)] -= 1
+            return True
 
     def _check_alive(self) -> None:
         for proc in self.processes:
@@ -289,8 +305,16 @@ class InProcess:
         self.docs[ident] = (doc, plans)
         return ident
 
+    saturated = False
+
     def ready(self, ident: int) -> bool:
         return True
+
+    def wait(self) -> None:
+        pass
+
+    def poll(self) -> None:
+        pass
 
     def answer(self, ident: int):
         kind, payload = self.answers.pop(ident)

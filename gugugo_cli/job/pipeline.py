@@ -47,7 +47,9 @@ class Files:
         self.bytes = 0
 
     def top_up(self) -> None:
-        while self.next < len(self.tasks) and len(self.asked) < AHEAD_FILES and self.bytes < AHEAD_BYTES:
+        self.host.poll()
+        while self.next < len(self.tasks) and len(self.asked) < AHEAD_FILES and self.bytes < AHEAD_BYTES \
+                and (not self.host.saturated or not self.asked):
             task = self.tasks[self.next]
             self.next += 1
             data = None
@@ -62,7 +64,11 @@ class Files:
             self.top_up()
             if not self.asked:
                 return
-            task, ident = self.asked.popleft()
+            task, ident = self.asked[0]
+            while not self.host.ready(ident):  # the workers kept busy meanwhile
+                self.host.wait()
+                self.top_up()
+            self.asked.popleft()
             answer = self.host.answer(ident)
             self.bytes -= task.size
             yield task, ident, answer
@@ -89,6 +95,7 @@ class Pipeline:
         self.failed: list[tuple[int, tuple[str, str]]] = []
         self.order: dict[int, int] = {}  # id(task) -> its place in the run
         self.on_keys: Optional[Callable[[list[Key]], None]] = None
+        self.top_up: Callable[[], None] = lambda: None  # more files asked for while the translator works
 
     def run(self, tasks: list[FileTask], planned: Iterable) -> Summary:
         self.order = {id(task): i for i, task in enumerate(tasks)}
@@ -168,6 +175,7 @@ class Pipeline:
                 for result in translated:
                     self._arrived(result)
                     self._collect(block=False)
+                    self.top_up()
             finally:
                 translated.close()  # what arrived is stored, whatever stopped the loop
         if self.chunk is not None:

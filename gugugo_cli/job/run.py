@@ -122,7 +122,7 @@ def run_files(tasks: list[FileTask], tgt: str, get_translator: Callable[[], Tran
         files = Files(host, tasks, stdin, limits, keep=not dry_run)
         pipeline = Pipeline(host, tgt, get_translator, translator_key, cache, summary, progress or Progress(),
                             write or write_file, chunk=FIRST_CHUNK, dry_run=dry_run)
-        pipeline.on_keys = on_keys
+        pipeline.on_keys, pipeline.top_up = on_keys, files.top_up
         return _timed(pipeline, tasks, files)
     finally:
         host.close()
