@@ -1,5 +1,7 @@
-"""A translation run over many files: read and plan them, translate their segments as one pooled stream
+"""A translation run over many files: read and plan them, translate their segments as a pooled stream
 (deduplicated, cached, batched by the engine), and write each file as soon as its last segment is done.
+run_files streams (files read in this process or in workers while earlier ones are translated, see
+pipeline.py and host.py); run takes files planned beforehand (plan_tasks) as one pool.
 """
 
 from __future__ import annotations
