@@ -121,6 +121,9 @@ def _usage(message: str) -> None:
 @click.option("--splitter", type=click.Choice(KOREAN_SPLITTERS), envvar=SPLITTER_ENV_VAR,
               help="Korean sentence splitter: kiwi (the default, extra [kiwi]; kss when kiwipiepy is not "
                    f"installed) or kss [env: {SPLITTER_ENV_VAR}].")
+@click.option("--workers", type=click.IntRange(1), metavar="N",
+              help="Processes that read, split and write files and dataset windows while the model translates "
+                   "(default: the CPUs this process may use; 1: all in this process).")
 @click.option("--dry-run", is_flag=True, help="Read and segment everything and report; load no model, write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
@@ -129,7 +132,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         batch_tokens, num_beams, max_new_tokens, encoding, line_width, bilingual, cache_path, no_cache, dry_run,
         quiet, debug, fields=(), keep_source=False, max_input_size="256M", guard=False, report_path=None,
         use_ray=False, ray_actors=None, glossary_path=None, no_protect=False, engine_option_texts=(),
-        cache_clear=False, quoting="auto", splitter=None):
+        cache_clear=False, quoting="auto", splitter=None, workers=None):
     """Translate documents, subtitles and datasets (or stdin) between Korean and English with a Gugugo model.
 
     Text, Markdown, HTML, EPUB, Word, Excel, PowerPoint, HWPX; SubRip, WebVTT, SAMI and ASS/SSA subtitles;
@@ -187,13 +190,13 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
 
             code = run_datasets(list(inputs), fields, keep_source, src, tgt, output, overwrite, request,
                                 None if no_cache else cache_path, no_cache, dry_run, interactive, report_path,
-                                quoting=quoting)
+                                quoting=quoting, workers=workers)
         else:
             from .job.command import run as run_documents
 
             code = run_documents(list(inputs), src, output_text, overwrite, include, exclude, request, options,
                                  None if no_cache else cache_path, no_cache, dry_run, interactive, limits,
-                                 report_path)
+                                 report_path, workers)
     except GugugoError as e:
         if debug:
             raise

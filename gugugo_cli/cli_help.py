@@ -14,7 +14,7 @@ HELP_SECTIONS: dict[str, list[str]] = {
     "Datasets": ["fields", "keep_source", "quoting", "use_ray", "ray_actors"],
     "Quality and guards": ["guard", "report_path", "glossary_path", "no_protect"],
     "Segment cache": ["cache_path", "no_cache", "cache_clear"],
-    "Run": ["dry_run", "quiet", "debug", "version"],
+    "Run": ["workers", "dry_run", "quiet", "debug", "version"],
 }
 HELP = "-h/--help"  # the help option's place in the sections
 

@@ -153,6 +153,9 @@ class RichProgress(_Bar):
         speed = self.bar.tasks[self.segments].speed
         self.bar.update(self.segments, rate=f"{speed:.1f}/s" if speed else "")
 
+    def grow(self, segments: int) -> None:
+        self.bar.update(self.segments, total=self.bar.tasks[self.segments].total + segments)
+
 
 class RichDatasetProgress(_Bar):
     """A dataset: a bar over the input's bytes with rows and segments done, rate and ETA."""

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -287,3 +288,37 @@ def test_ray_report_lists_failed_rows_and_never_lands_on_an_output(local_ray, tm
     assert {os.stat(p).st_mode & 0o777 for p in (tmp_path / "data.ko.jsonl").iterdir()} == {0o666 & ~old}
     rows = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
     assert [(r["file"], r["row"], r["reason"]) for r in rows] == [(str(src), 1, "instruction is a number, not a string")]
+
+
+@needs_ray
+def test_a_killed_run_started_again_translates_only_the_batches_it_had_not_finished(local_ray, tmp_path):
+    """No segment cache (as on a cluster where the actors land on other nodes): the batches the killed run
+    finished are taken from its unfinished output folder, only the others are translated."""
+    src = tmp_path / "data.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "q": f"Sentence {i} of the file."}) + "\n" for i in range(400)),
+                   encoding="utf-8")
+    out = tmp_path / "out"
+    kept = tmp_path / ".out.unfinished" / ".batches"
+    script = (f"import ray\nfrom gugugo_cli.datasets.ray_run import start, translate_dataset_ray\n"
+              f"from gugugo_cli.engines.loading import resolve\nstart(ray)\n"
+              f"translate_dataset_ray({str(src)!r}, ['q'], 'ko', resolve(model={str(ECHO_MODEL)!r}, device='cpu'), "
+              f"output={str(out)!r}, actors=1, batch_rows=20, num_cpus=0.5)\n")
+    env = dict(os.environ, RAY_ADDRESS=local_ray.get_runtime_context().gcs_address)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and len(list(kept.glob("*.arrow"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=60)
+    finished = len(list(kept.glob("*.arrow")))
+    assert proc.returncode != 0 and 3 <= finished < 20 and not out.exists()
+
+    from gugugo_cli.datasets.ray_run import parts, translate_dataset_ray
+
+    summary = translate_dataset_ray(src, ["q"], "ko", _resolved(), output=out, actors=1, batch_rows=20,
+                                    num_cpus=0.5)
+    assert summary.segments == 400 and summary.model_segments <= 400 - 20 * finished
+    _single(src, ["q"], tmp_path / "single.jsonl", False)
+    assert b"".join(p.read_bytes() for p in parts(out)) == (tmp_path / "single.jsonl").read_bytes()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

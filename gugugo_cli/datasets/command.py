@@ -18,7 +18,7 @@ log = logging.getLogger("gugugo_cli")
 
 
 def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache, dry_run,
-        interactive, report_path=None, quoting="auto") -> int:
+        interactive, report_path=None, quoting="auto", workers=None) -> int:
     if "-" in inputs or any(Path(i).is_dir() or not is_dataset(i) for i in inputs):
         raise UsageError("--field applies to dataset files named as inputs (.jsonl, .json, .csv, .tsv, .parquet), "
                          "not to stdin, folders or documents")
@@ -30,6 +30,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
 
     from ..console import RichDatasetProgress
     from ..job.cache import SegmentCache, default_cache_path
+    from ..job.host import default_workers
     from .run import translate_dataset
 
     jobs = _destinations(inputs, tgt, output, overwrite or dry_run, report_path)
@@ -55,7 +56,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
             progress = RichDatasetProgress() if interactive and not dry_run else None
             return translate_dataset(path, fields, tgt, get_translator, src=src, output=dest, keep_source=keep_source,
                                      cache=cache, translator_key=resolved.cache_key, progress=progress,
-                                     dry_run=dry_run, quoting=quoting)
+                                     dry_run=dry_run, quoting=quoting, workers=workers or default_workers())
 
         failed_files = _translate_each(jobs, one, fields, summaries, dry_run, interactive)
     finally:
@@ -122,11 +123,13 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
             actors, report_path=None) -> int:
     """--ray: each dataset translated on a Ray cluster ($RAY_ADDRESS, else a local one) into a folder of parts
     (datasets/ray_run.py). --dry-run reads and segments here, as without --ray."""
-    from .ray_run import RAY_SUFFIXES, _ray, in_output_folder, start
+    from .ray_run import NOT_SPLITTABLE, RAY_SUFFIXES, _ray, in_output_folder, start
 
+    for name in inputs:
+        if is_dataset(name) and Path(name).suffix.lower() not in RAY_SUFFIXES:
+            raise UsageError(f"{name}: {NOT_SPLITTABLE}")
     if "-" in inputs or any(Path(i).is_dir() or Path(i).suffix.lower() not in RAY_SUFFIXES for i in inputs):
-        raise UsageError("--ray translates dataset files named as inputs: .jsonl, .ndjson or .parquet "
-                         "(translate .json, .csv and .tsv without --ray)")
+        raise UsageError("--ray translates dataset files named as inputs: .jsonl, .ndjson or .parquet")
     for name in inputs:
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such file")

@@ -18,7 +18,8 @@ field planner, cache lookup and translator stream, the same rules for failed row
 
 Cache: every actor opens the SQLite segment cache at the given path on its own machine (on one machine that
 is the same file as a single-process run's; on a cluster each node has its own unless the path is on shared
-storage). --no-cache: none.
+storage). --no-cache: none. Each finished batch is also kept in the unfinished folder (ray_resume.py), so a
+killed run started again, its actors on any node, translates only what it had not finished.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Optional, Sequence
 from ..config import install_hint
 from ..errors import FieldError, GugugoError, InputError, ModelError, UsageError
 from .formats.jsonl import BOM
+from .ray_resume import FOLDER, batches_folder
 from .run import DatasetSummary, failed_path_for
 
 log = logging.getLogger("gugugo_cli")
@@ -45,6 +47,9 @@ BATCH_ROWS = 500
 # the counts each batch hands back to the driver
 STATS = ("rows", "rows_changed", "rows_missing", "segments", "unique", "cache_hits", "model_segments", "capped",
          "matched")
+NOT_SPLITTABLE = ("--ray cuts a file into blocks of lines (.jsonl) or rows (.parquet) that actors translate apart; "
+                  "a .json array and CSV/TSV cannot be cut so (a quoted record may span lines, and the quoting is "
+                  "decided over the whole file): translate them without --ray, or convert them to JSON Lines")
 INSTALL_HINT = f"--ray needs Ray Data: {install_hint('ray')}"
 
 
@@ -62,7 +67,8 @@ class BatchTranslator:
     each as a window of the single-process path, read and written with the same codecs."""
 
     def __init__(self, resolved, source: str, fields: Sequence[str], to: str, src: str, keep_source: bool,
-                 kind: str, cache_path: Optional[str], torch_threads: Optional[int] = None):
+                 kind: str, cache_path: Optional[str], torch_threads: Optional[int] = None,
+                 resume_dir: Optional[str] = None):
         if torch_threads:
             import torch
 
@@ -73,6 +79,9 @@ class BatchTranslator:
         from .window import Fields
 
         self.resolved, self.kind = resolved, kind
+        self.resume = Path(resume_dir) if resume_dir else None  # finished batches kept there (ray_resume.py)
+        self.config = dict(fields=list(fields), to=to, src=src, keep_source=keep_source, kind=kind,
+                           model=resolved.cache_key)
         if kind == "parquet":
             from .formats import ParquetFile, ParquetWriter
 
@@ -94,6 +103,17 @@ class BatchTranslator:
         return load_resolved(self.resolved)
 
     def __call__(self, batch):
+        from . import ray_resume
+
+        key = ray_resume.digest(batch, self.config)
+        kept = ray_resume.load(self.resume, key)
+        if kept is not None:
+            return kept
+        table = self._translate(batch)
+        ray_resume.store(self.resume, key, table)
+        return table
+
+    def _translate(self, batch):
         import pyarrow as pa
 
         from .run import translate_window
@@ -263,18 +283,21 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
         ds = ray.data.read_parquet(str(path.resolve()))
     ds = ds.map_batches(
         BatchTranslator, batch_format="pyarrow", batch_size=batch_rows, zero_copy_batch=True,
-        compute=ActorPoolStrategy(size=actors), num_gpus=gpus, num_cpus=num_cpus,
+        # two batches in flight per actor: the next one is already there when the actor finishes one
+        compute=ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=2), num_gpus=gpus, num_cpus=num_cpus,
         fn_constructor_kwargs=dict(resolved=resolved, source=str(path.resolve()), fields=list(fields), to=to,
                                    src=src, keep_source=keep_source, kind=kind,
                                    cache_path=str(cache_path) if cache_path else None,
-                                   torch_threads=None if gpus else max(1, int(num_cpus))))
+                                   torch_threads=None if gpus else max(1, int(num_cpus)),
+                                   resume_dir=str(batches_folder(staging).resolve())))
     sink = _datasink(str(staging.resolve()), kind)
     try:
         ds.write_datasink(sink)
         summary = _summary(path, dest, sink.returns)
+        shutil.rmtree(batches_folder(staging), ignore_errors=True)
         _publish(staging, dest, kind)
     except Exception as e:  # noqa: BLE001 - a Ray task that failed: one line when it was the project's own error
-        shutil.rmtree(staging, ignore_errors=True)
+        _clear_parts(staging)  # the finished batches stay, for a run started again
         own = _own_error(e)
         if own is None:
             raise
@@ -287,8 +310,7 @@ def _check(path: Path, fields: Sequence[str], keep_source: bool) -> str:
     """The input's kind (jsonl or parquet), once the file and the fields are found fit for a run."""
     kind = RAY_SUFFIXES.get(path.suffix.lower())
     if kind is None:
-        raise InputError(path, "--ray reads .jsonl and .parquet files (translate .json, .csv and .tsv "
-                         "without --ray)")
+        raise InputError(path, NOT_SPLITTABLE)
     if not path.is_file():
         raise InputError(path, "no such file")
     from .formats import ParquetFile
@@ -316,8 +338,8 @@ def _unfinished(dest: Path) -> Path:
 
 def _staging(path: Path, dest: Path) -> Path:
     """The folder the parts are written to until the run is done, so that a run that stops leaves no folder
-    of some parts that looks finished; one left by such a run is cleared (its rows are translated again,
-    from the segment cache where they got that far)."""
+    of some parts that looks finished. One left by such a run keeps the batches it finished (ray_resume.py:
+    taken from there, not translated again); its parts are written again."""
     if dest.exists() and not dest.is_dir():
         raise InputError(dest, "--ray writes a folder of parts; this is a file")
     if in_output_folder(path, dest):
@@ -325,10 +347,23 @@ def _staging(path: Path, dest: Path) -> Path:
                          "choose another -o")
     staging = _unfinished(dest)
     if staging.exists():
-        log.info("%s: the parts of a run that did not finish are written again", dest)
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+        log.info("%s: a run that did not finish is taken up again (its finished batches are kept)", dest)
+        _clear_parts(staging)
+    staging.mkdir(parents=True, exist_ok=True)
     return staging
+
+
+def _clear_parts(staging: Path) -> None:
+    """Everything in the unfinished folder but the finished batches."""
+    if not staging.is_dir():
+        return
+    for item in staging.iterdir():
+        if item.name == FOLDER:
+            continue
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            item.unlink(missing_ok=True)
 
 
 def _is_part(name: str, kind: str) -> bool:

@@ -17,25 +17,29 @@ from __future__ import annotations
 import json
 import logging
 import os
+import itertools
 import time
+from collections import deque
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
 from ..engines.base import Translator, as_streaming, is_translator
-from ..errors import FieldError, InputError
+from ..errors import FieldError, GugugoError, InputError
+from ..job.host import Workers, is_failure
 from ..job import pool
 from ..job.cache import SegmentCache
 from ..job.stream import CachedStream
 from ..textio import open_temp_beside, remove_stale_temp_files
 from .formats import JsonLines, ParquetFile, Record, open_dataset
 from .paths import FieldPath
-from .window import Fields, Window
+from .window import Fields, Window, field_texts
 
 log = logging.getLogger("gugugo_cli")
 
 WINDOW_ROWS = 2000
+AHEAD = 4  # windows read and sent to the workers ahead of the one translated
 
 
 class Progress:
@@ -205,14 +209,51 @@ class Translating:
 
 
 def translate_window(records: list[Record], fields: Fields, first_row: Optional[int], translating: Translating,
-                     summary: DatasetSummary, dry_run: bool = False) -> Window:
-    """One window of rows planned, looked up, translated and (unless dry_run) put back; see window.py."""
-    window = Window(records, fields, first_row, summary)
+                     summary: DatasetSummary, dry_run: bool = False, plans: Optional[dict] = None) -> Window:
+    """One window of rows planned (plans: made beforehand), looked up, translated and (unless dry_run) put
+    back; see window.py."""
+    window = Window(records, fields, first_row, summary, plans)
     done, bad = translating.fill(window, summary, dry_run)
     if not dry_run:
         window.put_back(done, bad, summary)
     summary.rows_failed += len(window.failures)
     return window
+
+
+def _planned(windows, fields: Fields, workers: int):
+    """(records, plans or None) of each window in order. With workers > 1 (started once a second window is
+    read), the fields of the next windows are planned in worker processes while earlier ones are translated."""
+    windows = iter(windows)
+    first = next(windows, None)
+    if first is None:
+        return
+    second = next(windows, None)
+    if workers <= 1 or second is None:
+        yield first, None
+        if second is not None:
+            yield second, None
+            yield from ((records, None) for records in windows)
+        return
+    host = Workers(workers, src=fields.src)
+    try:
+        ahead = max(AHEAD, 2 * workers)
+        asked: deque = deque()
+        for records in itertools.chain([first, second], windows):
+            texts = field_texts(records, fields)
+            asked.append((records, texts, host.ask("fields", (texts, fields.to))))
+            if len(asked) > ahead:
+                yield _plans_of(host, *asked.popleft())
+        while asked:
+            yield _plans_of(host, *asked.popleft())
+    finally:
+        host.close()
+
+
+def _plans_of(host, records, texts, ident):
+    plans = host.answer(ident)
+    if is_failure(plans):
+        raise GugugoError(plans[1][1])
+    return records, dict(zip(texts, plans))
 
 
 def _field_paths(reader, fields: Sequence[str], keep_source: bool) -> list[FieldPath]:
@@ -253,13 +294,15 @@ def translate_dataset(
     progress: Optional[Progress] = None,
     dry_run: bool = False,
     quoting: str = "auto",
+    workers: int = 1,
 ) -> DatasetSummary:
     """Translate the named fields of every row of a dataset file (.jsonl, .json, .csv, .tsv, .parquet).
 
     translator: an object with translate_batch (and perhaps translate_stream), or a function that loads one
     (called only once a segment needs the model). output: the file to write (default NAME.<to>.EXT beside
     the input); rows that fail go to OUTPUT_STEM.failed.jsonl. quoting: how a CSV/TSV file's quotes are read
-    (auto: CSV quoting only where the file uses it; csv; none: quotes are text). Returns what was done."""
+    (auto: CSV quoting only where the file uses it; csv; none: quotes are text). workers: processes that split
+    the fields of the next windows while this one is translated (1: all here). Returns what was done."""
     from ..job.inputs import output_path
 
     path = Path(path)
@@ -281,11 +324,12 @@ def translate_dataset(
     started, started_at = time.perf_counter(), time.time()
     out = None
     row = 0
+    planned = _planned(reader.windows(window_rows), spec, workers)
     progress.start(path.name, reader.size, getattr(reader, "num_rows", None))
     try:
         out = None if dry_run else _Output(reader, dest, spec, started_at)
-        for records in reader.windows(window_rows):
-            window = translate_window(records, spec, row, translating, summary, dry_run)
+        for records, plans in planned:
+            window = translate_window(records, spec, row, translating, summary, dry_run, plans)
             row = window.next_row
             if out is not None:
                 out.write(window, summary)
@@ -293,6 +337,7 @@ def translate_dataset(
         if out is not None:
             out.finish(summary)
     finally:
+        planned.close()
         if out is not None:
             out.discard()
         reader.close()

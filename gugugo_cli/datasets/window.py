@@ -62,7 +62,9 @@ def _unwritable(text: str, encoding: str) -> Optional[str]:
 class Window:
     """A window of records, planned on creation (counts go to `summary`)."""
 
-    def __init__(self, records: list[Record], fields: Fields, first_row: Optional[int], summary):
+    def __init__(self, records: list[Record], fields: Fields, first_row: Optional[int], summary,
+                 plans: Optional[dict] = None):
+        """plans: text -> its plan, made beforehand (in a worker process) for the window's texts."""
         self.records, self.fields = records, fields
         self.numbers: dict[int, Optional[int]] = {}  # record position -> data-row number (blank lines have none)
         self.failures: dict[int, tuple[str, str]] = {}  # record position -> (field, reason)
@@ -86,7 +88,8 @@ class Window:
                 self.failures[i] = bad
                 continue
             summary.rows_missing += bool(missing)
-            self.slots[i] = [(loc, plan_field(loc.value, fields.to, fields.src)) for loc in found]
+            self.slots[i] = [(loc, plans[loc.value] if plans is not None else plan_field(loc.value, fields.to, fields.src))
+                             for loc in found]
         self.next_row = row
         self.rows = len(self.numbers)
         plans = [plan for row_plans in self.slots.values() for _, plan in row_plans]
@@ -146,3 +149,18 @@ class Window:
             entry["reason"] = reason
             entries[i] = entry
         return entries
+
+
+def field_texts(records: list[Record], fields: Fields) -> list[str]:
+    """The distinct texts a window of records has in the named fields (what its plans are made of)."""
+    texts: dict[str, None] = {}
+    for r in records:
+        if r.value is None or r.problem:
+            continue
+        for p in fields.paths:
+            try:
+                locations, _ = locate(r.value, p)
+            except FieldProblem:
+                break
+            texts.update((loc.value, None) for loc in locations)
+    return list(texts)

@@ -11,7 +11,7 @@ log = logging.getLogger("gugugo_cli")
 
 
 def run(inputs, src, output, overwrite, include, exclude, request, options, cache_path, no_cache,
-         dry_run, interactive, limits=None, report_path=None) -> int:
+         dry_run, interactive, limits=None, report_path=None, workers=None) -> int:
     from .. import console, job
     from ..translators import load_resolved
 
@@ -30,43 +30,46 @@ def run(inputs, src, output, overwrite, include, exclude, request, options, cach
     _log_skipped(summary.skipped, name_datasets=not nothing)  # with nothing to translate, the error names them
     if nothing:
         return _nothing_to_translate(inputs, summary)
-    tasks = job.plan_tasks(tasks, options, src, summary, stdin=sys.stdin.buffer if "-" in inputs else None,
-                           limits=limits)
-    report_failures()
     _warn_unused_options(tasks, options)
-    tasks = _set_aside_untranslated(tasks, tgt, summary)
-
     cache = job.SegmentCache(None if no_cache else (cache_path or job.default_cache_path()))
-    # what the model would be, for the cache key (--dry-run asks torch nothing); no model, no question
-    needed = any(task.pending for task in tasks)
-    resolved = request.resolve(probe_torch=not dry_run) if needed else None
-    key = resolved.cache_key if resolved else ""
-    if dry_run:
-        job.look_up(tasks, tgt, key, cache, summary)
-        console.report_dry_run(summary, len(tasks))
-        if request.wrap.glossary is not None:
-            from ..protect import count_terms
+    resolved = []
 
-            texts = (seg.text for task in tasks for plan in task.plans for seg in plan.segments)
-            console.report_glossary(count_terms(request.wrap.glossary, texts, request.wrap.protect))
-        cache.close()
-        return 1 if summary.failed else 0
+    def translator_key():  # what the model would be, for the cache key (--dry-run asks torch nothing)
+        if not resolved:
+            resolved.append(request.resolve(probe_torch=not dry_run))
+        return resolved[0].cache_key
 
     def get_translator():
         console.quiet_transformers()
-        return load_resolved(resolved)
+        translator_key()
+        return load_resolved(resolved[0])
 
-    progress = console.RichProgress() if interactive else None
+    stdin = sys.stdin.buffer if "-" in inputs else None
+    texts = []  # --dry-run --glossary: every segment's text, to count the terms in
+    counting = request.wrap.glossary is not None and dry_run
+    progress = console.RichProgress() if interactive and not dry_run else None
+    failed_before = len(summary.failed)
     try:
-        job.run(tasks, tgt, get_translator, key, cache, summary, progress=progress, write=_write)
+        job.run_files(tasks, tgt, get_translator, translator_key, cache, summary, progress, _write,
+                      options=options, src=src, workers=workers or job.default_workers(), stdin=stdin,
+                      limits=limits, dry_run=dry_run,
+                      on_keys=(lambda keys: texts.extend(t for _, t in keys)) if counting else None)
     finally:
         cache.close()
         report_failures()
+    if dry_run:
+        console.report_dry_run(summary, len(tasks) - (len(summary.failed) - failed_before)
+                               - len(summary.nothing_to_translate))
+        if counting:
+            from ..protect import count_terms
+
+            console.report_glossary(count_terms(request.wrap.glossary, texts, request.wrap.protect))
+        return 1 if summary.failed else 0
     console.report_capped(summary.capped, summary.capped_examples)
-    reported = _report_suspects(summary.suspects, report_path)
+    report_written = _report_suspects(summary.suspects, report_path)
     if interactive:
         console.print_summary(summary)
-    return 1 if summary.failed or not reported else 0
+    return 1 if summary.failed or not report_written else 0
 
 
 def _report_suspects(suspects: list[dict], report_path) -> bool:
@@ -107,20 +110,6 @@ def _warn_unused_options(tasks, options) -> None:
 
 def _suffix(source: str) -> str:
     return ".txt (stdin)" if source == "-" else Path(source).suffix.lower()
-
-
-def _set_aside_untranslated(tasks, tgt: str, summary) -> list:
-    """The files with nothing to translate (every text already in the target language, or none) are named
-    in a warning and get no output, which would be a copy; stdout still gets its text."""
-    kept = []
-    for task in tasks:
-        if task.dest is None or any(plan.segments for plan in task.plans):
-            kept.append(task)
-            continue
-        summary.nothing_to_translate.append(task.source)
-        log.warning("%s: nothing to translate (its text is already in %s, or it has none); no output written",
-                    task.source, {"ko": "Korean", "en": "English"}.get(tgt, tgt))
-    return kept
 
 
 def _log_skipped(skipped, name_datasets: bool = True) -> None:

@@ -55,6 +55,10 @@ class FileTask:
     doc: Optional[Document] = None
     plans: list[TextPlan] = field(default_factory=list)
     pending: set = field(default_factory=set)  # (src, text) keys not translated yet
+    keys: Optional[list] = None  # every segment's key in order, from planning until the file is rendered
+    ident: int = -1  # the host's id of the request that planned it (job/host.py)
+    size: int = 0  # input bytes
+    untranslated: bool = False  # nothing to translate in it: no output is written
 
 
 @dataclass

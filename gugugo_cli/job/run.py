@@ -1,5 +1,7 @@
-"""A translation run over many files: read and plan them, translate their segments as one pooled stream
+"""A translation run over many files: read and plan them, translate their segments as a pooled stream
 (deduplicated, cached, batched by the engine), and write each file as soon as its last segment is done.
+run_files streams (files read in this process or in workers while earlier ones are translated, see
+pipeline.py and host.py); run takes files planned beforehand (plan_tasks) as one pool.
 """
 
 from __future__ import annotations
@@ -7,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from ..engines.base import Translator
 from ..errors import GugugoError, InputError
@@ -18,7 +20,9 @@ from ..segment import approx_tokens
 from ..textio import atomic_write_bytes, remove_stale_temp_files
 from . import pool
 from .cache import SegmentCache
+from .host import InProcess, Planned, start as start_host
 from .inputs import FileTask, Summary
+from .pipeline import FIRST_CHUNK, Files, Pipeline
 from .stream import CachedStream, Result
 
 log = logging.getLogger("gugugo_cli")
@@ -30,6 +34,9 @@ class Progress:
     def start(self, total_segments: int, total_files: int) -> None: ...
 
     def advance(self, segments: int = 0, files: int = 0) -> None: ...
+
+    def grow(self, segments: int) -> None:
+        """More segments to do: files are read as the run goes, so the total grows."""
 
     def stop(self) -> None: ...
 
@@ -52,9 +59,6 @@ def plan_tasks(tasks: list[FileTask], options: FormatOptions, src: str, summary:
             _fail(summary, task, e)
             continue
         task.pending = set(pool.keys_of(task.plans))
-        for kind, count in getattr(task.doc, "left_alone", {}).items():
-            summary.left_alone[kind] = summary.left_alone.get(kind, 0) + count
-        summary.segments += sum(len(p.segments) for p in task.plans)
         ready.append(task)
     return ready
 
@@ -69,50 +73,12 @@ def _fail(summary: Summary, task: FileTask, error: GugugoError) -> None:
 def look_up(tasks: list[FileTask], tgt: str, translator_key: str, cache: SegmentCache,
             summary: Summary) -> tuple[dict[pool.Key, None], dict[pool.Key, Result]]:
     """All distinct segments in file order, and those the cache already has a translation of."""
-    return _look_up(tasks, CachedStream(cache, translator_key, tgt, lambda: None), summary)
-
-
-def _look_up(tasks: list[FileTask], stream: CachedStream,
-             summary: Summary) -> tuple[dict[pool.Key, None], dict[pool.Key, Result]]:
     order = pool.keys_of(p for task in tasks for p in task.plans)
     summary.unique = len(order)
     summary.est_tokens = sum(approx_tokens(text) for _, text in order)
-    found = stream.look_up(order)
+    found = CachedStream(cache, translator_key, tgt, lambda: None).look_up(order)
     summary.cache_hits = len(found)
     return order, found
-
-
-class _Writer:
-    """Renders and writes each file the moment its last segment is translated."""
-
-    def __init__(self, tasks, done, summary, progress, write):
-        self.done, self.summary, self.progress, self.write = done, summary, progress, write
-        self.waiting: dict[pool.Key, list[FileTask]] = {}
-        ready = []
-        for task in tasks:
-            task.pending -= done.keys()
-            if task.pending:
-                for key in task.pending:
-                    self.waiting.setdefault(key, []).append(task)
-            else:
-                ready.append(task)
-        for task in ready:
-            self._finish(task)
-
-    def translated(self, key: pool.Key) -> None:
-        for task in self.waiting.pop(key, ()):
-            task.pending.discard(key)
-            if not task.pending:
-                self._finish(task)
-
-    def _finish(self, task: FileTask) -> None:
-        try:
-            self.write(task, pool.render(task.doc, task.plans, self.done))
-        except GugugoError as e:
-            _fail(self.summary, task, e)
-        else:
-            self.summary.translated.append(task.source)
-        self.progress.advance(files=1)
 
 
 def run(
@@ -125,75 +91,67 @@ def run(
     progress: Optional[Progress] = None,
     write: Optional[Callable[[FileTask, bytes], None]] = None,
 ) -> Summary:
-    """Translate all segments of all tasks as one stream; write each file when its last segment is done.
+    """Translate all segments of tasks already read and planned (plan_tasks) as one pooled stream; write each
+    file when its last segment is done.
 
     Every translation is cached as it arrives (committed in groups, and whatever arrived before an
     interruption is committed too), so a run started again translates nothing twice."""
-    progress = progress or Progress()
-    started = time.perf_counter()
-    remove_stale_temp_files_of(tasks, time.time())
+    host = InProcess()
+    planned = ((task, host.hold(task.doc, task.plans),
+                Planned([(s.src, s.text) for p in task.plans for s in p.segments],
+                        dict(getattr(task.doc, "left_alone", {}))))
+               for task in tasks)
+    pipeline = Pipeline(host, tgt, get_translator, translator_key, cache, summary, progress or Progress(),
+                        write or write_file, chunk=None, keep_untranslated=True)
+    return _timed(pipeline, tasks, planned)
 
-    def stored(count: int) -> None:
-        summary.model_segments += count
-        progress.advance(segments=count)
 
-    stream = CachedStream(cache, translator_key, tgt, get_translator, stored)
-    order, found = _look_up(tasks, stream, summary)
-    progress.start(len(order), len(tasks))
-    progress.advance(segments=len(found))
-    done = {k: r.text for k, r in found.items()}
-    writer = _Writer(tasks, done, summary, progress, write or write_file)
-    noted = [r for r in found.values() if r.suspect is not None]  # what the summary names: capped, suspect
-    translated = stream.translate(k for k in order if k not in found)
+def run_files(tasks: list[FileTask], tgt: str, get_translator: Callable[[], Translator],
+              translator_key: Union[str, Callable[[], str]], cache: SegmentCache, summary: Summary,
+              progress: Optional[Progress] = None, write: Optional[Callable[[FileTask, bytes], None]] = None, *,
+              options: FormatOptions, src: str = "auto", workers: int = 1, stdin=None,
+              limits: Optional[Limits] = None, dry_run: bool = False,
+              on_keys: Optional[Callable[[list], None]] = None) -> Summary:
+    """Read, plan, translate and write the files of tasks as a stream: files are read and planned (in
+    `workers` processes when more than one) while the translator works on the segments of earlier ones, and
+    each file is written as soon as its last segment is back. Outputs and summary are the same for any number
+    of workers. translator_key may be a function, called once a segment needs looking up.
+
+    With workers, the workers write the files; `write` is called for stdin's translation (no dest). dry_run:
+    read, plan and look up only (summary counts), nothing translated or written; on_keys(keys) sees each
+    file's segment keys."""
+    limits = limits or Limits()
+    host = start_host(min(workers, len(tasks)), options, src, limits)
     try:
-        for result in translated:
-            done[result.key] = result.text
-            if result.capped or result.suspect is not None:
-                noted.append(result)
-            writer.translated(result.key)
+        files = Files(host, tasks, stdin, limits, keep=not dry_run)
+        pipeline = Pipeline(host, tgt, get_translator, translator_key, cache, summary, progress or Progress(),
+                            write or write_file, chunk=FIRST_CHUNK, dry_run=dry_run)
+        pipeline.on_keys, pipeline.top_up = on_keys, files.top_up
+        return _timed(pipeline, tasks, files)
     finally:
-        translated.close()  # what arrived is stored, whatever stopped the loop
-        progress.stop()
-        summary.seconds = time.perf_counter() - started
-        _summarize(noted, tasks, tgt, summary)
-    return summary
+        host.close()
 
 
-def _summarize(results: list[Result], tasks: list[FileTask], tgt: str, summary: Summary) -> None:
-    """The translations stopped at their token limit in this run, and every suspect segment with its places."""
-    capped = [r.key[1] for r in results if r.capped and not r.cached]
-    summary.capped = len(capped)
-    summary.capped_examples = capped[:3]
-    summary.suspects = _where([r for r in results if r.suspect is not None], tasks, tgt)
-
-
-def _where(suspects: list[Result], tasks: list[FileTask], tgt: str) -> list[dict]:
-    """The guards' suspect segments, each with every place it stands: the file and the segment's number in it."""
-    if not suspects:
-        return []
-    places: dict[pool.Key, list[tuple[str, int]]] = {}
-    for task in tasks:
-        number = 0
-        for plan in task.plans:
-            for seg in plan.segments:
-                places.setdefault((seg.src, seg.text), []).append((task.source, number))
-                number += 1
-    found = []
-    for s in suspects:
-        src, source = s.key
-        for path, number in places.get(s.key, []):
-            found.append(dict(file=path, segment=number, src=src, tgt=tgt, source=source, output=s.text,
-                              reason=s.suspect, repaired=s.repaired))
-    order = {task.source: i for i, task in enumerate(tasks)}
-    return sorted(found, key=lambda f: (order[f["file"]], f["segment"]))
+def _timed(pipeline: Pipeline, tasks: list[FileTask], planned) -> Summary:
+    started = time.perf_counter()
+    if not pipeline.dry_run:
+        remove_stale_temp_files_of(tasks, time.time())
+    try:
+        return pipeline.run(tasks, planned)
+    finally:
+        pipeline.summary.seconds = time.perf_counter() - started
 
 
 def write_file(task: FileTask, data: bytes) -> None:
+    write_to(task.dest, data)
+
+
+def write_to(dest: Path, data: bytes) -> None:
     try:
-        atomic_write_bytes(task.dest, data)
+        atomic_write_bytes(dest, data)
     except OSError as e:
-        raise InputError(task.dest, f"cannot write ({e.strerror or e})") from None
-    log.info("wrote %s", task.dest)
+        raise InputError(dest, f"cannot write ({e.strerror or e})") from None
+    log.info("wrote %s", dest)
 
 
 def remove_stale_temp_files_of(tasks: list[FileTask], started: float) -> None:
