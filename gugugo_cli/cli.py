@@ -163,7 +163,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     if src == tgt:
         _usage(f"--from and --to are both {tgt!r}")
     if splitter == "kiwi" and not splitters.available("kiwi"):
-        _usage('--splitter kiwi needs kiwipiepy: pip install "gugugo-translate[kiwi]"')
+        _usage(f"--splitter kiwi needs kiwipiepy: {config.install_hint('kiwi')}")
     splitters.use_splitter(splitter)
     if not inputs:
         if sys.stdin is None or sys.stdin.isatty():

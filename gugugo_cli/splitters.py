@@ -18,6 +18,8 @@ import re
 from functools import lru_cache
 from typing import Optional
 
+from .config import install_hint
+
 log = logging.getLogger("gugugo_cli")
 
 KOREAN_SPLITTERS = ("kiwi", "kss")
@@ -57,8 +59,8 @@ def korean_splitter() -> str:
         _warn_once(f"unknown {SPLITTER_ENV_VAR}={name}: Korean sentences are split with {DEFAULT_KOREAN}")
         name = DEFAULT_KOREAN
     if name == "kiwi" and not available("kiwi"):
-        _warn_once('kiwipiepy is not installed: Korean sentences are split with kss, which is slower '
-                   '(pip install "gugugo-translate[kiwi]")')
+        _warn_once("kiwipiepy is not installed: Korean sentences are split with kss, which is slower "
+                   f"({install_hint('kiwi')})")
         name = "kss"
     return name
 
