@@ -214,3 +214,16 @@ def quiet_transformers() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+
+
+def write_report(report_path, records) -> bool:
+    """--report: the records (dicts) as JSON Lines, written atomically; an error line and False when it cannot
+    be written (the run then says so and exits non-zero)."""
+    from .textio import atomic_write_chunks, json_line
+
+    try:
+        atomic_write_chunks(report_path, map(json_line, records))
+    except OSError as e:
+        log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
+        return False
+    return True

@@ -103,20 +103,15 @@ def write_report(report_path, summaries) -> bool:
         return True
     import json
 
-    from ..textio import atomic_write_chunks, json_line
+    from ..console import write_report as write
 
-    def lines():
+    def rows():
         for summary in summaries:
             if summary.failed_path is not None:
                 with open(summary.failed_path, encoding="utf-8") as f:
-                    yield from (json_line({"file": summary.source, **json.loads(l)}) for l in f if l.strip())
+                    yield from ({"file": summary.source, **json.loads(line)} for line in f if line.strip())
 
-    try:
-        atomic_write_chunks(report_path, lines())
-    except OSError as e:
-        log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
-        return False
-    return True
+    return write(report_path, rows())
 
 
 def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache_path, no_cache, dry_run,

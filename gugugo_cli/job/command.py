@@ -75,15 +75,9 @@ def run(inputs, src, output, overwrite, include, exclude, request, options, cach
 def _report_suspects(suspects: list[dict], report_path) -> bool:
     """One warning line for what the guards found, and every suspect segment in --report (written anyway).
     False when the report could not be written."""
-    written = True
-    if report_path is not None:
-        from ..textio import atomic_write_chunks, json_line
+    from ..console import write_report
 
-        try:
-            atomic_write_chunks(report_path, map(json_line, suspects))
-        except OSError as e:
-            log.error("%s: cannot write the report (%s)", report_path, e.strerror or e)
-            written = False
+    written = report_path is None or write_report(report_path, suspects)
     if suspects:
         repaired = sum(s["repaired"] for s in suspects)
         where = (f"; listed in {report_path}" if written else "; the report could not be written") \
