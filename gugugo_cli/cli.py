@@ -119,7 +119,7 @@ def _usage(message: str) -> None:
               help="Let the model translate URLs, e-mail addresses, paths, code, entities, format placeholders "
                    "and numbers with units (by default they come back exactly as they were).")
 @click.option("--splitter", type=click.Choice(KOREAN_SPLITTERS), envvar=SPLITTER_ENV_VAR,
-              help="Korean sentence splitter: kiwi (the default, extra [kiwi]; kss when kiwipiepy is not "
+              help="Korean sentence splitter: kiwi (the default; kss when kiwipiepy is not "
                    f"installed) or kss [env: {SPLITTER_ENV_VAR}].")
 @click.option("--workers", type=click.IntRange(1), metavar="N",
               help="Processes that read, split and write files and dataset windows while the model translates "
@@ -163,7 +163,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     if src == tgt:
         _usage(f"--from and --to are both {tgt!r}")
     if splitter == "kiwi" and not splitters.available("kiwi"):
-        _usage(f"--splitter kiwi needs kiwipiepy: {config.install_hint('kiwi')}")
+        _usage("--splitter kiwi needs kiwipiepy (pip install kiwipiepy)")
     splitters.use_splitter(splitter)
     if not inputs:
         if sys.stdin is None or sys.stdin.isatty():

@@ -18,8 +18,6 @@ import re
 from functools import lru_cache
 from typing import Optional
 
-from .config import install_hint
-
 log = logging.getLogger("gugugo_cli")
 
 KOREAN_SPLITTERS = ("kiwi", "kss")
@@ -60,7 +58,7 @@ def korean_splitter() -> str:
         name = DEFAULT_KOREAN
     if name == "kiwi" and not available("kiwi"):
         _warn_once("kiwipiepy is not installed: Korean sentences are split with kss, which is slower "
-                   f"({install_hint('kiwi')})")
+                   "(pip install kiwipiepy)")
         name = "kss"
     return name
 
