@@ -331,7 +331,8 @@ def test_karaoke_lines_left_alone_are_counted_in_the_summary(tmp_path, capsys):
 
     summary = job.Summary()
     tasks = job.find_inputs([str(path)], "ko", str(tmp_path / "out.ass"), False, summary=summary)
-    job.plan_tasks(tasks, FormatOptions(tgt="ko"), "auto", summary)
+    tasks = job.plan_tasks(tasks, FormatOptions(tgt="ko"), "auto", summary)
+    job.run(tasks, "ko", IdentityTranslator, "", job.SegmentCache(None), summary)
     console.print_summary(summary)
     assert re.search(r"karaoke lines left as they are\s*│\s*8\b", capsys.readouterr().err)
     plain = tmp_path / "plain.ass"
