@@ -236,11 +236,12 @@ def _check_options(encoding, quantize, device, max_input_size, dtype="auto", mod
         _usage(INT8_DTYPE_ERROR.format(dtype=dtype))
     if quantize in ("4bit", "8bit") and resolve_device(device, probe_torch=False) == "cpu":
         _usage(BITSANDBYTES_CPU_ERROR.format(quantize=quantize))
-    _check_model_folder(model)
     try:
-        return Limits(max_input=parse_size(max_input_size))
+        limits = Limits(max_input=parse_size(max_input_size))
     except ValueError as e:
         _usage(f"--max-input-size {e}")
+    _check_model_folder(model)
+    return limits
 
 
 def _check_model_folder(model) -> None:

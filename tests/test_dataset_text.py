@@ -26,7 +26,7 @@ def test_an_unpaired_surrogate_fails_its_row_alone_through_the_cli(tmp_path, kin
     src = tmp_path / f"chat.{kind}"
     src.write_text("\n".join(ROWS) + "\n" if kind == "jsonl" else "[" + ",\n ".join(ROWS) + "]\n", encoding="utf-8")
     result = run(src, "--to", "ko", *COMMON, "--field", "text", "--keep-source")
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr  # a failed row: exit 1, the output written all the same
     assert "unexpected" not in result.stderr and "1 row failed" in result.stderr
     out = (tmp_path / f"chat.ko.{kind}").read_text(encoding="utf-8")
     rows = [json.loads(l) for l in out.splitlines()] if kind == "jsonl" else json.loads(out)
@@ -38,7 +38,7 @@ def test_an_unpaired_surrogate_fails_its_row_alone_through_the_cli(tmp_path, kin
     assert "unpaired surrogate" in failed[0]["reason"] and "\\ud83d" in failed[0]["reason"]
 
     dry = run(src, "--to", "ko", *COMMON, "--field", "text", "--dry-run")
-    assert dry.exit_code == 0 and "failed: 1" in dry.stdout, dry.stderr
+    assert dry.exit_code == 1 and "failed: 1" in dry.stdout, dry.stderr
 
 
 class SurrogateTranslator:

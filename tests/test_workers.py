@@ -105,7 +105,7 @@ def test_workers_load_no_torch(tmp_path):
     doc.write_text("한국어 문장입니다. 두 번째 문장.\nAn English line. Another one.\n", encoding="utf-8")
     workers = Workers(1, FormatOptions(tgt="en"))
     try:
-        keys = workers.answer(workers.ask("plan", (str(doc), None, False)))
+        keys = workers.answer(workers.ask("plan", (str(doc), None, False))).keys
         maps = Path(f"/proc/{workers.processes[0].pid}/maps").read_text()
     finally:
         workers.close()
