@@ -4,17 +4,7 @@ Parquet file."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
-# what --list-formats calls each
-DATASET_NAMES = {".jsonl": "JSON Lines", ".ndjson": "JSON Lines", ".json": "JSON (an array of rows)",
-                 ".csv": "CSV/TSV", ".tsv": "CSV/TSV", ".parquet": "Parquet (needs pyarrow)"}
-
-
-def is_dataset(path) -> bool:
-    """A file with a dataset's extension (datasets are translated only when named as inputs)."""
-    return Path(str(path)).suffix.lower() in SUFFIXES
+from ..formats import DATASET_NAMES, DATASET_SUFFIXES as SUFFIXES, is_dataset
 
 
 def __getattr__(name):

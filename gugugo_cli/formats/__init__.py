@@ -53,6 +53,18 @@ OPTION_FORMATS: dict[str, tuple[frozenset, str]] = {
 }
 
 
+# Dataset files: translated by gugugo_cli.datasets, and only when named as inputs (with --field).
+DATASET_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
+# what --list-formats calls each
+DATASET_NAMES = {".jsonl": "JSON Lines", ".ndjson": "JSON Lines", ".json": "JSON (an array of rows)",
+                 ".csv": "CSV/TSV", ".tsv": "CSV/TSV", ".parquet": "Parquet (needs pyarrow)"}
+
+
+def is_dataset(path) -> bool:
+    """A file with a dataset's extension."""
+    return Path(str(path)).suffix.lower() in DATASET_SUFFIXES
+
+
 def supported(path: str | Path) -> bool:
     return Path(path).suffix.lower() in FORMATS
 

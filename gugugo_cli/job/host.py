@@ -82,10 +82,20 @@ def plan_file(source: str, data: Optional[bytes], options, src: str, limits):
     return doc, plans, Planned(keys, dict(getattr(doc, "left_alone", {})))
 
 
+def write_to(dest, data: bytes) -> None:
+    """An output written atomically; an InputError naming it when it cannot be."""
+    from ..textio import atomic_write_bytes
+
+    try:
+        atomic_write_bytes(dest, data)
+    except OSError as e:
+        raise InputError(dest, f"cannot write ({e.strerror or e})") from None
+    log.info("wrote %s", dest)
+
+
 def render_file(doc, plans, translations: dict, dest) -> Optional[bytes]:
     """The translated file written to dest (atomically), or its bytes when dest is None (stdout)."""
     from . import pool
-    from .run import write_to
 
     data = pool.render(doc, plans, translations)
     if dest is None:

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from ..datasets import is_dataset
 from ..errors import UsageError
-from ..formats import Document, supported
+from ..formats import Document, is_dataset, supported
 from ..languages import LANGUAGES
 from ..safety import describe_os_error
 from ..segment import TextPlan

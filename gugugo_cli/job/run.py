@@ -17,10 +17,10 @@ from ..formats import FormatOptions, read_document, supported
 from ..languages import LANGUAGES
 from ..safety import Limits, read_stream
 from ..segment import approx_tokens
-from ..textio import atomic_write_bytes, remove_stale_temp_files
+from ..textio import remove_stale_temp_files
 from . import pool
 from .cache import SegmentCache
-from .host import InProcess, Planned, start as start_host
+from .host import InProcess, Planned, start as start_host, write_to
 from .inputs import FileTask, Summary
 from .pipeline import FIRST_CHUNK, Files, Pipeline
 from .stream import CachedStream, Result
@@ -144,14 +144,6 @@ def _timed(pipeline: Pipeline, tasks: list[FileTask], planned) -> Summary:
 
 def write_file(task: FileTask, data: bytes) -> None:
     write_to(task.dest, data)
-
-
-def write_to(dest: Path, data: bytes) -> None:
-    try:
-        atomic_write_bytes(dest, data)
-    except OSError as e:
-        raise InputError(dest, f"cannot write ({e.strerror or e})") from None
-    log.info("wrote %s", dest)
 
 
 def remove_stale_temp_files_of(tasks: list[FileTask], started: float) -> None:
