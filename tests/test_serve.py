@@ -350,6 +350,44 @@ def test_huge_bodies_and_uploads_are_refused(serve):
     server.alive()
 
 
+def _refusal_of(messages):
+    """Runs BodyLimit over a body given as ASGI messages (the last receive blocks, as a server's does once the
+    body has ended); returns the status it sent and how many messages it read."""
+    import asyncio
+
+    from gugugo_cli.serve.app import BodyLimit
+
+    async def app(scope, receive, send):  # reads the whole body, as a route does
+        while (await receive()).get("more_body"):
+            pass
+
+    async def run():
+        pending, sent = list(messages), []
+
+        async def receive():
+            if not pending:
+                await asyncio.sleep(3600)
+            return pending.pop(0)
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": "/translate", "headers": [], "method": "POST"}
+        await asyncio.wait_for(BodyLimit(app, Settings(max_body=1000))(scope, receive, send), 5)
+        return sent[0]["status"], len(messages) - len(pending)
+
+    return asyncio.run(run())
+
+
+def test_a_refused_body_is_read_before_the_answer_and_an_ended_one_is_not_waited_for():
+    chunk = {"type": "http.request", "body": b"x" * 600, "more_body": True}
+    last = {"type": "http.request", "body": b"x" * 600, "more_body": False}
+    # over the limit at the 2nd of 5 messages: the other 3 are read (dropped), so the client is not reset
+    assert _refusal_of([chunk] * 4 + [last]) == (413, 5)
+    # over the limit with the body's last message: answered at once
+    assert _refusal_of([chunk, last]) == (413, 2)
+
+
 def test_a_zip_bomb_document_fails_alone(serve, tmp_path):
     import zipfile
 

@@ -21,8 +21,22 @@ from .state import MiB, Settings, State
 UPLOAD_PATHS = frozenset({"/translate_file", "/v2/document"})
 
 
+# A refused body is read and dropped up to this many bytes before the 413 goes out: a connection closed with
+# unread bytes is reset, and the client, still sending, may lose the answer.
+DRAIN_LIMIT = 64 * MiB
+
+
 class _TooLarge(Exception):
     pass
+
+
+async def _drain(receive, limit: int) -> None:
+    drained = 0
+    while drained <= limit:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        drained += len(message.get("body", b""))
 
 
 class BodyLimit:
@@ -42,12 +56,13 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             return await self._refuse(scope, receive, send, limit)
-        received, started = 0, False
+        received, started, whole = 0, False, False
 
         async def limited_receive():
-            nonlocal received
+            nonlocal received, whole
             message = await receive()
             received += len(message.get("body", b""))
+            whole = message["type"] != "http.request" or not message.get("more_body", False)
             if received > limit:
                 raise _TooLarge
             return message
@@ -62,9 +77,11 @@ class BodyLimit:
         except _TooLarge:
             if started:
                 raise
-            await self._refuse(scope, receive, send, limit)
+            await self._refuse(scope, receive, send, limit, drain=not whole)
 
-    async def _refuse(self, scope, receive, send, limit: int):
+    async def _refuse(self, scope, receive, send, limit: int, drain: bool = True):
+        if drain:  # never wait for more of a body that has ended: none would come
+            await _drain(receive, DRAIN_LIMIT)
         message = f"Request Entity Too Large: the body is over {format_size(limit)}"
         response = error_response(scope["path"], 413, message, {"Connection": "close"})
         await response(scope, receive, send)
