@@ -7,6 +7,9 @@ from typing import Optional
 
 LANGUAGES = ("ko", "en")
 
+# The languages' names in English, as messages and the APIs give them.
+NAMES = {"ko": "Korean", "en": "English"}
+
 # The labels of a Gugugo prompt (`### 영어: …`); the koja models use 일본어 for Japanese.
 LABELS = {"ko": "한국어", "en": "영어", "ja": "일본어"}
 

@@ -1,6 +1,6 @@
 """Translating a dataset file as a stream of windows of rows.
 
-Each window's named string fields are planned like any text (window.py, planner.plan_field), their segments
+Each window's named string fields are planned like any text (window.py, field_plan.plan_field), their segments
 are deduplicated across the window, looked up in the segment cache and the rest translated as one pooled
 stream; every translation is cached as it arrives, so a run started again translates nothing it already did.
 The window's rows are then written in order to a temp file in the output folder, renamed into place when

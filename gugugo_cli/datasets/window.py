@@ -17,7 +17,7 @@ from ..job import pool
 from ..segment import approx_tokens
 from .formats import Record
 from .paths import FieldPath, FieldProblem, locate, put
-from .planner import plan_field
+from ..field_plan import plan_field
 
 
 def row_reason(verdict: str) -> str:

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import GugugoError, UsageError
-from ..languages import detect_language
+from ..languages import NAMES, detect_language
 
 MAX_BYTES = 256 * 1024 * 1024
-NAMES = {"ko": "Korean", "en": "English"}
 
 
 @dataclass

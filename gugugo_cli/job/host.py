@@ -105,8 +105,8 @@ def render_file(doc, plans, translations: dict, dest) -> Optional[bytes]:
 
 
 def plan_fields(texts: list[str], to: str, src: str) -> list:
-    """Dataset field texts -> their plans (datasets/planner.py)."""
-    from ..datasets.planner import plan_field
+    """Dataset field texts -> their plans (field_plan.py)."""
+    from ..field_plan import plan_field
 
     return [plan_field(t, to, src) for t in texts]
 

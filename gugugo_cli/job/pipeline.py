@@ -15,6 +15,7 @@ import os
 from collections import deque
 from typing import Callable, Iterable, Optional, Union
 
+from ..languages import NAMES
 from ..safety import read_stream
 from ..segment import approx_tokens
 from .cache import SegmentCache
@@ -158,7 +159,7 @@ class Pipeline:
         a warning and gets no output, which would be a copy of it; stdout still gets its text."""
         self.summary.nothing_to_translate.append(task.source)
         log.warning("%s: nothing to translate (its text is already in %s, or it has none); no output written",
-                    task.source, {"ko": "Korean", "en": "English"}.get(self.tgt, self.tgt))
+                    task.source, NAMES.get(self.tgt, self.tgt))
         if self.dry_run:
             self.progress.advance(files=1)
             return

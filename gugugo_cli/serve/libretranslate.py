@@ -8,11 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ..languages import NAMES
 from .answers import ApiError, json_object, read_upload
 from .state import State
 from .segments import LANGUAGES, detect, plan_text
-
-NAMES = {"ko": "Korean", "en": "English"}
 
 
 async def _params(request: Request) -> dict:

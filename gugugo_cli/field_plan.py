@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .. import config
-from ..patterns import URL, trim_url
-from ..segment import TextPlan, approx_tokens, plan_text
+from . import config
+from .patterns import URL, trim_url
+from .segment import TextPlan, approx_tokens, plan_text
 
 _FENCE = r"^[ \t]*(?P<fence>`{3,}|~{3,})[^\n]*(?:\n.*?(?:\n[ \t]*(?P=fence)[ \t]*(?=\n|\Z))|.*\Z)"
 _INLINE_CODE = r"(?P<ticks>`+)[^`\n](?:[^\n]*?[^`\n])??(?P=ticks)(?!`)"
