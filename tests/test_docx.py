@@ -7,13 +7,14 @@ import docx
 import docx.enum.section
 import docx.enum.style
 import docx.enum.text
+from docx.oxml import parse_xml
 from docx.shared import Pt, RGBColor
 import pytest
 from click.testing import CliRunner
 from lxml import etree
 
 from conftest import DATA, UNLOADABLE_MODEL, SHARED, IdentityTranslator, MarkTranslator, read_lines
-from docx_builder import build, to_strict
+from docx_builder import W_NS, build, to_strict
 from package_helpers import changed_members
 from gugugo_cli.cli import cli
 from gugugo_cli.formats import FormatOptions, read_document
@@ -412,6 +413,21 @@ def test_bilingual_keeps_a_section_break_after_the_translation(tmp_path):
     body = [(p.text, p._p.pPr is not None and p._p.pPr.find("w:sectPr", NS) is not None) for p in out.paragraphs]
     breaks = [text for text, ends_section in body if ends_section]
     assert len(out.sections) == 2 and breaks == ["번역 «Page one.»"]
+
+
+def test_bilingual_strict_document_moves_its_revision_marks_and_section_break_as_a_transitional_one(tmp_path):
+    d = docx.Document()
+    first = d.add_paragraph("Page one.")
+    first._p.get_or_add_pPr().append(copy.deepcopy(d.element.body.sectPr))
+    first._p.get_or_add_pPr().append(parse_xml(f'<w:pPrChange {W_NS} w:id="7" w:author="a"><w:pPr/></w:pPrChange>'))
+    d.add_paragraph("Page two.")
+    d.save(tmp_path / "sections.docx")
+    strict = tmp_path / "strict.docx"
+    strict.write_bytes(to_strict((tmp_path / "sections.docx").read_bytes()))
+    want = zipfile.ZipFile(io.BytesIO(to_strict(bilingual(tmp_path / "sections.docx"))))
+    got = zipfile.ZipFile(io.BytesIO(bilingual(strict)))
+    assert got.read("word/document.xml") == want.read("word/document.xml")
+    assert got.read("word/document.xml").count(b"sectPr") == want.read("word/document.xml").count(b"sectPr") == 4
 
 
 def test_bilingual_through_the_command_line(tmp_path, monkeypatch):

@@ -231,7 +231,7 @@ _NOT_COPIED = ("rPrChange", "pPrChange", "ins", "del", "moveFrom", "moveTo", "se
 def _strip(element) -> None:
     ns = namespace(element)
     for name in _NOT_COPIED:
-        for found in element.findall(f".//{w(name)}"):
+        for found in element.findall(f".//{w(name, ns)}"):
             found.getparent().remove(found)
 
 
