@@ -193,6 +193,19 @@ def test_first_download_says_what_it_fetches_then_loads_and_later_runs_use_the_c
     assert len(fake_hub.sent) == sent
 
 
+def test_segments_translated_by_the_run_that_downloaded_the_model_are_found_by_the_next_run(tmp_path, fake_hub):
+    env = hub_env(tmp_path, fake_hub.url)
+    source = tmp_path / "a.txt"
+    source.write_text(f"{EN[0]}\n{EN[1]}\n", encoding="utf-8")
+    common = ("--to", "ko", "--model", "tiny/echo", "--device", "cpu", "--cache", str(tmp_path / "c.db"))
+    first = gugugo(str(source), *common, env=env)
+    assert first.returncode == 0 and "downloading tiny/echo" in first.stderr.decode(), first.stderr.decode()
+    again = gugugo(str(source), *common, "--dry-run", "--overwrite", env=env)
+    assert again.returncode == 0, again.stderr.decode()
+    assert "cache hits: 2" in again.stdout.decode() + again.stderr.decode()
+    assert "segments for the model: 0" in again.stdout.decode() + again.stderr.decode()
+
+
 def test_first_download_on_a_terminal_shows_a_progress_bar_on_stderr_only(tmp_path, fake_hub):
     import pty
 

@@ -55,7 +55,7 @@ def run(inputs, fields, keep_source, src, tgt, output, overwrite, request, cache
         def one(path, dest):
             progress = RichDatasetProgress() if interactive and not dry_run else None
             return translate_dataset(path, fields, tgt, get_translator, src=src, output=dest, keep_source=keep_source,
-                                     cache=cache, translator_key=resolved.cache_key, progress=progress,
+                                     cache=cache, translator_key=lambda: resolved.cache_key, progress=progress,
                                      dry_run=dry_run, quoting=quoting, workers=workers or default_workers())
 
         failed_files = _translate_each(jobs, one, fields, summaries, dry_run, interactive)

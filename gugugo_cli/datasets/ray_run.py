@@ -92,7 +92,7 @@ class BatchTranslator:
         else:
             paths = [parse(f) for f in fields]
         self.fields = Fields(paths, to, src, keep_source, kind == "jsonl")
-        self.translating = Translating(to, self._load, resolved.cache_key,
+        self.translating = Translating(to, self._load, lambda: resolved.cache_key,
                                        SegmentCache(Path(cache_path) if cache_path else None), Progress())
 
     def _load(self):

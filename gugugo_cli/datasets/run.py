@@ -30,7 +30,7 @@ from ..errors import FieldError, GugugoError, InputError
 from ..job.host import Workers, is_failure
 from ..job import pool
 from ..job.cache import SegmentCache
-from ..job.stream import CachedStream
+from ..job.stream import CachedStream, KeySource
 from ..textio import open_temp_beside, remove_stale_temp_files
 from .formats import JsonLines, ParquetFile, Record, open_dataset
 from .paths import FieldPath
@@ -174,8 +174,8 @@ class Translating:
     """The translator side of a run: one cached stream (the segment cache, and the translator loaded on first
     need) for every window."""
 
-    def __init__(self, to: str, get_translator: Callable[[], Translator], translator_key: str, cache: SegmentCache,
-                 progress: Progress):
+    def __init__(self, to: str, get_translator: Callable[[], Translator], translator_key: KeySource,
+                 cache: SegmentCache, progress: Progress):
         self.progress = progress
         self.stream = CachedStream(cache, translator_key, to, get_translator,
                                    lambda n: progress.advance(segments=n))
@@ -289,7 +289,7 @@ def translate_dataset(
     output: Union[str, os.PathLike, None] = None,
     keep_source: bool = False,
     cache: Optional[SegmentCache] = None,
-    translator_key: Optional[str] = None,
+    translator_key: Optional[KeySource] = None,
     window_rows: int = WINDOW_ROWS,
     progress: Optional[Progress] = None,
     dry_run: bool = False,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from typing import Callable, Iterable, Optional, Union
+from typing import Callable, Iterable, Optional
 
 from ..languages import NAMES
 from ..safety import read_stream
@@ -21,7 +21,7 @@ from ..segment import approx_tokens
 from .cache import SegmentCache
 from .host import failure_of, is_failure
 from .inputs import FileTask, Summary
-from .stream import CachedStream, Key, Result
+from .stream import CachedStream, Key, KeySource, Result
 
 log = logging.getLogger("gugugo_cli")
 
@@ -83,7 +83,7 @@ class Pipeline:
     chunk for everything (tasks planned beforehand, as one pooled stream). keep_untranslated: a file with
     nothing to translate is written too (the Python API), rather than named in a warning (the command)."""
 
-    def __init__(self, host, tgt: str, get_translator, translator_key: Union[str, Callable[[], str]],
+    def __init__(self, host, tgt: str, get_translator, translator_key: KeySource,
                  cache: SegmentCache, summary: Summary, progress, write, chunk: Optional[int] = FIRST_CHUNK,
                  dry_run: bool = False, keep_untranslated: bool = False):
         self.host, self.tgt, self.summary, self.progress, self.write = host, tgt, summary, progress, write
@@ -169,13 +169,11 @@ class Pipeline:
 
     def _stream(self) -> CachedStream:
         if self.stream is None:
-            key = self.translator_key() if callable(self.translator_key) else self.translator_key
-
             def stored(count: int) -> None:
                 self.summary.model_segments += count
                 self.progress.advance(segments=count)
 
-            self.stream = CachedStream(self.cache, key, self.tgt, self.get_translator, stored)
+            self.stream = CachedStream(self.cache, self.translator_key, self.tgt, self.get_translator, stored)
         return self.stream
 
     def _flush(self) -> None:

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional, Union
 
 from ..engines.base import Translation, Translator, failure, translate_stream
 from ..inline_tags import TAG, TagKeepingTranslator, tags_kept
 from .cache import SegmentCache
 
 Key = tuple[str, str]  # (source language, segment text)
+# A translator's cache key, or a function giving it: asked again once the translator is loaded, since a hub
+# model's key names its revision only once it is downloaded.
+KeySource = Union[str, Callable[[], str]]
 
 # Results are committed to the cache (and reported as stored) in groups: at most this many, or this often.
 FLUSH_EVERY = 256
@@ -69,9 +72,11 @@ class CachedStream:
     """Translations of segment keys into `tgt`, through the cache. `get_translator` is called once, when a
     key first needs the model; `stored(n)` is called after each group of n fresh results is committed."""
 
-    def __init__(self, cache: SegmentCache, translator_key: str, tgt: str,
+    def __init__(self, cache: SegmentCache, translator_key: KeySource, tgt: str,
                  get_translator: Callable[[], Translator], stored: Optional[Callable[[int], None]] = None):
-        self.cache, self.translator_key, self.tgt = cache, translator_key, tgt
+        self.cache, self.tgt = cache, tgt
+        self.key_source = translator_key
+        self.translator_key = translator_key() if callable(translator_key) else translator_key
         self.get_translator = get_translator
         self.stored = stored or (lambda n: None)
         self._translator: Optional[Translator] = None
@@ -80,6 +85,8 @@ class CachedStream:
     def translator(self) -> Translator:
         if self._translator is None:
             self._translator = TagKeepingTranslator(self.get_translator())
+            if callable(self.key_source):
+                self.translator_key = self.key_source()
         return self._translator
 
     def look_up(self, keys: Iterable[Key]) -> dict[Key, Result]:

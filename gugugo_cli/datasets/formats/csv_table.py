@@ -260,7 +260,6 @@ class CsvWriter:
         raw = open(dest, "wb")
         raw.write(source.bom)
         self.f = io.TextIOWrapper(raw, encoding=source.encoding, newline="")
-        header = list(source.columns())
         self.new_columns = {c: source_key(c, tgt) for c in columns if keep_source}
         self.taken = set(columns) | set(self.new_columns.values())  # columns whose cells come from the row's value
         self.header_done = False
