@@ -215,6 +215,37 @@ def _ray_batches(src, kind, fields, marker, keep_source=False):
     return [actor(b) for b in batches]
 
 
+def test_ray_batches_finished_by_the_run_that_downloaded_the_model_are_kept_for_the_next_run(tmp_path, marker):
+    pytest.importorskip("ray.data")
+    from gugugo_cli.datasets import ray_run
+
+    class Resolved:  # a hub model's key names its revision once it is downloaded (when it loads)
+        downloaded = False
+
+        @property
+        def cache_key(self):
+            return "hub/model@0123abcd" if self.downloaded else "hub/model"
+
+    src = tmp_path / "data.jsonl"
+    src.write_text('{"q": "One."}\n{"q": "Two."}\n', encoding="utf-8")
+    with open(src, "rb") as f:
+        (batch,) = list(ray_run.line_blocks(f, 1000))
+    resolved = Resolved()
+
+    def download_and_load():
+        resolved.downloaded = True
+        return marker
+
+    first = ray_run.BatchTranslator(resolved, str(src), ["q"], "ko", "auto", False, "jsonl", None,
+                                    resume_dir=str(tmp_path / "batches"))
+    first.translating.stream.get_translator = download_and_load
+    done = first(batch)
+    again = ray_run.BatchTranslator(resolved, str(src), ["q"], "ko", "auto", False, "jsonl", None,
+                                    resume_dir=str(tmp_path / "batches"))
+    again.translating.stream.get_translator = lambda: pytest.fail("the kept batch was translated again")
+    assert again(batch).column("line").to_pylist() == done.column("line").to_pylist()
+
+
 def test_ray_reads_jsonl_rows_as_the_streamed_path_does(tmp_path, marker):
     src = tmp_path / "data.jsonl"
     src.write_text('{"q": "One."}\nnull\n\n' + ODD_NUMBERS + '\n{"q": 5}\n', encoding="utf-8")

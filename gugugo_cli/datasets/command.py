@@ -118,7 +118,8 @@ def run_ray(inputs, fields, keep_source, src, tgt, output, overwrite, request, c
             actors, report_path=None) -> int:
     """--ray: each dataset translated on a Ray cluster ($RAY_ADDRESS, else a local one) into a folder of parts
     (datasets/ray_run.py). --dry-run reads and segments here, as without --ray."""
-    from .ray_run import NOT_SPLITTABLE, RAY_SUFFIXES, _ray, in_output_folder, start
+    from .ray_resume import in_output_folder
+    from .ray_run import NOT_SPLITTABLE, RAY_SUFFIXES, _ray, start
 
     for name in inputs:
         if is_dataset(name) and Path(name).suffix.lower() not in RAY_SUFFIXES:

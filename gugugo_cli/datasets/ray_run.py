@@ -37,7 +37,8 @@ from typing import Optional, Sequence
 from ..config import install_hint
 from ..errors import FieldError, GugugoError, InputError, ModelError, UsageError
 from .formats.jsonl import BOM
-from .ray_resume import FOLDER, batches_folder
+from . import ray_resume
+from .ray_resume import batches_folder
 from .run import DatasetSummary, failed_path_for
 
 log = logging.getLogger("gugugo_cli")
@@ -103,14 +104,13 @@ class BatchTranslator:
         return load_resolved(self.resolved)
 
     def __call__(self, batch):
-        from . import ray_resume
-
         key = ray_resume.digest(batch, self.config)
         kept = ray_resume.load(self.resume, key)
         if kept is not None:
             return kept
         table = self._translate(batch)
-        ray_resume.store(self.resume, key, table)
+        self.config["model"] = self.resolved.cache_key  # names the hub revision once the model is downloaded
+        ray_resume.store(self.resume, ray_resume.digest(batch, self.config), table)
         return table
 
     def _translate(self, batch):
@@ -267,7 +267,7 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
     from ..job.inputs import output_path
 
     dest = Path(output) if output is not None else output_path(path, to)
-    staging = _staging(path, dest)
+    staging = ray_resume.staging(path, dest)
     started = time.perf_counter()
     start(ray)
     context = DataContext.get_current()
@@ -295,9 +295,9 @@ def translate_dataset_ray(path, fields: Sequence[str], to: str, resolved, *, src
         ds.write_datasink(sink)
         summary = _summary(path, dest, sink.returns)
         shutil.rmtree(batches_folder(staging), ignore_errors=True)
-        _publish(staging, dest, kind)
+        ray_resume.publish(staging, dest, kind)
     except Exception as e:  # noqa: BLE001 - a Ray task that failed: one line when it was the project's own error
-        _clear_parts(staging)  # the finished batches stay, for a run started again
+        ray_resume.clear_parts(staging)  # the finished batches stay, for a run started again
         own = _own_error(e)
         if own is None:
             raise
@@ -325,64 +325,6 @@ def _check(path: Path, fields: Sequence[str], keep_source: bool) -> str:
     if table is not None:
         table.use_columns([p.column for p in paths])  # a missing column: an error now
     return kind
-
-
-def in_output_folder(path: Path, dest: Path) -> bool:
-    """Whether the input lies in the output folder (or its unfinished twin), where parts are replaced."""
-    return path.resolve().parent in (dest.resolve(), _unfinished(dest).resolve())
-
-
-def _unfinished(dest: Path) -> Path:
-    return dest.parent / f".{dest.name}.unfinished"
-
-
-def _staging(path: Path, dest: Path) -> Path:
-    """The folder the parts are written to until the run is done, so that a run that stops leaves no folder
-    of some parts that looks finished. One left by such a run keeps the batches it finished (ray_resume.py:
-    taken from there, not translated again); its parts are written again."""
-    if dest.exists() and not dest.is_dir():
-        raise InputError(dest, "--ray writes a folder of parts; this is a file")
-    if in_output_folder(path, dest):
-        raise InputError(path, f"refusing to write the parts into the folder holding the input ({dest}); "
-                         "choose another -o")
-    staging = _unfinished(dest)
-    if staging.exists():
-        log.info("%s: a run that did not finish is taken up again (its finished batches are kept)", dest)
-        _clear_parts(staging)
-    staging.mkdir(parents=True, exist_ok=True)
-    return staging
-
-
-def _clear_parts(staging: Path) -> None:
-    """Everything in the unfinished folder but the finished batches."""
-    if not staging.is_dir():
-        return
-    for item in staging.iterdir():
-        if item.name == FOLDER:
-            continue
-        if item.is_dir() and not item.is_symlink():
-            shutil.rmtree(item, ignore_errors=True)
-        else:
-            item.unlink(missing_ok=True)
-
-
-def _is_part(name: str, kind: str) -> bool:
-    return re.fullmatch(rf"part-\d{{6}}(?:-\d{{6}})?\.{kind}", name) is not None
-
-
-def _publish(staging: Path, dest: Path, kind: str) -> None:
-    """The finished parts moved into the output folder; parts there from an earlier run that this one has
-    not replaced are removed (nothing else in the folder is touched)."""
-    if not dest.exists():
-        os.replace(staging, dest)
-        return
-    new = [p.name for p in staging.iterdir()]
-    for old in dest.iterdir():
-        if _is_part(old.name, kind) and old.name not in new:
-            old.unlink()
-    for name in new:
-        os.replace(staging / name, dest / name)
-    staging.rmdir()
 
 
 def _summary(path: Path, dest: Path, returns) -> DatasetSummary:
