@@ -53,11 +53,13 @@ OPTION_FORMATS: dict[str, tuple[frozenset, str]] = {
 }
 
 
-# Dataset files: translated by gugugo_cli.datasets, and only when named as inputs (with --field).
-DATASET_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet")
-# what --list-formats calls each
-DATASET_NAMES = {".jsonl": "JSON Lines", ".ndjson": "JSON Lines", ".json": "JSON (an array of rows)",
-                 ".csv": "CSV/TSV", ".tsv": "CSV/TSV", ".parquet": "Parquet (needs pyarrow)"}
+# Dataset files: translated by gugugo_cli.datasets, and only when named as inputs (with --field). Each suffix's
+# reader (datasets/formats) and what --list-formats calls it.
+DATASETS = {".jsonl": ("jsonl", "JSON Lines"), ".ndjson": ("jsonl", "JSON Lines"),
+            ".json": ("json", "JSON (an array of rows)"), ".csv": ("csv", "CSV/TSV"), ".tsv": ("csv", "CSV/TSV"),
+            ".parquet": ("parquet", "Parquet (needs pyarrow)")}
+DATASET_SUFFIXES = tuple(DATASETS)
+DATASET_NAMES = {suffix: name for suffix, (_, name) in DATASETS.items()}
 
 
 def is_dataset(path) -> bool:

@@ -15,14 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import InputError
+from ...formats import DATASETS
 from .base import DatasetFile, Record
 from .csv_table import CsvFile, CsvWriter
 from .json_array import JsonArray, JsonArrayWriter
 from .jsonl import JsonLines, JsonLinesWriter
 from .parquet import ParquetFile, ParquetWriter
 
-SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "csv",
-            ".parquet": "parquet"}
+SUFFIXES = {suffix: kind for suffix, (kind, _) in DATASETS.items()}  # suffix -> reader kind
 
 
 def open_dataset(path: Path, quoting: str = "auto") -> DatasetFile:
