@@ -143,7 +143,10 @@ _ADDRESS = re.compile(rf"{URL}|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
 
 
 def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Join two sentences where the cut between them falls inside an address."""
+    """Join two sentences where the cut between them falls inside an address. An address holds no space, so
+    the text is searched for addresses only when a cut has no space on one side (rarely)."""
+    if not any(_glued(text, pos) for (_, end), (start, _) in zip(spans, spans[1:]) for pos in (end, start)):
+        return spans
     addresses = [m.span() for m in _ADDRESS.finditer(text)]
     if not addresses or len(spans) < 2:
         return spans
@@ -160,6 +163,11 @@ def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
         else:
             joined.append((start, end))
     return joined
+
+
+def _glued(text: str, pos: int) -> bool:
+    """Whether pos is between two characters that are no spaces."""
+    return 0 < pos < len(text) and not text[pos - 1].isspace() and not text[pos].isspace()
 
 
 # --- Cutting what is too long ------------------------------------------------------------------------------
