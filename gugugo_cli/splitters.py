@@ -159,10 +159,14 @@ def _align(text: str, pieces: list[str]) -> Optional[list[Span]]:
     return spans
 
 
+# A Korean particle that makes what is before it (a quote) part of the sentence that goes on.
+_QUOTATIVE_WORD = "(?:이?라?고|이?라며|이?라는|이?란|하고|하며|며|면서|라면서)"
 # Where a sentence can end inside a text: before a space, and (in a text that has such an end) before an
-# opening tag; a text without one is one sentence.
-_INNER_END = re.compile(r"[.!?。？！…]+[\"'”’)\]]*\s+\S")
-_INNER_END_OR_TAG = re.compile(r"[.!?。？！…]+[\"'”’)\]]*(?:\s+\S|<(?!/))")
+# opening tag; a text without one is one sentence. A closing quote before a quotative particle (“가자.” 라고)
+# ends none: a splitter's cut there is joined again (_quote_goes_on).
+_SPACE_END = rf"(?:[\"'”’)\]]*[\"'”’]\s+(?!{_QUOTATIVE_WORD}(?:\s|$))|(?:[\"'”’)\]]*[)\]])?\s+)\S"
+_INNER_END = re.compile(rf"[.!?。？！…]+{_SPACE_END}")
+_INNER_END_OR_TAG = re.compile(rf"[.!?。？！…]+(?:{_SPACE_END}|[\"'”’)\]]*<(?!/))")
 
 
 def may_hold_sentences(text: str, before_tags: bool = False) -> bool:
@@ -192,7 +196,6 @@ def split(text: str, lang: str) -> Optional[list[Span]]:
 
 
 _CLOSING_QUOTE = re.compile("[\"'”’」』]$")
-_QUOTATIVE_WORD = "(?:이?라?고|이?라며|이?라는|이?란|하고|하며|며|면서|라면서)"
 _QUOTATIVE = re.compile(rf"{_QUOTATIVE_WORD}(?:\s|$)")
 
 
@@ -207,7 +210,8 @@ def _quote_goes_on(text: str, end: int, start: int) -> bool:
 # --- Chunks ------------------------------------------------------------------------------------------------
 
 # Quote marks and brackets: a straight quote opens after a space or a bracket (or at the start), closes elsewhere.
-_QUOTES = re.compile(r'(?P<open>[“«「『(\[]|(?<![^\s(\[])")|(?P<close>[”»」』)\]"])')
+_MARKS = re.compile(r'[“«「『(\[”»」』)\]"]')
+_OPENING = "“«「『(["
 _QUOTE_MARK = re.compile(r'(?P<open>[“«「『]|(?<![^\s(\[])")|(?P<close>[”»」』"])')
 # Sentence ends every splitter takes: a Hangul syllable (a final ending: 다. 요. 까?) or a word of Latin letters
 # that is no abbreviation (in Korean three or more, lower-case but the first; in English two or more, an
@@ -218,7 +222,7 @@ _LATIN_WORD = r"(?<![\w.'’-])(?P<word>[A-Za-z][a-z]{2,})"
 _ENGLISH_WORD = r"(?<![\w.,'’-])(?:(?P<word>[A-Za-z][a-z]+|[A-Z]{2,})|[0-9]{2,})"
 _SAFE_END = {
     "ko": re.compile(rf"(?:(?<=[\uac00-\ud7a3])|{_LATIN_WORD})[.!?]+(?P<close>[”\"」』]?)\s+"
-                     rf"(?=[\"“]?[\uac00-\ud7a3A-Za-z0-9])(?!{_QUOTATIVE_WORD}\s)"),
+                     rf"(?=[\"“‘']?[\uac00-\ud7a3A-Za-z0-9])(?!{_QUOTATIVE_WORD}\s)"),
     "en": re.compile(rf"{_ENGLISH_WORD}[.!?]+(?P<close>[”\"]?)\s+"
                      r"(?=[\"“]?(?:[A-Z][A-Za-z]|[A-Z]\.[A-Z]|[AI][\s'’]|\())"),
 }
@@ -244,9 +248,11 @@ def _safe_cuts(text: str, lang: str):
     for m in pattern.finditer(text):
         if m.group("word") and m.group("word").lower() in _abbreviations():
             continue
-        for q in _QUOTES.finditer(text, counted, m.end("close")):
-            step = 1 if q.lastgroup == "open" else -1
-            if q.group() in "()[]":
+        for q in _MARKS.finditer(text, counted, m.end("close")):
+            mark, at = q.group(), q.start()
+            step = 1 if mark in _OPENING or mark == '"' and (at == 0 or text[at - 1] in "([" or
+                                                              text[at - 1].isspace()) else -1
+            if mark in "()[]":
                 brackets = max(0, brackets + step)
             else:
                 quotes = max(0, quotes + step)
