@@ -146,10 +146,11 @@ _SPACE_RUN = re.compile(r"\s")
 
 def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join two sentences where the cut between them falls inside an address."""
-    if len(spans) < 2 or not _cut_in_runs(_address_runs(text), spans):
+    runs = _address_runs(text) if len(spans) > 1 else []
+    if not _cut_in_runs(runs, spans):
         return spans
-    addresses = [m.span() for m in _ADDRESS.finditer(text)]
-    if not addresses or len(spans) < 2:
+    addresses = [m.span() for start, end in runs for m in _ADDRESS.finditer(text, start, end)]
+    if not addresses:
         return spans
     starts = [a for a, _ in addresses]
 

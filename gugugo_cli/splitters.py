@@ -217,15 +217,19 @@ _QUOTE_MARK = re.compile(r'(?P<open>[“«「『]|(?<![^\s(\[])")|(?P<close>[”
 # that is no abbreviation (in Korean three or more, lower-case but the first; in English two or more, an
 # all-capital word, or a number of two or more digits); then its punctuation, maybe a closing quote, a space
 # and a new sentence (in Korean, not a quotative particle: 왜? 하고 물었다). Counted from the last cut, the
-# quotes and brackets up to it are closed, so a quote after the space opens the next sentence.
-_LATIN_WORD = r"(?<![\w.'’-])(?P<word>[A-Za-z][a-z]{2,})"
-_ENGLISH_WORD = r"(?<![\w.,'’-])(?:(?P<word>[A-Za-z][a-z]+|[A-Z]{2,})|[0-9]{2,})"
+# quotes and brackets up to it are closed, so a quote after the space opens the next sentence. The pattern
+# finds the punctuation and what follows (it starts with the punctuation, so `re` skips to it quickly);
+# _WORD_BEFORE is what must end right before it.
 _SAFE_END = {
-    "ko": re.compile(rf"(?:(?<=[\uac00-\ud7a3])|{_LATIN_WORD})[.!?]+(?P<close>[”\"」』]?)\s+"
-                     rf"(?=[\"“‘']?[\uac00-\ud7a3A-Za-z0-9])(?!{_QUOTATIVE_WORD}\s)"),
-    "en": re.compile(rf"{_ENGLISH_WORD}[.!?]+(?P<close>[”\"]?)\s+"
-                     r"(?=[\"“]?(?:[A-Z][A-Za-z]|[A-Z]\.[A-Z]|[AI][\s'’]|\())"),
+    "ko": re.compile(rf"[.!?]+(?P<close>[”\"」』]?)\s+(?=[\"“‘']?[\uac00-\ud7a3A-Za-z0-9])"
+                     rf"(?!{_QUOTATIVE_WORD}\s)"),
+    "en": re.compile(r"[.!?]+(?P<close>[”\"]?)\s+(?=[\"“]?(?:[A-Z][A-Za-z]|[A-Z]\.[A-Z]|[AI][\s'’]|\())"),
 }
+_WORD_BEFORE = {
+    "ko": re.compile(r"(?<![\w.'’-])(?P<word>[A-Za-z][a-z]{2,})"),
+    "en": re.compile(r"(?<![\w.,'’-])(?:(?P<word>[A-Za-z][a-z]+|[A-Z]{2,})|[0-9]{2,})"),
+}
+_ASCII_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _WEAK_END = re.compile(r"[.!?。？！…]+[\"'”’)\]]*\s+")
 _SPACE = re.compile(r"\s+")
 
@@ -243,10 +247,10 @@ def _safe_cuts(text: str, lang: str):
     is taken as unpaired when no quote mark closes within QUOTE_CHARS characters after that end (the next one
     opens, or none comes), and a quote or bracket still open after QUOTE_CHARS characters is forgotten (a
     typo, a mark for inches, an emoticon)."""
-    pattern = _SAFE_END["ko" if lang == "ko" else "en"]
+    lang = "ko" if lang == "ko" else "en"
     quotes = brackets = counted = since = 0
-    for m in pattern.finditer(text):
-        if m.group("word") and m.group("word").lower() in _abbreviations():
+    for m in _SAFE_END[lang].finditer(text):
+        if not _ends_a_word(text, m.start(), lang):
             continue
         for q in _MARKS.finditer(text, counted, m.end("close")):
             mark, at = q.group(), q.start()
@@ -265,6 +269,18 @@ def _safe_cuts(text: str, lang: str):
         elif m.start() - since > QUOTE_CHARS:
             quotes = brackets = 0
             since = m.end()
+
+
+def _ends_a_word(text: str, end: int, lang: str) -> bool:
+    """Whether what ends at `end` can end a sentence: a Hangul syllable (in Korean), or a word that is no
+    abbreviation or a number as _WORD_BEFORE takes them."""
+    if lang == "ko" and end and "\uac00" <= text[end - 1] <= "\ud7a3":
+        return True
+    start = end
+    while start and text[start - 1] in _ASCII_ALNUM:
+        start -= 1
+    word = _WORD_BEFORE[lang].fullmatch(text, start, end) if start < end else None
+    return word is not None and (word.group("word") or "").lower() not in _abbreviations()
 
 
 def _closes_soon(text: str, pos: int) -> bool:
