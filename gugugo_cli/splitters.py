@@ -253,9 +253,8 @@ def _safe_cuts(text: str, lang: str):
         if not _ends_a_word(text, m.start(), lang):
             continue
         for q in _MARKS.finditer(text, counted, m.end("close")):
-            mark, at = q.group(), q.start()
-            step = 1 if mark in _OPENING or mark == '"' and (at == 0 or text[at - 1] in "([" or
-                                                              text[at - 1].isspace()) else -1
+            mark = q.group()
+            step = 1 if _opens(text, q.start()) else -1
             if mark in "()[]":
                 brackets = max(0, brackets + step)
             else:
@@ -271,6 +270,12 @@ def _safe_cuts(text: str, lang: str):
             since = m.end()
 
 
+def _opens(text: str, at: int) -> bool:
+    """Whether the quote mark or bracket at `at` opens (a straight quote: after a space or a bracket)."""
+    mark = text[at]
+    return mark in _OPENING or mark == '"' and (at == 0 or text[at - 1] in "([" or text[at - 1].isspace())
+
+
 def _ends_a_word(text: str, end: int, lang: str) -> bool:
     """Whether what ends at `end` can end a sentence: a Hangul syllable (in Korean), or a word that is no
     abbreviation or a number as _WORD_BEFORE takes them."""
@@ -279,8 +284,9 @@ def _ends_a_word(text: str, end: int, lang: str) -> bool:
     start = end
     while start and text[start - 1] in _ASCII_ALNUM:
         start -= 1
-    word = _WORD_BEFORE[lang].fullmatch(text, start, end) if start < end else None
-    return word is not None and (word.group("word") or "").lower() not in _abbreviations()
+    found = _WORD_BEFORE[lang].fullmatch(text, start, end) if start < end else None
+    word = found and found.group("word")
+    return found is not None and (word is None or word.lower() not in _abbreviations())
 
 
 def _closes_soon(text: str, pos: int) -> bool:
