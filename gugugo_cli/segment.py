@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Optional
@@ -140,12 +140,17 @@ def _chunk_sentences(text: str, lang: str) -> list[tuple[int, int]]:
 # Addresses a sentence splitter may cut at their '?', '!' or '.': a URL (scheme:// or www.) and an e-mail address
 # (tried only where a word starts, so a long run without spaces is not searched again from each character).
 _ADDRESS = re.compile(rf"{URL}|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)
+_MAY_ADDRESS = re.compile(r"://|www\.|@", re.I)  # what every address holds
+_SPACE_RUN = re.compile(r"\s")
 
 
 def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Join two sentences where the cut between them falls inside an address."""
-    addresses = [m.span() for m in _ADDRESS.finditer(text)]
-    if not addresses or len(spans) < 2:
+    runs = _address_runs(text) if len(spans) > 1 else []
+    if not _cut_in_runs(runs, spans):
+        return spans
+    addresses = [m.span() for start, end in runs for m in _ADDRESS.finditer(text, start, end)]
+    if not addresses:
         return spans
     starts = [a for a, _ in addresses]
 
@@ -160,6 +165,33 @@ def _keep_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
         else:
             joined.append((start, end))
     return joined
+
+
+def _address_runs(text: str) -> list[tuple[int, int]]:
+    """The runs without spaces that hold ://, www. or @: every address lies in one (each character is looked
+    at about once)."""
+    runs: list[tuple[int, int]] = []
+    for m in _MAY_ADDRESS.finditer(text):
+        if runs and m.start() < runs[-1][1]:
+            continue
+        start = m.start()
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+        space = _SPACE_RUN.search(text, m.end())
+        runs.append((start, space.start() if space else len(text)))
+    return runs
+
+
+def _cut_in_runs(runs: list[tuple[int, int]], spans: list[tuple[int, int]]) -> bool:
+    """Whether a cut between two spans falls strictly inside one of the runs."""
+    if not runs:
+        return False
+    for cuts in ([b for _, b in spans[:-1]], [a for a, _ in spans[1:]]):
+        for start, end in runs:
+            i = bisect_right(cuts, start)
+            if i < len(cuts) and cuts[i] < end:
+                return True
+    return False
 
 
 # --- Cutting what is too long ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import os
 import re
+import sys
 from functools import lru_cache
 from typing import Optional
 
@@ -67,14 +68,60 @@ def korean_splitter() -> str:
 def _kiwi():
     from kiwipiepy import Kiwi
 
-    return Kiwi(num_workers=1)  # one thread: a sentence split is too small to share
+    # One thread: a sentence split is too small to share. Without the multi-word dictionary (proper nouns of
+    # several words) Kiwi loads in half the time and memory, and no sentence end on the gold sets or the
+    # dev sets moved (bench/README.md).
+    return Kiwi(num_workers=1, load_multi_dict=False)
 
 
 @lru_cache(maxsize=1)
 def _english_segmenter():
     import pysbd
 
+    for name in _PYSBD_MODULES:
+        module = sys.modules.get(f"pysbd.{name}")
+        if getattr(module, "re", None) is re:
+            module.re = _CompiledOnce()
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+_PYSBD_MODULES = ("abbreviation_replacer", "between_punctuation", "exclamation_words", "lists_item_replacer",
+                  "processor", "punctuation_replacer", "segmenter", "utils")
+
+
+class _CompiledOnce:
+    """`re` as pysbd's modules see it, each pattern compiled once. pysbd passes its patterns as strings, several
+    for each abbreviation it meets: more than `re`'s own cache holds (512), so `re` compiled most of them again
+    on every call, about half the time of English splitting."""
+
+    def __getattr__(self, name):
+        return getattr(re, name)
+
+    @staticmethod
+    @lru_cache(maxsize=4096)
+    def compile(pattern, flags=0):
+        return re.compile(pattern, flags)
+
+    def sub(self, pattern, repl, string, count=0, flags=0):
+        return self.compile(pattern, flags).sub(repl, string, count)
+
+    def subn(self, pattern, repl, string, count=0, flags=0):
+        return self.compile(pattern, flags).subn(repl, string, count)
+
+    def search(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).search(string)
+
+    def match(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).match(string)
+
+    def findall(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).findall(string)
+
+    def finditer(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).finditer(string)
+
+    def split(self, pattern, string, maxsplit=0, flags=0):
+        return self.compile(pattern, flags).split(string, maxsplit)
 
 
 @lru_cache(maxsize=1)
@@ -112,10 +159,14 @@ def _align(text: str, pieces: list[str]) -> Optional[list[Span]]:
     return spans
 
 
+# A Korean particle that makes what is before it (a quote) part of the sentence that goes on.
+_QUOTATIVE_WORD = "(?:이?라?고|이?라며|이?라는|이?란|하고|하며|며|면서|라면서)"
 # Where a sentence can end inside a text: before a space, and (in a text that has such an end) before an
-# opening tag; a text without one is one sentence.
-_INNER_END = re.compile(r"[.!?。？！…]+[\"'”’)\]]*\s+\S")
-_INNER_END_OR_TAG = re.compile(r"[.!?。？！…]+[\"'”’)\]]*(?:\s+\S|<(?!/))")
+# opening tag; a text without one is one sentence. A closing quote before a quotative particle (“가자.” 라고)
+# ends none: a splitter's cut there is joined again (_quote_goes_on).
+_SPACE_END = rf"(?:[\"'”’)\]]*[\"'”’]\s+(?!{_QUOTATIVE_WORD}(?:\s|$))|(?:[\"'”’)\]]*[)\]])?\s+)\S"
+_INNER_END = re.compile(rf"[.!?。？！…]+{_SPACE_END}")
+_INNER_END_OR_TAG = re.compile(rf"[.!?。？！…]+(?:{_SPACE_END}|[\"'”’)\]]*<(?!/))")
 
 
 def may_hold_sentences(text: str, before_tags: bool = False) -> bool:
@@ -145,7 +196,7 @@ def split(text: str, lang: str) -> Optional[list[Span]]:
 
 
 _CLOSING_QUOTE = re.compile("[\"'”’」』]$")
-_QUOTATIVE = re.compile(r"(?:이?라?고|이?라며|이?라는|이?란|하고|하며|며|면서|라면서)(?:\s|$)")
+_QUOTATIVE = re.compile(rf"{_QUOTATIVE_WORD}(?:\s|$)")
 
 
 def _quote_goes_on(text: str, end: int, start: int) -> bool:
@@ -159,17 +210,26 @@ def _quote_goes_on(text: str, end: int, start: int) -> bool:
 # --- Chunks ------------------------------------------------------------------------------------------------
 
 # Quote marks and brackets: a straight quote opens after a space or a bracket (or at the start), closes elsewhere.
-_QUOTES = re.compile(r'(?P<open>[“«「『(\[]|(?<![^\s(\[])")|(?P<close>[”»」』)\]"])')
-# Sentence ends every splitter takes: a Hangul syllable (a final ending: 다. 요. 까?) or a word of three or more
-# Latin letters, lower-case but the first, that is no abbreviation; then its punctuation, a space and a new
-# sentence (in Korean, not a quotative particle: 왜? 하고 물었다). Counted from the last cut, the quotes and
-# brackets before it are closed, so a quote after the space opens the next sentence.
-_LATIN_WORD = r"(?<![\w.'’-])(?P<word>[A-Za-z][a-z]{2,})"
+_MARKS = re.compile(r'[“«「『(\[”»」』)\]"]')
+_OPENING = "“«「『(["
+_QUOTE_MARK = re.compile(r'(?P<open>[“«「『]|(?<![^\s(\[])")|(?P<close>[”»」』"])')
+# Sentence ends every splitter takes: a Hangul syllable (a final ending: 다. 요. 까?) or a word of Latin letters
+# that is no abbreviation (in Korean three or more, lower-case but the first; in English two or more, an
+# all-capital word, or a number of two or more digits); then its punctuation, maybe a closing quote, a space
+# and a new sentence (in Korean, not a quotative particle: 왜? 하고 물었다). Counted from the last cut, the
+# quotes and brackets up to it are closed, so a quote after the space opens the next sentence. The pattern
+# finds the punctuation and what follows (it starts with the punctuation, so `re` skips to it quickly);
+# _WORD_BEFORE is what must end right before it.
 _SAFE_END = {
-    "ko": re.compile(rf"(?:(?<=[\uac00-\ud7a3])|{_LATIN_WORD})[.!?]+\s+(?=[\"“]?[\uac00-\ud7a3A-Za-z0-9])"
-                     r"(?!(?:이?라?고|이?라며|하고|하며|며|면서)\s)"),
-    "en": re.compile(rf"{_LATIN_WORD}[.!?]+\s+(?=[\"“]?(?:[A-Z][a-z]|I[\s'’]))"),
+    "ko": re.compile(rf"[.!?]+(?P<close>[”\"」』]?)\s+(?=[\"“‘']?[\uac00-\ud7a3A-Za-z0-9])"
+                     rf"(?!{_QUOTATIVE_WORD}\s)"),
+    "en": re.compile(r"[.!?]+(?P<close>[”\"]?)\s+(?=[\"“]?(?:[A-Z][A-Za-z]|[A-Z]\.[A-Z]|[AI][\s'’]|\())"),
 }
+_WORD_BEFORE = {
+    "ko": re.compile(r"(?<![\w.'’-])(?P<word>[A-Za-z][a-z]{2,})"),
+    "en": re.compile(r"(?<![\w.,'’-])(?:(?P<word>[A-Za-z][a-z]+|[A-Z]{2,})|[0-9]{2,})"),
+}
+_ASCII_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _WEAK_END = re.compile(r"[.!?。？！…]+[\"'”’)\]]*\s+")
 _SPACE = re.compile(r"\s+")
 
@@ -183,21 +243,56 @@ def _abbreviations() -> frozenset:
 
 def _safe_cuts(text: str, lang: str):
     """The starts of the sentences after each safe sentence end outside quotes and brackets, in order. A mark
-    that closes what was never opened (in an earlier sentence) is let go; a quote or bracket still open after
-    QUOTE_CHARS characters is taken as unpaired (a typo, a mark for inches, an emoticon) and forgotten."""
-    pattern = _SAFE_END["ko" if lang == "ko" else "en"]
-    depth, counted, since = 0, 0, 0
-    for m in pattern.finditer(text):
-        if m.group("word") and m.group("word").lower() in _abbreviations():
+    that closes what was never opened (in an earlier sentence) is let go; a quote still open at a sentence end
+    is taken as unpaired when no quote mark closes within QUOTE_CHARS characters after that end (the next one
+    opens, or none comes), and a quote or bracket still open after QUOTE_CHARS characters is forgotten (a
+    typo, a mark for inches, an emoticon)."""
+    lang = "ko" if lang == "ko" else "en"
+    quotes = brackets = counted = since = 0
+    for m in _SAFE_END[lang].finditer(text):
+        if not _ends_a_word(text, m.start(), lang):
             continue
-        for q in _QUOTES.finditer(text, counted, m.start()):
-            depth = depth + 1 if q.lastgroup == "open" else max(0, depth - 1)
-        counted = m.start()
-        if depth == 0:
+        for q in _MARKS.finditer(text, counted, m.end("close")):
+            mark = q.group()
+            step = 1 if _opens(text, q.start()) else -1
+            if mark in "()[]":
+                brackets = max(0, brackets + step)
+            else:
+                quotes = max(0, quotes + step)
+        counted = m.end("close")
+        if quotes and not _closes_soon(text, m.end()):
+            quotes = 0
+        if quotes == brackets == 0:
             since = m.end()
             yield m.end()
         elif m.start() - since > QUOTE_CHARS:
-            depth, since = 0, m.end()
+            quotes = brackets = 0
+            since = m.end()
+
+
+def _opens(text: str, at: int) -> bool:
+    """Whether the quote mark or bracket at `at` opens (a straight quote: after a space or a bracket)."""
+    mark = text[at]
+    return mark in _OPENING or mark == '"' and (at == 0 or text[at - 1] in "([" or text[at - 1].isspace())
+
+
+def _ends_a_word(text: str, end: int, lang: str) -> bool:
+    """Whether what ends at `end` can end a sentence: a Hangul syllable (in Korean), or a word that is no
+    abbreviation or a number as _WORD_BEFORE takes them."""
+    if lang == "ko" and end and "\uac00" <= text[end - 1] <= "\ud7a3":
+        return True
+    start = end
+    while start and text[start - 1] in _ASCII_ALNUM:
+        start -= 1
+    found = _WORD_BEFORE[lang].fullmatch(text, start, end) if start < end else None
+    word = found and found.group("word")
+    return found is not None and (word is None or word.lower() not in _abbreviations())
+
+
+def _closes_soon(text: str, pos: int) -> bool:
+    """Whether the next quote mark within QUOTE_CHARS characters of pos closes a quote."""
+    mark = _QUOTE_MARK.search(text, pos, pos + QUOTE_CHARS)
+    return mark is not None and mark.lastgroup == "close"
 
 
 def _last_match(pattern: re.Pattern, text: str, lo: int, hi: int) -> Optional[int]:

@@ -69,8 +69,23 @@ def test_the_splitter_never_sees_more_than_one_chunk(lang, monkeypatch):
     spans = sentence_spans(text, lang)
     assert len(spans) > 600 and seen
     assert max(seen) <= splitters.CHUNK_CHARS
-    if lang == "ko":
-        assert sum(seen) < len(text) / 4  # most Korean sentences end where no splitter is needed
+    assert sum(seen) < len(text) / 4  # most sentences end where no splitter is needed
+
+
+def test_pysbd_with_its_patterns_compiled_once_splits_as_pysbd_does(monkeypatch):
+    import re
+
+    import pysbd
+
+    lines = [l.strip() for l in (DATA / "korean-english-park.dev.en").read_text(encoding="utf-8").splitlines()]
+    gold = (DATA / "splitting" / "gold.en.txt").read_text(encoding="utf-8").split("\n\n")
+    paragraphs = [" ".join(lines[i:i + 5]) for i in range(0, len(lines), 5)] + [" ".join(g.split()) for g in gold]
+    ours = [splitters.split(p, "en") for p in paragraphs]
+    assert isinstance(sys.modules["pysbd.abbreviation_replacer"].re, splitters._CompiledOnce)
+    for name in splitters._PYSBD_MODULES:
+        monkeypatch.setattr(sys.modules[f"pysbd.{name}"], "re", re)
+    plain = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    assert ours == [splitters._align(p, [s.sent for s in plain.segment(p)]) for p in paragraphs]
 
 
 def test_chunks_cover_the_text_also_without_spaces():
@@ -84,14 +99,25 @@ def test_chunks_cover_the_text_also_without_spaces():
 @pytest.mark.parametrize("text, lang, chunks", [
     ("그는 “나는 간다. 너는 남아라.” 하고 말했다. 그리고 떠났다.", "ko",
      ["그는 “나는 간다. 너는 남아라.” 하고 말했다. ", "그리고 떠났다."]),
-    ('그가 물었다. "정말 갔니? 언제?" 나는 몰랐다.', "ko", ['그가 물었다. ', '"정말 갔니? 언제?" 나는 몰랐다.']),
+    ('그가 물었다. "정말 갔니? 언제?" 나는 몰랐다.', "ko", ['그가 물었다. ', '"정말 갔니? 언제?" ', '나는 몰랐다.']),
+    ("그는 “나는 간다. 너는 남아라.” 라는 말을 남겼다. 끝.", "ko",
+     ["그는 “나는 간다. 너는 남아라.” 라는 말을 남겼다. ", "끝."]),
+    ("“그렇게 말하지 마. 그는 떠났다. 나는 남았다.", "ko", ["“그렇게 말하지 마. ", "그는 떠났다. ", "나는 남았다."]),
+    ("설명했다. ‘풍웡’은 북상했다.", "ko", ["설명했다. ", "‘풍웡’은 북상했다."]),
+    ('그녀는 “엄마는 나갔어. 내가 "Clothes"에 가서 셔츠를 본다.', "ko",
+     ['그녀는 “엄마는 나갔어. ', '내가 "Clothes"에 가서 셔츠를 본다.']),
     ("왜? 하고 물었다. 답은 없었다.", "ko", ["왜? 하고 물었다. ", "답은 없었다."]),
     ("조지 W. 부시가 왔다. 2. 둘째 항목.", "ko", ["조지 W. 부시가 왔다. ", "2. 둘째 항목."]),
     ("He met Sen. Barack Obama on Monday. The U.S. team won. I left.", "en",
      ["He met Sen. Barack Obama on Monday. ", "The U.S. team won. ", "I left."]),
     ("(Those are his eyes. Look!) Then go. Start. 이것은 문장입니다.", "ko",
      ["(Those are his eyes. Look!) Then go. Start. ", "이것은 문장입니다."]),
-    ('She said. "We go home." Then she left.', "en", ['She said. ', '"We go home." Then she left.']),
+    ('She said. "We go home." Then she left.', "en", ['She said. ', '"We go home." ', 'Then she left.']),
+    ('She said, "We go home. We stay." Then she left.', "en", ['She said, "We go home. We stay." ', 'Then she left.']),
+    ('She answered, "Mother went out an hour ago. I go to "Clothes Express" today.', "en",
+     ['She answered, "Mother went out an hour ago. ', 'I go to "Clothes Express" today.']),
+    ("It cost 200. At least 12 were missing. CNN saw it. (CNN) A man left. U.S. troops left.", "en",
+     ["It cost 200. ", "At least 12 were missing. ", "CNN saw it. ", "(CNN) A man left. ", "U.S. troops left."]),
 ])
 def test_chunks_are_cut_only_where_no_splitter_disputes_a_sentence_end(text, lang, chunks):
     assert [text[a:b] for a, b in splitters.chunk_spans(text, lang)] == chunks
@@ -102,6 +128,21 @@ def test_a_particle_after_a_closing_quote_stays_with_its_sentence():
     text = '"클리퍼 칩"이라는 모델이 있다. “뭐라고요?" 라며 소리를 질렀다. 내가 “점심 다 됐어요."하고 말했다.'
     assert [text[a:b] for a, b in splitters.split(text, "ko")] == [
         '"클리퍼 칩"이라는 모델이 있다.', '“뭐라고요?" 라며 소리를 질렀다.', '내가 “점심 다 됐어요."하고 말했다.']
+
+
+@pytest.mark.parametrize("text, reaches", [
+    ('그러면 남편은 “나한테 소리지르지 마요!" 라고 외치면서 대답했다.', False),
+    ("그는 “됐어. 가자.” 하며 웃었다.", True),
+    ("왜? 하고 물었다.", True),
+])
+def test_a_closing_quote_before_a_quotative_particle_needs_no_splitter(text, reaches, monkeypatch):
+    seen = []
+    split = splitters.split
+    monkeypatch.setattr(splitters, "split", lambda chunk, lang: seen.append(chunk) or split(chunk, lang))
+    spans = sentence_spans(text, "ko")
+    assert bool(seen) == reaches
+    if not reaches:
+        assert spans == [(0, len(text))]
 
 
 def test_without_kiwipiepy_korean_is_split_with_kss_and_one_warning(monkeypatch, caplog):
@@ -162,3 +203,25 @@ def test_a_run_without_spaces_never_reaches_a_splitter_with_sentences_before_it(
     spans = sentence_spans(text, "ko")
     assert all(len(chunk) <= splitters.CHUNK_CHARS for chunk in seen)
     assert text[spans[-1][0]:spans[-1][1]].endswith("끝.")
+
+
+def test_cuts_inside_an_address_are_joined_as_a_search_of_the_whole_text_joins_them():
+    from bisect import bisect_left
+
+    from gugugo_cli import segment
+
+    text = ("메일은 a.b@c.com? 또는 x@y 그리고 https://a.org/b?c=1.html! www.x.kr/가나.다 끝. "
+            "@@ 이름@ 없음 ftp://h.io/a.b.c@d.e.f 123@abc.def.ghi.")
+    spans = [(i, i + 1) for i in range(len(text))]  # a cut between every two characters
+    addresses = [m.span() for m in segment._ADDRESS.finditer(text)]
+    starts = [a for a, _ in addresses]
+
+    def inside(pos):
+        i = bisect_left(starts, pos) - 1
+        return i >= 0 and pos < addresses[i][1]
+
+    joined = [spans[0]]
+    for start, end in spans[1:]:
+        joined[-1:] = [(joined[-1][0], end)] if inside(joined[-1][1]) or inside(start) else [joined[-1], (start, end)]
+    assert len(addresses) >= 5 and len(joined) < len(spans)
+    assert segment._keep_whole(text, spans) == joined
