@@ -158,3 +158,23 @@ def test_the_links_and_images_inside_an_image_description_stay_out_of_its_text()
     out = translate(source, marker)
     assert not any("](" in s for s in marker.segments), marker.segments
     assert out == "![§foo ![§bar](/url) §baz](/url2)\n\n![§*strip* [§markdown §in §alt](#)](/img)\n"
+
+
+def test_mkdocs_admonitions_and_tabs_are_translated_inside_and_their_code_stays():
+    source = ('!!! note "Phasellus posuere"\n\n    Lorem ipsum dolor sit amet.\n\n        indented code\n\n'
+              "    ??? tip\n        Nested tip text.\n\n"
+              '=== "Tab one"\n\n    ```sh\n    pip install x\n    ```\n\n    Text of the tab.\n\nAfter the blocks.\n')
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert not any("!!!" in s or "???" in s or "===" in s or "install" in s for s in marker.segments)
+    assert out == source.replace('"Phasellus posuere"', '"§Phasellus §posuere"').replace(
+        "Lorem ipsum dolor sit amet.", "§Lorem §ipsum §dolor §sit §amet.").replace(
+        "Nested tip text.", "§Nested §tip §text.").replace('"Tab one"', '"§Tab §one"').replace(
+        "Text of the tab.", "§Text §of §the §tab.").replace("After the blocks.", "§After §the §blocks.")
+
+
+def test_a_link_named_by_a_label_over_two_lines_keeps_its_list_item():
+    source = "- Do not [upgrade to the next\n  major version] by mistake.\n\n[upgrade to the next major version]: /u\n"
+    out = translate(source, WordMarker())
+    assert blocks(out) == blocks(source)
+    assert out.startswith("- §Do §not [§upgrade §to §the §next\n  §major §version][upgrade to the next major version]")

@@ -13,8 +13,8 @@ code spans, inline HTML tags, autolinks, bare URLs, `$…$` math, footnote label
 a definition), the `^[` and `]` of an inline note, an alert's type (`> [!NOTE]`), attribute lists ending a
 line (`{#id}`, `{.class}`), template tags (`{{< x >}}`, `{{% x %}}`, `{% x %}`, over several lines too) and
 the `[`, `](url "title")` / `][ref]` and `![` parts of links and images (in an image's description too). A
-footnote's blocks indented under its definition are read as the note's paragraphs (markdown-it has no
-footnotes). List markers, `#`s, `>` prefixes, table pipes and indentation are outside the translated ranges.
+footnote's blocks indented under its definition, and those of MkDocs admonitions and tabs, are read as the
+paragraphs they are (markdown-it has no footnotes or admonitions); an admonition's or tab's title is translated. List markers, `#`s, `>` prefixes, table pipes and indentation are outside the translated ranges.
 
 Translated: the text runs of headings, paragraphs (in lists and block quotes too) and table cells, cut at the
 kept pieces above: each run is one unit (so a link's text and an image's alt text are units of their own).
@@ -43,7 +43,7 @@ from .markdown_blocks import parser_lines
 log = logging.getLogger(__name__)
 
 _LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
-_HEADING_TAIL = re.compile(r"[ \t]*(?:#+[ \t]*)?$")
+_HEADING_TAIL = re.compile(r"[ \t]*(?:#+[ \t]*|\"[ \t]*)?$")  # (or the quote closing a title: `!!! note "Title"`)
 _QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
 # Inside text runs, what markdown-it (CommonMark) has no rule for and what is kept: bare URLs, $…$ math,
 # footnote labels (`[^1]` and a definition's `[^1]:` at the start of a line), a definition list's `: ` starting
@@ -328,7 +328,7 @@ class MarkdownDocument:
             if start in refs and raw.startswith("]", end):
                 # `[foo]` names its reference by its label: the translated label gets `[foo]` after it
                 link_end, label = refs[start]
-                ref = (at(end), at(link_end), f"][{label}]")
+                ref = (at(end), at(link_end), f"][{' '.join(label.split())}]")  # (one line: labels match by words)
             self.units.append(_Unit(raw[start:end], spans, cell, ref))
 
     def texts(self) -> list[str]:

@@ -5,7 +5,9 @@ as the paragraphs it is.
 Blanked: front matter (YAML `---`, TOML `+++`, JSON `{`…`}`), `$$` and `\\[`…`\\]` math blocks, Hugo
 `{{< x >}}…{{< /x >}}` blocks whose inner text is code or data (the opening and closing lines only of the
 shortcodes that hold prose: notes, alerts, tabs), Docusaurus/remark directive fences (`:::note`, `:::`) and
-MDX `import`/`export` lines. Dedented: the blocks indented under a footnote's `[^label]:` line.
+MDX `import`/`export` lines. Dedented: the blocks indented under a footnote's `[^label]:` line and under the
+opening line of an MkDocs admonition (`!!! note "Title"`), collapsible block (`??? tip`) or tab (`=== "Tab"`),
+whose title is kept as a paragraph of its own.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ _DIRECTIVE = re.compile(r"[ \t]{0,3}:{3,}[ \t]*(?:[\w-]+(?:[ \t[{].*)?)?")
 _DIRECTIVE_TITLE = re.compile(r"[ \t]{0,3}:{3,}[ \t]*[\w-]+[ \t]+([^\s\[{].*?)[ \t]*")
 _MDX_ESM = re.compile(r"(?:import[ \t][^'\"\n]*?from[ \t]*|import[ \t]*)['\"][^'\"\n]+['\"];?[ \t]*"
                       r"|export[ \t]+(?:const|let|var|function|default|\{)[^\n]*")
+# Python-Markdown's admonitions (`!!! note "Title"`), pymdownx details (`??? note`, `???+ note`) and tabs
+# (`=== "Tab"`): the block is the lines indented under the opening line
+_CONTAINER = re.compile(r"(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+[\w-]+)*(?:[ \t]+\"(?P<title>[^\"]*)\")?[ \t]*"
+                        r"|===\+?[ \t]+\"(?P<tab>[^\"]*)\"[ \t]*")
 _FOOTNOTE_DEF = re.compile(r" {0,3}\[\^[^\]\s]+\]:")
 _INDENT = re.compile(r" {4}|\t| {0,3}\t")
 
@@ -40,7 +46,7 @@ def parser_lines(lines: list[str]) -> list[str]:
     out = _blank_shortcode_blocks(_blank_long_shortcodes(out))
     out = [_directive_title(out, i) if _DIRECTIVE.fullmatch(line) else "" if _MDX_ESM.fullmatch(line) else line
            for i, line in enumerate(out)]
-    return _dedent_footnotes(out)
+    return _dedent_containers(_dedent_footnotes(out))
 
 
 def _directive_title(lines: list[str], i: int) -> str:
@@ -139,4 +145,30 @@ def _dedent_footnotes(lines: list[str]) -> list[str]:
             if dedenting and indent:
                 out[i] = line[indent.end():]
             blank = False
+    return out
+
+
+def _dedent_containers(lines: list[str]) -> list[str]:
+    """The blocks of admonitions, collapsible blocks and tabs (MkDocs) one level less indented for each container
+    they are in, so that they are read as paragraphs, not indented code; an opening line becomes its title (when
+    a blank line follows it) or a blank line."""
+    out, depth = list(lines), 0  # depth: the containers the lines being read are in
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        body, level = line, 0
+        while level < depth:
+            indent = _INDENT.match(body)
+            if indent is None:
+                break
+            body, level = body[indent.end():], level + 1
+        depth = level
+        m = _CONTAINER.fullmatch(body)
+        if m and not body[:1].isspace():
+            title = m.group("title") or m.group("tab") or ""
+            follows = lines[i + 1] if i + 1 < len(lines) else ""
+            out[i] = title if title.strip() and not follows.strip() else ""
+            depth += 1
+        elif level:
+            out[i] = body
     return out
