@@ -178,3 +178,16 @@ def test_a_link_named_by_a_label_over_two_lines_keeps_its_list_item():
     out = translate(source, WordMarker())
     assert blocks(out) == blocks(source)
     assert out.startswith("- §Do §not [§upgrade §to §the §next\n  §major §version][upgrade to the next major version]")
+
+
+def test_icons_attached_attribute_lists_and_titles_before_their_text_stay_out_of_it():
+    source = ('-   :material-clock-fast:{ .lg .middle } __Set up in 5 minutes__\n\n'
+              "[Get started](x.md){ .md-button } now.\n\n"
+              '!!! question "Feedback wanted!"\n    Content follows directly.\n\n:::note Title here\nBody text.\n:::\n')
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert not any("{" in s or ":material" in s or "!!!" in s or ":::" in s for s in marker.segments), marker.segments
+    assert out == ('-   :material-clock-fast:{ .lg .middle } §__Set §up §in §5 §minutes__\n\n'
+                   "[§Get §started](x.md){ .md-button } §now.\n\n"
+                   '!!! question "§Feedback §wanted!"\n    §Content §follows §directly.\n\n'
+                   ":::note §Title §here\n§Body §text.\n:::\n")

@@ -112,8 +112,8 @@ def test_marking_reaches_every_text_and_keeps_the_structure(path, tgt, caplog):
 # alert types, template tags, attribute lists, math and URLs.
 FIXTURES = ("commonmark_spec", "commonmark_extras", "tables", "strikethrough")
 MD_SYNTAX = {"link_open", "image", "code_inline", "html_inline"}
-MD_KEPT = re.compile(r"\[\^[^\]\s]+\]:?|\^\[|\[![\w-]+\]|\{\{[<%]|[%>]\}\}|^[ \t]*:{3,}[ \t]*[\w-]*|^[ \t]*(?:!!!|\?\?\?\+?|===\+?)[ \t]+(?:[\w-]+[ \t]*)*\"?|^import[ \t].*\bfrom[ \t]|\{\{[^{}]*\}\}|\{%.*?%\}"
-                     r"|\{[ \t]*[#.:][^{}\n]*\}|\$[^$\n]+\$|(?:https?|ftp)://\S+|www\.\S+", re.M)
+MD_KEPT = re.compile(r"\[\^[^\]\s]+\]:?|\^\[|\[![\w-]+\]|\{\{[<%]|[%>]\}\}|^[ \t]*:{3,}[ \t]*[\w-]*|^[ \t]*(?:!!!|\?\?\?\+?|===\+?)[ \t]+(?:[\w-]+[ \t]*)*\"?|^import[ \t].*\bfrom[ \t]+['\"]|\{\{[^{}]*\}\}|\{%.*?%\}"
+                     r"|\{[ \t]*(?:[#.:]|[\w-]+=)[^{}\n]*\}|:[a-z0-9]+(?:[-_][a-z0-9]+)+:|\$[^$\n]+\$|(?:https?|ftp)://\S+|www\.\S+", re.M)
 SHORTCODE = re.compile(r"\{\{[<%][\s\S]*?[%>]\}\}")
 REF_LABEL = re.compile(r"\[([^\[\]]+)\]\[([^\[\]]*)\]")  # `[Go]`, `[Go][]`: a translated label gets its reference
 

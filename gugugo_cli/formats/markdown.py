@@ -11,7 +11,7 @@ TOML `+++`, JSON `{`), `$$` and `\\[`…`\\]` math blocks, Hugo `{{< x >}}…{{<
 after the name is translated) and MDX `import`/`export` lines (markdown_blocks.py), and inside a paragraph:
 code spans, inline HTML tags, autolinks, bare URLs, `$…$` math, footnote labels (`[^1]`, and `[^1]:` starting
 a definition), the `^[` and `]` of an inline note, an alert's type (`> [!NOTE]`), attribute lists ending a
-line (`{#id}`, `{.class}`), template tags (`{{< x >}}`, `{{% x %}}`, `{% x %}`, over several lines too) and
+line (`{#id}`, `{.class}`) or right after what they apply to, icons (`:material-clock-fast:`), template tags (`{{< x >}}`, `{{% x %}}`, `{% x %}`, over several lines too) and
 the `[`, `](url "title")` / `][ref]` and `![` parts of links and images (in an image's description too). A
 footnote's blocks indented under its definition, and those of MkDocs admonitions and tabs, are read as the
 paragraphs they are (markdown-it has no footnotes or admonitions); an admonition's or tab's title is translated. List markers, `#`s, `>` prefixes, table pipes and indentation are outside the translated ranges.
@@ -47,7 +47,8 @@ _HEADING_TAIL = re.compile(r"[ \t]*(?:#+[ \t]*|\"[ \t]*)?$")  # (or the quote cl
 _QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
 # Inside text runs, what markdown-it (CommonMark) has no rule for and what is kept: bare URLs, $…$ math,
 # footnote labels (`[^1]` and a definition's `[^1]:` at the start of a line), a definition list's `: ` starting
-# a line after its term, attribute lists at the end of a line (`## Title {#id}`, `{.class}`, `{class=foo}`),
+# a line after its term, attribute lists at the end of a line (`## Title {#id}`, `{.class}`, `{class=foo}`) or
+# right after what they apply to (`__Bold__{ .lg }`), icon shortcodes (`:material-clock-fast:`),
 # template tags (Hugo shortcodes `{{< x >}}`, `{{% x %}}`, over several lines too, `{{ .Var }}`, `{% tag %}`)
 # and the type of an alert opening a block quote (`> [!NOTE]`, GitHub, Hugo, Obsidian), its line end with it.
 _BARE = re.compile(
@@ -56,6 +57,8 @@ _BARE = re.compile(
     r"|\$(?=[^\s$\d])[^$\n]*[^\s$\\]\$(?!\d)"
     r"|(?:(?<=\n)|\A)[ \t]*\[\^[^\]\s]+\]:[ \t]*|\[\^[^\]\s]+\]|(?<=\n)[ \t]{0,3}:[ \t]+"
     r"|[ \t]*\{:?[ \t]*(?:[#.][\w-]|[\w-]+=)[^{}\n]*\}(?=[ \t]*(?:\n|\Z))"
+    r"|(?<=[^\s{])\{:?[ \t]*(?:[#.][\w-]|[\w-]+=)[^{}\n]*\}"
+    r"|(?<![A-Za-z0-9:]):[a-z0-9]+(?:[-_][a-z0-9]+)+:(?![A-Za-z0-9:])"
     r"|\{\{[<%][\s\S]{0,2000}?[%>]\}\}|\{\{[^{}\n]*\}\}|\{%[^\n]*?%\}"
     r"|\A[ \t]*\[![\w-]+\][+-]?[ \t]*\n?"
 )

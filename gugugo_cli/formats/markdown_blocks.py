@@ -7,7 +7,7 @@ Blanked: front matter (YAML `---`, TOML `+++`, JSON `{`â€¦`}`), `$$` and `\\[`â€
 shortcodes that hold prose: notes, alerts, tabs), Docusaurus/remark directive fences (`:::note`, `:::`) and
 MDX `import`/`export` lines. Dedented: the blocks indented under a footnote's `[^label]:` line and under the
 opening line of an MkDocs admonition (`!!! note "Title"`), collapsible block (`??? tip`) or tab (`=== "Tab"`),
-whose title is kept as a paragraph of its own.
+whose title is read as a line of its own.
 """
 
 from __future__ import annotations
@@ -50,11 +50,15 @@ def parser_lines(lines: list[str]) -> list[str]:
 
 
 def _directive_title(lines: list[str], i: int) -> str:
-    """A directive fence for the parser: blank, or its title alone (`:::note Your Title` -> `Your Title`) when
-    a blank line follows, so the title is a paragraph of its own; the fence and its name stay out of it."""
+    """A directive fence for the parser: blank, or its title alone (`:::note Your Title` -> `Your Title`); the
+    fence and its name stay out of it."""
     m = _DIRECTIVE_TITLE.fullmatch(lines[i])
-    follows = lines[i + 1] if i + 1 < len(lines) else ""
-    return m.group(1) if m and not follows.strip() else ""
+    return _title(m.group(1)) if m else ""
+
+
+def _title(text: str) -> str:
+    """A title as a line of its own for the parser: a heading, which no line after it joins."""
+    return "###### " + text if text.strip() else ""
 
 
 def _blank_front_matter(out: list[str]) -> list[str]:
@@ -150,8 +154,8 @@ def _dedent_footnotes(lines: list[str]) -> list[str]:
 
 def _dedent_containers(lines: list[str]) -> list[str]:
     """The blocks of admonitions, collapsible blocks and tabs (MkDocs) one level less indented for each container
-    they are in, so that they are read as paragraphs, not indented code; an opening line becomes its title (when
-    a blank line follows it) or a blank line."""
+    they are in, so that they are read as paragraphs, not indented code; an opening line becomes its title or a
+    blank line."""
     out, depth = list(lines), 0  # depth: the containers the lines being read are in
     for i, line in enumerate(lines):
         if not line.strip():
@@ -165,9 +169,7 @@ def _dedent_containers(lines: list[str]) -> list[str]:
         depth = level
         m = _CONTAINER.fullmatch(body)
         if m and not body[:1].isspace():
-            title = m.group("title") or m.group("tab") or ""
-            follows = lines[i + 1] if i + 1 < len(lines) else ""
-            out[i] = title if title.strip() and not follows.strip() else ""
+            out[i] = _title(m.group("title") or m.group("tab") or "")
             depth += 1
         elif level:
             out[i] = body
