@@ -18,7 +18,9 @@ paragraphs they are (markdown-it has no footnotes or admonitions); an admonition
 
 Translated: the text runs of headings, paragraphs (in lists and block quotes too) and table cells, cut at the
 kept pieces above: each run is one unit (so a link's text and an image's alt text are units of their own).
-Emphasis markers (`*`, `_`, `~~`) and backslash escapes inside a run go through with the text; if a
+Emphasis markers (`*`, `_`, `~~`) and backslash escapes inside a run go through with the text (but a marker
+at its start with a space after it, or at its end with a space before it, pairs with one outside the run and
+stays where it is); if a
 translation does not give back as many of a marker character as its source had, that character is dropped
 from it (in pairs, never left unbalanced). A run that spans lines is one line for the translator; it keeps its
 number of lines: each line break goes back at a word boundary, with the line's original prefix (`> `,
@@ -196,7 +198,22 @@ def _runs(raw: str, env: dict) -> tuple[list[tuple[int, int]], dict]:
                 piece_start = m.start() + len(trim_url(m.group())) if m.group("url") else m.end()
             runs.append((piece_start, start))
         cursor = max(cursor, end)
+    runs = [_without_outer_markers(raw, a, b) for a, b in runs]
     return [(a, b) for a, b in runs if any(ch.isalpha() for ch in raw[a:b])], refs
+
+
+_OPENS_NOTHING = re.compile(r"[*_~]+(?=\s)")  # a delimiter run a space follows: it closes what came before
+_CLOSES_NOTHING = re.compile(r"(?<=\s)[*_~]+\Z")  # one after a space: it opens what comes after
+
+
+def _without_outer_markers(raw: str, a: int, b: int) -> tuple[int, int]:
+    """A run less the emphasis markers at its ends that pair with markers outside it (`__[link]__ by me`: the
+    `__` after the link closes the one before it), which stay where they are."""
+    m = _OPENS_NOTHING.match(raw, a, b)
+    if m:
+        a = m.end()
+    m = _CLOSES_NOTHING.search(raw, a, b)
+    return (a, m.start()) if m else (a, b)
 
 
 def _parse_source(text: str) -> tuple[list[int], list[str], str]:
