@@ -152,7 +152,6 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         sys.exit(_clear_cache(cache_path, inputs))
     if tgt is None:
         raise click.UsageError("Missing option '--to'.")
-    output_text, output = output, (Path(output) if output is not None else None)
     limits = _check_options(encoding, quantize, device, max_input_size, dtype, model)
     glossary = _load_glossary(glossary_path)
     engine_options = _engine_options(engine_option_texts, engine)
@@ -194,7 +193,7 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
         else:
             from .job.command import run as run_documents
 
-            code = run_documents(list(inputs), src, output_text, overwrite, include, exclude, request, options,
+            code = run_documents(list(inputs), src, output, overwrite, include, exclude, request, options,
                                  None if no_cache else cache_path, no_cache, dry_run, interactive, limits,
                                  report_path, workers)
     except GugugoError as e:

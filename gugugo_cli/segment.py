@@ -390,6 +390,8 @@ def _plan_paragraph(body: str, tgt: str, src: str, max_tokens: int, count: Token
                 continue  # URLs, numbers, code, symbols: kept as they are, never sent to the model
             cuts: set = set()
             for a, b in split_long(sentence, max_tokens, count, cuts):
+                if nothing_to_translate(sentence[a:b]):
+                    continue  # a long sentence's piece of citations or markup alone: kept as it is
                 pieces.append(body[cursor:unit_start + start + a])
                 pieces.append(Segment.from_original(lang, sentence[a:b]))
                 cursor = unit_start + start + b

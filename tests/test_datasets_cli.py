@@ -88,3 +88,16 @@ def test_a_field_the_file_cannot_give_is_a_usage_error(tmp_path):
     malformed = run(jsonl, "--to", "ko", "--field", "a..b", "--dry-run", "--no-cache")
     assert malformed.exit_code == 2 and "--field 'a..b': empty key" in malformed.stderr
     assert "Traceback" not in missing.stderr + index.stderr + malformed.stderr
+
+
+def test_an_output_ending_in_a_slash_is_a_folder_for_a_dataset_as_for_a_document(tmp_path):
+    (tmp_path / "data.jsonl").write_text('{"t": "Hello there."}\n', encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("Hello there.\n", encoding="utf-8")
+    common = ["--to", "ko", "--model", ECHO_MODEL, "--device", "cpu"]
+    for name, extra, folder in (("data.jsonl", ["--field", "t"], "out"), ("notes.txt", [], "out2")):
+        result = run(tmp_path / name, *common, *extra, "-o", f"{tmp_path / folder}/")
+        assert result.exit_code == 0, result.stderr
+        assert (tmp_path / folder).is_dir()  # created, never a file named after the folder
+        written = list((tmp_path / folder).iterdir())
+        assert [p.name for p in written] == [name.replace(".", ".ko.")]
+        assert "Hello there." in written[0].read_text(encoding="utf-8")

@@ -266,3 +266,13 @@ def test_xhtml_that_declares_entities_is_refused():
         assert name in str(e.value) and "DOCTYPE" in str(e.value) and "\n" not in str(e.value)
     plain = src.replace(b' [<!ENTITY e "entity text">]', b"").replace(b"&e;", b"&amp;")
     assert HtmlDocument(plain, "page.xhtml", FormatOptions()).texts() == ["Hello & world"]
+
+
+def test_raw_text_elements_are_left_alone():
+    # a browser reads noembed, noframes, iframe and xmp as raw text: what looks like tags in them is none
+    source = ('<html><body><p>Read this.</p><noembed id="pin"><span class="x">\n<img src="#{src}"/> Pin it</span>'
+              '</noembed><xmp><b>Bold</b> text</xmp><iframe><p>Old browsers</p></iframe></body></html>')
+    marker = MarkTranslator()
+    out = translate_bytes(source.encode(), marker).decode()
+    assert marker.segments == ["Read this."]
+    assert out == source.replace("<html>", '<html lang="ko">').replace("Read this.", "«Read this.»")

@@ -178,6 +178,14 @@ def test_an_emphasis_marker_the_translation_lost_is_dropped_in_pairs():
     assert out == "Some bold words here.\n"
 
 
+def test_emphasis_around_a_link_keeps_its_closing_marker_when_a_translation_drops_markers():
+    # the `__` after the link closes the one before it: it is no part of the text after the link
+    src = "__[Set up the tool]__ by the author.\n\n** Updates of today **\n\n[Set up the tool]: /setup\n"
+    out = translate_bytes(src.encode(), Fixed(lambda t: t.replace("_", "").replace("*", "").upper())).decode()
+    assert out.startswith("__[SET UP THE TOOL][Set up the tool]__ BY THE AUTHOR.\n\n** UPDATES OF TODAY **\n")
+    assert block_types(MD.parse(out)) == block_types(MD.parse(src))
+
+
 def test_line_endings_and_bom_are_kept():
     src = "\ufeff# Title\r\n\r\nLine one of a paragraph\r\nline two of it.\r\n"
     data = src.encode("utf-8")

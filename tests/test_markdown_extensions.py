@@ -100,3 +100,94 @@ def test_the_inner_text_of_a_hugo_block_shortcode_stays_and_a_markdown_one_is_tr
               "{{% note %}}\nRead this.\n{{% /note %}}\n")
     out = translate(source, WordMarker())
     assert out == source.replace("Intro.", "§Intro.").replace("Read this.", "§Read §this.")
+
+
+def test_an_inline_note_is_translated_inside_its_markers():
+    source = "Here is a sentence.^[And an inline note with a [link](https://x.example) inside.] More text.\n"
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert not any("^[" in s or s.startswith("]") or s.endswith("]") for s in marker.segments), marker.segments
+    assert out == ("§Here §is §a §sentence.^[§And §an §inline §note §with §a [§link](https://x.example) §inside.] "
+                   "§More §text.\n")
+
+
+def test_the_type_of_an_alert_stays_out_of_its_text():
+    source = "> [!NOTE]\n> Place the divider on its own line.\n\n> [!WARNING] A title\n> Body text here.\n"
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert not any("[!" in s for s in marker.segments), marker.segments
+    assert out.startswith("> [!NOTE]\n> §Place §the §divider") and "> [!WARNING] §A §title\n> §Body" in out
+    assert blocks(out) == blocks(source)
+
+
+def test_a_shortcode_over_several_lines_stays_whole():
+    source = ('Create the filter:\n\n{{< img\n  src="a.jpg"\n  alt="Zion National Park"\n  example=true\n>}}\n\n'
+              "Text with {{< x\n  a=1 >}} inside it.\n")
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert not any("{{" in s or "}}" in s or "src=" in s for s in marker.segments), marker.segments
+    assert out == source.replace("Create the filter:", "§Create §the §filter:").replace(
+        "Text with", "§Text §with").replace("inside it.", "§inside §it.")
+
+
+def test_json_front_matter_and_display_math_stay_as_they_are():
+    source = '{\n  "title": "A JSON front matter title"\n}\n\n# The heading\n\nText.\n\n\\[\nx = y + z\n\\]\n'
+    out = translate(source, WordMarker())
+    assert out == source.replace("# The heading", "# §The §heading").replace("Text.", "§Text.")
+
+
+def test_directive_fences_and_mdx_imports_stay_and_a_title_is_translated():
+    source = ("import Tabs from '@theme/Tabs';\n\n:::note Your Title\n\nSome text.\n\n:::\n\n"
+              ":::tip\nBody text.\n:::\n")
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert out == ("import Tabs from '@theme/Tabs';\n\n:::note §Your §Title\n\n§Some §text.\n\n:::\n\n"
+                   ":::tip\n§Body §text.\n:::\n")
+
+
+def test_the_text_of_a_prose_shortcode_is_translated_and_a_code_one_kept():
+    source = ("{{< note >}}\nA note to read.\n{{< /note >}}\n\n{{< highlight go >}}\nfunc main() {}\n"
+              "{{< /highlight >}}\n\n{{< custom-data >}}\nkey = Some value\n{{< /custom-data >}}\n")
+    out = translate(source, WordMarker())
+    assert out == source.replace("A note to read.", "§A §note §to §read.")
+
+
+def test_the_links_and_images_inside_an_image_description_stay_out_of_its_text():
+    source = "![foo ![bar](/url) baz](/url2)\n\n![*strip* [markdown in alt](#)](/img)\n"
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert not any("](" in s for s in marker.segments), marker.segments
+    assert out == "![§foo ![§bar](/url) §baz](/url2)\n\n![§*strip* [§markdown §in §alt](#)](/img)\n"
+
+
+def test_mkdocs_admonitions_and_tabs_are_translated_inside_and_their_code_stays():
+    source = ('!!! note "Phasellus posuere"\n\n    Lorem ipsum dolor sit amet.\n\n        indented code\n\n'
+              "    ??? tip\n        Nested tip text.\n\n"
+              '=== "Tab one"\n\n    ```sh\n    pip install x\n    ```\n\n    Text of the tab.\n\nAfter the blocks.\n')
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert not any("!!!" in s or "???" in s or "===" in s or "install" in s for s in marker.segments)
+    assert out == source.replace('"Phasellus posuere"', '"§Phasellus §posuere"').replace(
+        "Lorem ipsum dolor sit amet.", "§Lorem §ipsum §dolor §sit §amet.").replace(
+        "Nested tip text.", "§Nested §tip §text.").replace('"Tab one"', '"§Tab §one"').replace(
+        "Text of the tab.", "§Text §of §the §tab.").replace("After the blocks.", "§After §the §blocks.")
+
+
+def test_a_link_named_by_a_label_over_two_lines_keeps_its_list_item():
+    source = "- Do not [upgrade to the next\n  major version] by mistake.\n\n[upgrade to the next major version]: /u\n"
+    out = translate(source, WordMarker())
+    assert blocks(out) == blocks(source)
+    assert out.startswith("- §Do §not [§upgrade §to §the §next\n  §major §version][upgrade to the next major version]")
+
+
+def test_icons_attached_attribute_lists_and_titles_before_their_text_stay_out_of_it():
+    source = ('-   :material-clock-fast:{ .lg .middle } __Set up in 5 minutes__\n\n'
+              "[Get started](x.md){ .md-button } now.\n\n"
+              '!!! question "Feedback wanted!"\n    Content follows directly.\n\n:::note Title here\nBody text.\n:::\n')
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert not any("{" in s or ":material" in s or "!!!" in s or ":::" in s for s in marker.segments), marker.segments
+    assert out == ('-   :material-clock-fast:{ .lg .middle } §__Set §up §in §5 §minutes__\n\n'
+                   "[§Get §started](x.md){ .md-button } §now.\n\n"
+                   '!!! question "§Feedback §wanted!"\n    §Content §follows §directly.\n\n'
+                   ":::note §Title §here\n§Body §text.\n:::\n")

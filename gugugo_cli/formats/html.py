@@ -44,7 +44,8 @@ INLINE = frozenset(
     "a abbr acronym b bdi bdo big cite data del dfn em font i ins label mark nobr q s small span strike "
     "strong sub sup time u".split()
 )
-SKIP = frozenset("script style code pre kbd samp var tt textarea svg math template".split())
+# (noembed, noframes, iframe and xmp hold raw text to a browser, never markup: what looks like tags in them is not)
+SKIP = frozenset("script style code pre kbd samp var tt textarea svg math template noembed noframes iframe xmp".split())
 VOID = frozenset("area base br col embed hr img input keygen link meta param source track wbr".split())
 ATTRS = ("alt", "title", "placeholder", "aria-label")
 _HEAD_ONLY = frozenset("base link meta script style".split())

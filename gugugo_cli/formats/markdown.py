@@ -5,17 +5,22 @@ the lines of each paragraph, heading and table cell; the inline rules are run ag
 their source positions recorded, so it is known exactly where code spans, links, images, autolinks and inline
 HTML are. Translations are spliced into the original text; nothing is re-rendered.
 
-Kept byte for byte: fenced and indented code, HTML blocks, reference definitions, front matter (YAML `---`
-and TOML `+++`), `$$` math blocks, Hugo `{{< x >}}…{{< /x >}}` blocks, and inside a paragraph: code spans,
-inline HTML tags, autolinks, bare URLs, `$…$` math, footnote labels (`[^1]`, and `[^1]:` starting a
-definition), attribute lists ending a line (`{#id}`, `{.class}`), template tags (`{{< x >}}`, `{{% x %}}`,
-`{% x %}`) and the `[`, `](url "title")` / `][ref]` and `![` parts of links and images. A footnote's blocks
-indented under its definition are read as the note's paragraphs (markdown-it has no footnotes). List markers,
-`#`s, `>` prefixes, table pipes and indentation are outside the translated ranges.
+Kept byte for byte: fenced and indented code, HTML blocks, reference definitions, front matter (YAML `---`,
+TOML `+++`, JSON `{`), `$$` and `\\[`…`\\]` math blocks, Hugo `{{< x >}}…{{< /x >}}` blocks of code or data
+(those of prose shortcodes such as `note` are translated inside), directive fences (`:::note`, `:::`; a title
+after the name is translated) and MDX `import`/`export` lines (markdown_blocks.py), and inside a paragraph:
+code spans, inline HTML tags, autolinks, bare URLs, `$…$` math, footnote labels (`[^1]`, and `[^1]:` starting
+a definition), the `^[` and `]` of an inline note, an alert's type (`> [!NOTE]`), attribute lists ending a
+line (`{#id}`, `{.class}`) or right after what they apply to, icons (`:material-clock-fast:`), template tags (`{{< x >}}`, `{{% x %}}`, `{% x %}`, over several lines too) and
+the `[`, `](url "title")` / `][ref]` and `![` parts of links and images (in an image's description too). A
+footnote's blocks indented under its definition, and those of MkDocs admonitions and tabs, are read as the
+paragraphs they are (markdown-it has no footnotes or admonitions); an admonition's or tab's title is translated. List markers, `#`s, `>` prefixes, table pipes and indentation are outside the translated ranges.
 
 Translated: the text runs of headings, paragraphs (in lists and block quotes too) and table cells, cut at the
 kept pieces above: each run is one unit (so a link's text and an image's alt text are units of their own).
-Emphasis markers (`*`, `_`, `~~`) and backslash escapes inside a run go through with the text; if a
+Emphasis markers (`*`, `_`, `~~`) and backslash escapes inside a run go through with the text (but a marker
+at its start with a space after it, or at its end with a space before it, pairs with one outside the run and
+stays where it is); if a
 translation does not give back as many of a marker character as its source had, that character is dropped
 from it (in pairs, never left unbalanced). A run that spans lines is one line for the translator; it keeps its
 number of lines: each line break goes back at a word boundary, with the line's original prefix (`> `,
@@ -35,23 +40,29 @@ from ..patterns import URL, trim_url
 from ..segment import Segment
 from ..textio import decode_bytes, encode_like
 from .base import FormatOptions
+from .markdown_blocks import parser_lines
 
 log = logging.getLogger(__name__)
 
 _LINE = re.compile(r"[^\r\n]*(\r\n|\r|\n|$)")
-_HEADING_TAIL = re.compile(r"[ \t]*(?:#+[ \t]*)?$")
+_HEADING_TAIL = re.compile(r"[ \t]*(?:#+[ \t]*|\"[ \t]*)?$")  # (or the quote closing a title: `!!! note "Title"`)
 _QUOTE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
 # Inside text runs, what markdown-it (CommonMark) has no rule for and what is kept: bare URLs, $…$ math,
 # footnote labels (`[^1]` and a definition's `[^1]:` at the start of a line), a definition list's `: ` starting
-# a line after its term, attribute lists at the end of a line (`## Title {#id}`, `{.class}`, `{class=foo}`)
-# and template tags (Hugo shortcodes `{{< x >}}`, `{{% x %}}`, `{{ .Var }}`, `{% tag %}`).
+# a line after its term, attribute lists at the end of a line (`## Title {#id}`, `{.class}`, `{class=foo}`) or
+# right after what they apply to (`__Bold__{ .lg }`), icon shortcodes (`:material-clock-fast:`),
+# template tags (Hugo shortcodes `{{< x >}}`, `{{% x %}}`, over several lines too, `{{ .Var }}`, `{% tag %}`)
+# and the type of an alert opening a block quote (`> [!NOTE]`, GitHub, Hugo, Obsidian), its line end with it.
 _BARE = re.compile(
     rf"(?P<url>{URL})"
     r"|\$\$[^$]+\$\$"
     r"|\$(?=[^\s$\d])[^$\n]*[^\s$\\]\$(?!\d)"
     r"|(?:(?<=\n)|\A)[ \t]*\[\^[^\]\s]+\]:[ \t]*|\[\^[^\]\s]+\]|(?<=\n)[ \t]{0,3}:[ \t]+"
     r"|[ \t]*\{:?[ \t]*(?:[#.][\w-]|[\w-]+=)[^{}\n]*\}(?=[ \t]*(?:\n|\Z))"
-    r"|\{\{[<%].*?[%>]\}\}|\{\{[^{}\n]*\}\}|\{%[^\n]*?%\}"
+    r"|(?<=[^\s{])\{:?[ \t]*(?:[#.][\w-]|[\w-]+=)[^{}\n]*\}"
+    r"|(?<![A-Za-z0-9:]):[a-z0-9]+(?:[-_][a-z0-9]+)+:(?![A-Za-z0-9:])"
+    r"|\{\{[<%][\s\S]{0,2000}?[%>]\}\}|\{\{[^{}\n]*\}\}|\{%[^\n]*?%\}"
+    r"|\A[ \t]*\[![\w-]+\][+-]?[ \t]*\n?"
 )
 _MARKERS = "*_~"
 _MAX_BYTES = 20 * 1024 * 1024
@@ -145,9 +156,33 @@ def _protected(raw: str, env: dict) -> tuple[list[tuple[int, int]], dict]:
         elif name in ("link", "image") and label_end > start:
             label_start = start + (1 if name == "link" else 2)
             kept += [(start, label_start), (label_end, end)]
+            if name == "image":  # an image's alt is read in a state of its own: its links, code and images
+                inner, _ = _protected(raw[label_start:label_end], env)
+                kept += [(label_start + a, label_start + b) for a, b in inner]
             if raw[label_end:end] in ("]", "][]"):
                 refs[label_start] = (end, raw[label_start:label_end])
-    return sorted(kept), refs
+    return sorted(kept + _inline_note_marks(raw)), refs
+
+
+def _inline_note_marks(raw: str) -> list[tuple[int, int]]:
+    """The `^[` and `]` of each inline note (Pandoc, markdown-it-footnote: `text^[The note.]`), found in one
+    pass: brackets nest, backslash escapes do not count."""
+    if "^[" not in raw:
+        return []
+    marks, stack, i = [], [], 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            stack.append(i - 1 if i > 0 and raw[i - 1] == "^" else -1)
+        elif ch == "]" and stack:
+            start = stack.pop()
+            if start >= 0:
+                marks += [(start, start + 2), (i, i + 1)]
+        i += 1
+    return marks
 
 
 def _runs(raw: str, env: dict) -> tuple[list[tuple[int, int]], dict]:
@@ -163,80 +198,22 @@ def _runs(raw: str, env: dict) -> tuple[list[tuple[int, int]], dict]:
                 piece_start = m.start() + len(trim_url(m.group())) if m.group("url") else m.end()
             runs.append((piece_start, start))
         cursor = max(cursor, end)
+    runs = [_without_outer_markers(raw, a, b) for a, b in runs]
     return [(a, b) for a, b in runs if any(ch.isalpha() for ch in raw[a:b])], refs
 
 
-def _blank_special_lines(lines: list[str]) -> list[str]:
-    """Front matter and $$ math blocks become blank lines for the parser (their bytes are never touched)."""
-    out = list(lines)
-    if out and out[0].rstrip() in ("---", "+++"):
-        fence = out[0].rstrip()
-        closers = ("---", "...") if fence == "---" else ("+++",)
-        for i in range(1, len(out)):
-            if out[i].rstrip() in closers:
-                out[: i + 1] = [""] * (i + 1)
-                break
-    i = 0
-    while i < len(out):
-        if out[i].strip() == "$$":
-            for j in range(i + 1, len(out)):
-                if out[j].strip() == "$$":
-                    out[i : j + 1] = [""] * (j + 1 - i)
-                    i = j
-                    break
-        i += 1
-    return _blank_shortcode_blocks(out)
+_OPENS_NOTHING = re.compile(r"[*_~]+(?=\s)")  # a delimiter run a space follows: it closes what came before
+_CLOSES_NOTHING = re.compile(r"(?<=\s)[*_~]+\Z")  # one after a space: it opens what comes after
 
 
-# A Hugo shortcode alone on its line: `{{< name args >}}` opens a block, `{{< /name >}}` closes it. Hugo does not
-# read the inner text of a `{{< >}}` block as Markdown (it is code, data or HTML for the shortcode's template,
-# as in `{{< code-toggle >}}`), so such a block is kept as it is; `{{% %}}` blocks hold Markdown and are translated.
-_SHORTCODE_OPEN = re.compile(r"[ \t]*\{\{<[ \t]*([\w.-]+)(?:[ \t][^\n]*?)?(?<!/)>\}\}[ \t]*")
-_SHORTCODE_CLOSE = re.compile(r"[ \t]*\{\{<[ \t]*/[ \t]*([\w.-]+)[ \t]*>\}\}[ \t]*")
-
-
-def _blank_shortcode_blocks(lines: list[str]) -> list[str]:
-    closers: dict[str, list[int]] = {}
-    for i, line in enumerate(lines):
-        m = _SHORTCODE_CLOSE.fullmatch(line)
-        if m:
-            closers.setdefault(m.group(1), []).append(i)
-    if not closers:
-        return lines
-    i = 0
-    while i < len(lines):
-        m = _SHORTCODE_OPEN.fullmatch(lines[i])
-        ends = closers.get(m.group(1), []) if m else []
-        k = bisect_right(ends, i)
-        if k < len(ends):
-            lines[i:ends[k] + 1] = [""] * (ends[k] + 1 - i)
-            i = ends[k]
-        i += 1
-    return lines
-
-
-_FOOTNOTE_DEF = re.compile(r" {0,3}\[\^[^\]\s]+\]:")
-_INDENT = re.compile(r" {4}|\t| {0,3}\t")
-
-
-def _dedent_footnotes(lines: list[str]) -> list[str]:
-    """The blocks of a footnote (indented under its `[^label]:` line, after a blank line) one level less
-    indented, so that markdown-it, which has no footnotes, reads them as the paragraphs they are rather than as
-    indented code. Only the parser's copy of the lines changes."""
-    out, inside, blank, dedenting = list(lines), False, False, False
-    for i, line in enumerate(lines):
-        if _FOOTNOTE_DEF.match(line):
-            inside, blank, dedenting = True, False, False
-        elif not line.strip():
-            blank = True
-        elif inside:
-            indent = _INDENT.match(line)
-            if blank:
-                inside = dedenting = indent is not None
-            if dedenting and indent:
-                out[i] = line[indent.end():]
-            blank = False
-    return out
+def _without_outer_markers(raw: str, a: int, b: int) -> tuple[int, int]:
+    """A run less the emphasis markers at its ends that pair with markers outside it (`__[link]__ by me`: the
+    `__` after the link closes the one before it), which stay where they are."""
+    m = _OPENS_NOTHING.match(raw, a, b)
+    if m:
+        a = m.end()
+    m = _CLOSES_NOTHING.search(raw, a, b)
+    return (a, m.start()) if m else (a, b)
 
 
 def _parse_source(text: str) -> tuple[list[int], list[str], str]:
@@ -244,7 +221,7 @@ def _parse_source(text: str) -> tuple[list[int], list[str], str]:
     footnote blocks dedented)."""
     matches = [m for m in _LINE.finditer(text) if m.end() > m.start()]
     lines = [m.group()[: len(m.group()) - len(m.group(1))] for m in matches]
-    parse_lines = [l.replace("\0", "\ufffd") for l in _dedent_footnotes(_blank_special_lines(lines))]
+    parse_lines = [l.replace("\0", "\ufffd") for l in parser_lines(lines)]
     return [m.start() for m in matches], lines, "\n".join(parse_lines)
 
 
@@ -371,7 +348,7 @@ class MarkdownDocument:
             if start in refs and raw.startswith("]", end):
                 # `[foo]` names its reference by its label: the translated label gets `[foo]` after it
                 link_end, label = refs[start]
-                ref = (at(end), at(link_end), f"][{label}]")
+                ref = (at(end), at(link_end), f"][{' '.join(label.split())}]")  # (one line: labels match by words)
             self.units.append(_Unit(raw[start:end], spans, cell, ref))
 
     def texts(self) -> list[str]:
