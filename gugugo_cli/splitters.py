@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import os
 import re
+import warnings
 from functools import lru_cache
 from typing import Optional
 
@@ -67,7 +68,15 @@ def korean_splitter() -> str:
 def _kiwi():
     from kiwipiepy import Kiwi
 
-    return Kiwi(num_workers=1)  # one thread: a sentence split is too small to share
+    with warnings.catch_warnings():  # num_workers=0 meant all cores before kiwipiepy 0.21
+        warnings.simplefilter("ignore", DeprecationWarning)
+        # no thread of its own (1 would start one): worker processes may be forked from this one once it is loaded
+        return Kiwi(num_workers=0)
+
+
+def preload(lang: str) -> None:
+    """The splitter of `lang` loaded now: worker processes forked afterwards share its memory."""
+    split("첫째 문장이다. 둘째 문장이다." if lang == "ko" else "One sentence. And another.", lang)
 
 
 @lru_cache(maxsize=1)

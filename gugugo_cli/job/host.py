@@ -2,8 +2,9 @@
 worker processes, with results handed back in the order they were asked for, so the output never depends
 on the number of workers.
 
-Workers are forked on Linux while torch is not loaded, else started with forkserver (spawn where there is
-none): never a fork of a process that loaded torch. They ignore SIGINT (a Ctrl-C on a terminal reaches the whole process group): the main process decides
+Workers are forked on Linux while torch is not loaded and no other thread runs, after the sentence splitter is
+loaded (they share it), else started with forkserver (spawn where there is none): never a fork of a process
+that loaded torch. They ignore SIGINT (a Ctrl-C on a terminal reaches the whole process group): the main process decides
 when they stop, after the files being written are done. A worker whose parent is gone stops by itself.
 """
 
@@ -15,6 +16,7 @@ import os
 import queue
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -33,7 +35,10 @@ QUEUED_PER_WORKER = 3  # requests sent to a worker and not answered yet, at most
 used = {"cpu_seconds": 0.0}  # CPU time of the workers that have stopped, for benchmarks
 
 
-def default_workers() -> int:
+WORKER_BYTES = 512 << 20  # memory a worker may need: its own Korean splitter (Kiwi: ~500 MB) where not shared
+
+
+def usable_cpus() -> int:
     """The CPUs this process may run on (os.process_cpu_count, else its affinity, else all CPUs)."""
     count = getattr(os, "process_cpu_count", None)
     n = count() if count is not None else None
@@ -43,6 +48,38 @@ def default_workers() -> int:
         except (AttributeError, OSError):
             n = os.cpu_count()
     return max(1, n or 1)
+
+
+def available_memory() -> Optional[int]:
+    """Bytes of memory available (MemAvailable, less where a cgroup limit leaves less); None where unknown."""
+    found = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    found = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        with open("/sys/fs/cgroup/memory.max") as f:
+            limit = f.read().strip()
+        with open("/sys/fs/cgroup/memory.current") as f:
+            used_now = int(f.read())
+        if limit != "max" and found is not None:
+            found = min(found, max(0, int(limit) - used_now))
+    except (OSError, ValueError):
+        pass
+    return found
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on, but no more workers than the available memory holds at WORKER_BYTES
+    each (at least 1)."""
+    n = usable_cpus()
+    memory = available_memory()
+    if memory is not None:
+        n = min(n, memory // WORKER_BYTES)
+    return max(1, n)
 
 
 def portable(error: GugugoError) -> tuple[Optional[str], str]:
@@ -171,11 +208,37 @@ def _answer(kind, ident, payload, docs, options, src, limits):
     raise ValueError(f"unknown request {kind!r}")
 
 
-def _context():
-    """fork on Linux while torch is not loaded (the workers start in milliseconds), else forkserver (a fresh
-    server process the workers are forked from), else spawn: never a fork of a process holding torch."""
+def split_language(tgt: Optional[str], src: str) -> Optional[str]:
+    """The language whose sentences a run splits: src, or (auto) the one that is not tgt (text already in tgt
+    is left as it is)."""
+    if src != "auto":
+        return src
+    return {"en": "ko", "ko": "en"}.get(tgt or "")
+
+
+def _preload(lang: Optional[str]) -> None:
+    """The splitter of lang loaded here before the workers are forked, so that they share its memory (Kiwi's
+    model: ~500 MB and ~3 CPU-seconds a load) instead of each loading its own. Not kss, which starts threads."""
+    from .. import splitters
+
+    if lang == "en" or (lang == "ko" and splitters.korean_splitter() == "kiwi"):
+        splitters.preload(lang)
+
+
+def _can_fork() -> bool:
+    """fork is safe here: Linux, torch not loaded, and no other Python thread (one could hold a lock the
+    workers need, such as the logging one, at the moment of the fork)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() \
+        and "torch" not in sys.modules and threading.active_count() == 1
+
+
+def _context(lang: Optional[str] = None):
+    """fork when it is safe (the workers start in milliseconds, sharing the splitter loaded for lang), else
+    forkserver (a fresh server process the workers are forked from), else spawn: never a fork of a process
+    holding torch or running other threads."""
     methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and "torch" not in sys.modules:
+    if _can_fork():
+        _preload(lang)
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
@@ -188,8 +251,8 @@ class Workers:
     """N worker processes. `ask(kind, payload)` sends a request (to the least busy worker, or to the one that
     holds what it needs) and returns its id; `answer(id)` waits for that request's answer."""
 
-    def __init__(self, count: int, options=None, src: str = "auto", limits=None):
-        ctx = _context()
+    def __init__(self, count: int, options=None, src: str = "auto", limits=None, tgt: Optional[str] = None):
+        ctx = _context(split_language(tgt or getattr(options, "tgt", None), src))
         self.outbox = ctx.Queue()
         self.inboxes, self.processes = [], []
         self.busy: list[int] = []
