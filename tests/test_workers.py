@@ -196,7 +196,7 @@ def test_the_translator_starts_after_few_of_many_files_are_read(tmp_path, worker
 
 
 def test_default_workers_are_the_cpus_that_the_memory_holds(monkeypatch):
-    from gugugo_cli.job import host
+    from gugugo_cli.job import sizing as host
 
     monkeypatch.setattr(host, "usable_cpus", lambda: 16)
     monkeypatch.setattr(host, "available_memory", lambda: None)
@@ -228,6 +228,8 @@ def test_workers_are_not_forked_while_another_thread_runs():
 SHARED_SPLITTER = r"""
 import os, sys, threading
 from pathlib import Path
+if sys.argv[2] == "torch":
+    import torch  # the workers are then started from a forkserver
 from gugugo_cli.formats import FormatOptions
 from gugugo_cli.job.host import Workers
 
@@ -244,24 +246,26 @@ try:
         private.append(sum(int(rollup[k].split()[0]) for k in ("Private_Clean", "Private_Dirty")) // 1024)
 finally:
     workers.close()
-print(threads, "fork" in type(workers.processes[0]).__name__.lower(), len(keys[0]), *private)
+print(threads, type(workers.processes[0]).__name__, len(keys[0]), *private)
 """
 
 
 @pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists() or not sys.platform.startswith("linux"),
                     reason="reads /proc/PID/smaps_rollup")
-def test_workers_share_the_korean_splitter_of_the_main_process(tmp_path):
-    """Kiwi's model (~500 MB) is loaded once, in the main process before the workers are forked (it starts no
-    thread there): a worker that split Korean holds well under 200 MB of its own. A fresh process, as a
-    command is (this one may have loaded torch, which rules out forking)."""
+@pytest.mark.parametrize("loaded", ["", "torch"])
+def test_workers_share_one_korean_splitter(tmp_path, loaded):
+    """Kiwi's model (~500 MB) is loaded once: in the main process before the workers are forked from it (it
+    starts no thread there), or, once torch is loaded, in the server they are forked from. A worker that split
+    Korean holds well under 200 MB of its own. A fresh process, as a command is."""
     import os
     import subprocess
 
     pytest.importorskip("kiwipiepy")
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent), GUGUGO_SPLITTER="kiwi")
-    done = subprocess.run([sys.executable, "-c", SHARED_SPLITTER, str(tmp_path / "ko.txt")], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", SHARED_SPLITTER, str(tmp_path / "ko.txt"), loaded], env=env,
+                          capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
-    threads, forked, segments, *private = done.stdout.split()
-    assert (threads, forked, segments) == ("1", "True", "150")
+    threads, kind, segments, *private = done.stdout.split()
+    assert (kind, segments) == ("ForkServerProcess" if loaded else "ForkProcess", "150")
+    assert threads == "1" or loaded
     assert all(int(mb) < 200 for mb in private), private

@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 try:
@@ -27,59 +28,14 @@ except ImportError:  # Windows
 from typing import Optional
 
 from ..errors import GugugoError, InputError
+from .sizing import default_workers  # noqa: F401 - the default of --workers
 
 log = logging.getLogger("gugugo_cli")
 
 POLL_SECONDS = 0.5
+PRELOAD_VAR = "GUGUGO_PRELOAD_SPLITTER"
 QUEUED_PER_WORKER = 3  # requests sent to a worker and not answered yet, at most (a file to write waits behind them)
 used = {"cpu_seconds": 0.0}  # CPU time of the workers that have stopped, for benchmarks
-
-
-WORKER_BYTES = 512 << 20  # memory a worker may need: its own Korean splitter (Kiwi: ~500 MB) where not shared
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (os.process_cpu_count, else its affinity, else all CPUs)."""
-    count = getattr(os, "process_cpu_count", None)
-    n = count() if count is not None else None
-    if n is None:
-        try:
-            n = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            n = os.cpu_count()
-    return max(1, n or 1)
-
-
-def available_memory() -> Optional[int]:
-    """Bytes of memory available (MemAvailable, less where a cgroup limit leaves less); None where unknown."""
-    found = None
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    found = int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    try:
-        with open("/sys/fs/cgroup/memory.max") as f:
-            limit = f.read().strip()
-        with open("/sys/fs/cgroup/memory.current") as f:
-            used_now = int(f.read())
-        if limit != "max" and found is not None:
-            found = min(found, max(0, int(limit) - used_now))
-    except (OSError, ValueError):
-        pass
-    return found
-
-
-def default_workers() -> int:
-    """The CPUs this process may run on, but no more workers than the available memory holds at WORKER_BYTES
-    each (at least 1)."""
-    n = usable_cpus()
-    memory = available_memory()
-    if memory is not None:
-        n = min(n, memory // WORKER_BYTES)
-    return max(1, n)
 
 
 def portable(error: GugugoError) -> tuple[Optional[str], str]:
@@ -216,9 +172,10 @@ def split_language(tgt: Optional[str], src: str) -> Optional[str]:
     return {"en": "ko", "ko": "en"}.get(tgt or "")
 
 
-def _preload(lang: Optional[str]) -> None:
-    """The splitter of lang loaded here before the workers are forked, so that they share its memory (Kiwi's
-    model: ~500 MB and ~3 CPU-seconds a load) instead of each loading its own. Not kss, which starts threads."""
+def preload(lang: Optional[str]) -> None:
+    """The splitter of lang loaded here before the workers are forked from this process, so that they share its
+    memory (Kiwi's model: ~500 MB and ~3 CPU-seconds a load) instead of each loading its own. Not kss, which
+    starts threads."""
     from .. import splitters
 
     if lang == "en" or (lang == "ko" and splitters.korean_splitter() == "kiwi"):
@@ -238,13 +195,28 @@ def _context(lang: Optional[str] = None):
     holding torch or running other threads."""
     methods = multiprocessing.get_all_start_methods()
     if _can_fork():
-        _preload(lang)
+        preload(lang)
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])  # imported once, in the server the workers are forked from
+        # imported once, in the server the workers are forked from (preload: its splitter, see _starting)
+        ctx.set_forkserver_preload([__name__, f"{__package__}.preload"])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+@contextmanager
+def _starting(lang: Optional[str]):
+    """While workers start: a forkserver started now (job/preload.py) loads the splitter of lang."""
+    saved = os.environ.get(PRELOAD_VAR)
+    os.environ[PRELOAD_VAR] = lang or ""
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(PRELOAD_VAR, None)
+        else:
+            os.environ[PRELOAD_VAR] = saved
 
 
 class Workers:
@@ -252,7 +224,8 @@ class Workers:
     holds what it needs) and returns its id; `answer(id)` waits for that request's answer."""
 
     def __init__(self, count: int, options=None, src: str = "auto", limits=None, tgt: Optional[str] = None):
-        ctx = _context(split_language(tgt or getattr(options, "tgt", None), src))
+        lang = split_language(tgt or getattr(options, "tgt", None), src)
+        ctx = _context(lang)
         self.outbox = ctx.Queue()
         self.inboxes, self.processes = [], []
         self.busy: list[int] = []
@@ -260,15 +233,16 @@ class Workers:
         self.holder: dict[int, int] = {}  # plan request id -> the worker holding its document
         self.answers: dict[int, tuple] = {}
         self.next_id = 0
-        for _ in range(count):
-            inbox = ctx.Queue()
-            proc = ctx.Process(target=_serve, args=(inbox, self.outbox, options, src, limits,
-                                                    logging.getLogger("gugugo_cli").getEffectiveLevel()),
-                               daemon=True)
-            proc.start()
-            self.inboxes.append(inbox)
-            self.processes.append(proc)
-            self.busy.append(0)
+        with _starting(lang):
+            for _ in range(count):
+                inbox = ctx.Queue()
+                proc = ctx.Process(target=_serve, args=(inbox, self.outbox, options, src, limits,
+                                                        logging.getLogger("gugugo_cli").getEffectiveLevel()),
+                                   daemon=True)
+                proc.start()
+                self.inboxes.append(inbox)
+                self.processes.append(proc)
+                self.busy.append(0)
 
     def ask(self, kind: str, payload, after: Optional[int] = None) -> int:
         """after: the id of the plan request whose document this request renders (sent to the same worker)."""
