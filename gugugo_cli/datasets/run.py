@@ -226,8 +226,8 @@ def _planned(windows, fields: Fields, workers: int):
     forked) and the fields of the next windows are planned in them while earlier ones are translated; the
     caller closes them."""
     windows = iter(windows)
-    head = list(itertools.islice(windows, 2))
-    if workers <= 1 or len(head) < 2:
+    head = list(itertools.islice(windows, 2)) if workers > 1 else []
+    if len(head) < 2:
         return None, ((records, None) for records in itertools.chain(head, windows))
     host = Workers(workers, src=fields.src, tgt=fields.to)
     return host, _planned_in(host, itertools.chain(head, windows), fields, workers)
