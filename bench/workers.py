@@ -6,6 +6,7 @@ of its input); and the time to the first output of a folder of many small files.
     python bench/workers.py --workers 1,2,4 --files 500 --rows 5000 --direction ko-en
     python bench/workers.py --kinds many --many 10000       # first output of 10,000 one-line files
     python bench/workers.py --kinds dataset --repeat 3     # on a shared machine: the fastest of 3 runs each
+    python bench/workers.py --workers 1,2,1x2              # 1x2: two one-worker runs at once (the ceiling)
 
 Inputs are built from the news dev sentences (tests/data/korean-english-park.dev.{en,ko}), each made distinct,
 so every sentence is split and planned. The folder goes through job.run_files (what `gugugo-translate FOLDER
@@ -17,7 +18,9 @@ peak memory of the main process and its workers together (the sum of their RSS, 
 a page shared by k processes as 1/k in each: the memory really used), the seconds to the first written output
 and the speed-up over one worker: on the wall clock (meaningful on an otherwise idle machine) and bounded by
 CPU time (segments over the larger of the main process's CPU time and the workers' CPU time shared by N cores:
-what N free cores would give when neither side waits for the other, robust on a shared machine).
+what N free cores would give when neither side waits for the other, robust on a shared machine). `1x2` runs two
+one-worker runs of the same input at once: their joint rate over one run's is what two busy cores of this
+machine give at most, whatever the code (caches, memory bandwidth and the host's CPU sharing included).
 """
 
 from __future__ import annotations
@@ -147,27 +150,37 @@ class Watch(threading.Thread):
             time.sleep(0.1)
 
 
-def measure(kind: str, workers: int, source: Path, tgt: str, out: Path) -> dict:
+def measure(kind: str, workers: int, source: Path, tgt: str, out: Path, copies: int = 1) -> dict:
+    """One run (copies > 1: that many independent runs at once, each with its own output folder)."""
+    outs = [out / str(i) for i in range(copies)]
     shutil.rmtree(out, ignore_errors=True)
-    out.mkdir()
+    for folder in outs:
+        folder.mkdir(parents=True)
     before = cpu_seconds(resource.RUSAGE_CHILDREN)
-    child = subprocess.Popen([sys.executable, __file__, "--one", kind, str(workers), str(source), tgt, str(out)],
-                             stdout=subprocess.PIPE, text=True)
-    watch = Watch(child.pid)
-    watch.start()
-    stdout, _ = child.communicate()
-    watch.done = True
-    watch.join()
-    if child.returncode:
-        raise SystemExit(f"the {kind} run with {workers} workers failed")
-    row = dict(kind=kind, workers=workers, **json.loads(stdout.strip().splitlines()[-1]))
+    children = [subprocess.Popen([sys.executable, __file__, "--one", kind, str(workers), str(source), tgt, str(o)],
+                                 stdout=subprocess.PIPE, text=True) for o in outs]
+    watches = [Watch(child.pid) for child in children]
+    for watch in watches:
+        watch.start()
+    rows = []
+    for child, watch in zip(children, watches):
+        stdout, _ = child.communicate()
+        watch.done = True
+        watch.join()
+        if child.returncode:
+            raise SystemExit(f"the {kind} run with {workers} workers failed")
+        rows.append(json.loads(stdout.strip().splitlines()[-1]))
+    row = dict(kind=kind, workers=workers if copies == 1 else f"{workers}x{copies} at once",
+               **{k: round(sum(r[k] for r in rows), 2) for k in ("segments", "main_cpu_s", "workers_cpu_s")},
+               wall_s=max(r["wall_s"] for r in rows), first_output_s=min(r["first_output_s"] or 0 for r in rows) or None)
     row["all_cpu_s"] = round(cpu_seconds(resource.RUSAGE_CHILDREN) - before, 2)
     row["segments_per_cpu_s"] = round(row["segments"] / row["all_cpu_s"], 1)
     row["segments_per_wall_s"] = round(row["segments"] / row["wall_s"], 1)
     # on N free cores the run takes at least the main process's CPU time, and the workers' CPU time over N
-    bound = max(row["main_cpu_s"], row["workers_cpu_s"] / workers) if workers > 1 else row["main_cpu_s"]
+    bound = max(row["main_cpu_s"], row["workers_cpu_s"] / workers) if workers > 1 else row["main_cpu_s"] / copies
     row["segments_per_bound_s"] = round(row["segments"] / bound, 1)
-    row["peak_rss_mb"], row["peak_pss_mb"] = round(watch.rss / 1024), round(watch.pss / 1024)
+    row["peak_rss_mb"] = round(sum(w.rss for w in watches) / 1024)
+    row["peak_pss_mb"] = round(sum(w.pss for w in watches) / 1024)
     return row
 
 
@@ -190,7 +203,7 @@ def main() -> None:
     from gugugo_cli.job.host import default_workers
 
     src, tgt = args.direction.split("-")
-    counts = [int(n) for n in args.workers.split(",")]
+    counts = args.workers.split(",")  # "1x2": two one-worker runs at once, the machine's ceiling for 2 processes
     print(f"# {platform.processor() or platform.machine()}, {default_workers()} default workers, "
           f"{args.direction}, load {os.getloadavg()[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -201,7 +214,8 @@ def main() -> None:
             best: dict = {}
             for _ in range(args.repeat):  # alternated, the run with the least wall time of each count kept
                 for n in counts:
-                    row = measure(kind, n, source, tgt, Path(tmp) / "out")
+                    workers, _, copies = n.partition("x")
+                    row = measure(kind, int(workers), source, tgt, Path(tmp) / "out", int(copies or 1))
                     print("#", json.dumps(row), flush=True)
                     if n not in best or row["wall_s"] < best[n]["wall_s"]:
                         best[n] = row
