@@ -123,7 +123,8 @@ def _usage(message: str) -> None:
                    f"installed) or kss [env: {SPLITTER_ENV_VAR}].")
 @click.option("--workers", type=click.IntRange(1), metavar="N",
               help="Processes that read, split and write files and dataset windows while the model translates "
-                   "(default: the CPUs this process may use; 1: all in this process).")
+                   "(default: the CPUs this process may use, at most one per 512 MB of available memory; 1: all in "
+                   "this process).")
 @click.option("--dry-run", is_flag=True, help="Read and segment everything and report; load no model, write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")

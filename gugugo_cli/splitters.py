@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import sys
+import warnings
 from functools import lru_cache
 from typing import Optional
 
@@ -68,10 +69,17 @@ def korean_splitter() -> str:
 def _kiwi():
     from kiwipiepy import Kiwi
 
-    # One thread: a sentence split is too small to share. Without the multi-word dictionary (proper nouns of
-    # several words) Kiwi loads in half the time and memory, and no sentence end on the gold sets or the
-    # dev sets moved (bench/README.md).
-    return Kiwi(num_workers=1, load_multi_dict=False)
+    # Without the multi-word dictionary (proper nouns of several words) Kiwi loads in half the time and
+    # memory, and no sentence end on the gold sets or the dev sets moved (bench/README.md).
+    with warnings.catch_warnings():  # num_workers=0 meant all cores before kiwipiepy 0.21
+        warnings.simplefilter("ignore", DeprecationWarning)
+        # no thread of its own (1 would start one): worker processes may be forked from this one once it is loaded
+        return Kiwi(num_workers=0, load_multi_dict=False)
+
+
+def preload(lang: str) -> None:
+    """The splitter of `lang` loaded now: worker processes forked afterwards share its memory."""
+    split("첫째 문장이다. 둘째 문장이다." if lang == "ko" else "One sentence. And another.", lang)
 
 
 @lru_cache(maxsize=1)

@@ -169,3 +169,103 @@ def test_datasets_split_in_workers_give_the_single_process_output(tmp_path, suff
     assert first.rows == 700 and first.rows_changed > 400 and one.calls == two.calls
     if suffix == ".jsonl":
         assert (tmp_path / "one.failed.jsonl").read_bytes() == (tmp_path / "two.failed.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_translator_starts_after_few_of_many_files_are_read(tmp_path, workers):
+    """2,000 small files. At the translator's first call every input is rewritten (atomically) with a new text:
+    the outputs that still have the old text are the files read before it, and they are a few."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    files = [docs / f"f{i:04d}.txt" for i in range(2000)]
+    for i, path in enumerate(files):
+        path.write_text(f"File number {i} says hello.\n", encoding="utf-8")
+
+    def rewrite_all(n):
+        if n == 0:
+            for i, path in enumerate(files):
+                (docs / ".new").write_text(f"File {i} was rewritten.\n", encoding="utf-8")
+                (docs / ".new").replace(path)
+
+    out = tmp_path / "out"
+    summary = run_folder(docs, out, Recording(rewrite_all), workers)
+    assert len(summary.translated) == 2000
+    read_before = [p.name for p in sorted(out.iterdir()) if "says hello" in p.read_text(encoding="utf-8")]
+    assert 0 < len(read_before) < 200  # the first chunk's files and a few read ahead, not the folder
+    assert read_before == [f"f{i:04d}.ko.txt" for i in range(len(read_before))]
+
+
+def test_default_workers_are_the_cpus_that_the_memory_holds(monkeypatch):
+    from gugugo_cli.job import sizing as host
+
+    monkeypatch.setattr(host, "usable_cpus", lambda: 16)
+    monkeypatch.setattr(host, "available_memory", lambda: None)
+    assert host.default_workers() == 16
+    monkeypatch.setattr(host, "available_memory", lambda: 3 * host.WORKER_BYTES + 1)
+    assert host.default_workers() == 3
+    monkeypatch.setattr(host, "available_memory", lambda: host.WORKER_BYTES // 2)
+    assert host.default_workers() == 1
+    monkeypatch.setattr(host, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(host, "available_memory", lambda: 64 * host.WORKER_BYTES)
+    assert host.default_workers() == 2
+
+
+def test_workers_are_not_forked_while_another_thread_runs():
+    import threading
+
+    from gugugo_cli.job import host
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not host._can_fork()
+    finally:
+        stop.set()
+        thread.join()
+
+
+SHARED_SPLITTER = r"""
+import os, sys, threading
+from pathlib import Path
+if sys.argv[2] == "torch":
+    import torch  # the workers are then started from a forkserver
+from gugugo_cli.formats import FormatOptions
+from gugugo_cli.job.host import Workers
+
+doc = Path(sys.argv[1])
+doc.write_text("오늘 A사가 발표했다 (1). 내일은 B사가 발표한다 (2). 모두 기다린다 (3).\n" * 50, encoding="utf-8")
+workers = Workers(2, FormatOptions(tgt="en"))
+threads = len(os.listdir("/proc/self/task"))  # before any queue's feeder thread: at the fork
+try:
+    asked = [workers.ask("plan", (str(doc), None, False)) for _ in range(4)]  # two to each worker
+    keys = [workers.answer(ident).keys for ident in asked]
+    private = []
+    for proc in workers.processes:
+        rollup = dict(l.split(":", 1) for l in open(f"/proc/{proc.pid}/smaps_rollup") if ":" in l and l[0].isupper())
+        private.append(sum(int(rollup[k].split()[0]) for k in ("Private_Clean", "Private_Dirty")) // 1024)
+finally:
+    workers.close()
+print(threads, type(workers.processes[0]).__name__, len(keys[0]), *private)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists() or not sys.platform.startswith("linux"),
+                    reason="reads /proc/PID/smaps_rollup")
+@pytest.mark.parametrize("loaded", ["", "torch"])
+def test_workers_share_one_korean_splitter(tmp_path, loaded):
+    """Kiwi's model (~500 MB) is loaded once: in the main process before the workers are forked from it (it
+    starts no thread there), or, once torch is loaded, in the server they are forked from. A worker that split
+    Korean holds well under 200 MB of its own. A fresh process, as a command is."""
+    import os
+    import subprocess
+
+    pytest.importorskip("kiwipiepy")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent), GUGUGO_SPLITTER="kiwi")
+    done = subprocess.run([sys.executable, "-c", SHARED_SPLITTER, str(tmp_path / "ko.txt"), loaded], env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    threads, kind, segments, *private = done.stdout.split()
+    assert (kind, segments) == ("ForkServerProcess" if loaded else "ForkProcess", "150")
+    assert threads == "1" or loaded
+    assert all(int(mb) < 200 for mb in private), private

@@ -221,32 +221,28 @@ def translate_window(records: list[Record], fields: Fields, first_row: Optional[
 
 
 def _planned(windows, fields: Fields, workers: int):
-    """(records, plans or None) of each window in order. With workers > 1 (started once a second window is
-    read), the fields of the next windows are planned in worker processes while earlier ones are translated."""
+    """(the worker processes or None, an iterator of (records, plans or None) of each window in order). With
+    workers > 1 and a second window, the workers start now (before any progress bar's thread, so they can be
+    forked) and the fields of the next windows are planned in them while earlier ones are translated; the
+    caller closes them."""
     windows = iter(windows)
-    first = next(windows, None)
-    if first is None:
-        return
-    second = next(windows, None)
-    if workers <= 1 or second is None:
-        yield first, None
-        if second is not None:
-            yield second, None
-            yield from ((records, None) for records in windows)
-        return
-    host = Workers(workers, src=fields.src)
-    try:
-        ahead = max(AHEAD, 2 * workers)
-        asked: deque = deque()
-        for records in itertools.chain([first, second], windows):
-            texts = field_texts(records, fields)
-            asked.append((records, texts, host.ask("fields", (texts, fields.to))))
-            if len(asked) > ahead:
-                yield _plans_of(host, *asked.popleft())
-        while asked:
+    head = list(itertools.islice(windows, 2)) if workers > 1 else []
+    if len(head) < 2:
+        return None, ((records, None) for records in itertools.chain(head, windows))
+    host = Workers(workers, src=fields.src, tgt=fields.to)
+    return host, _planned_in(host, itertools.chain(head, windows), fields, workers)
+
+
+def _planned_in(host: Workers, windows, fields: Fields, workers: int):
+    ahead = max(AHEAD, 2 * workers)
+    asked: deque = deque()
+    for records in windows:
+        texts = field_texts(records, fields)
+        asked.append((records, texts, host.ask("fields", (texts, fields.to))))
+        if len(asked) > ahead:
             yield _plans_of(host, *asked.popleft())
-    finally:
-        host.close()
+    while asked:
+        yield _plans_of(host, *asked.popleft())
 
 
 def _plans_of(host, records, texts, ident):
@@ -324,7 +320,11 @@ def translate_dataset(
     started, started_at = time.perf_counter(), time.time()
     out = None
     row = 0
-    planned = _planned(reader.windows(window_rows), spec, workers)
+    try:
+        host, planned = _planned(reader.windows(window_rows), spec, workers)
+    except BaseException:
+        reader.close()
+        raise
     progress.start(path.name, reader.size, getattr(reader, "num_rows", None))
     try:
         out = None if dry_run else _Output(reader, dest, spec, started_at)
@@ -338,6 +338,8 @@ def translate_dataset(
             out.finish(summary)
     finally:
         planned.close()
+        if host is not None:
+            host.close()
         if out is not None:
             out.discard()
         reader.close()

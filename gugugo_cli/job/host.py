@@ -2,8 +2,9 @@
 worker processes, with results handed back in the order they were asked for, so the output never depends
 on the number of workers.
 
-Workers are forked on Linux while torch is not loaded, else started with forkserver (spawn where there is
-none): never a fork of a process that loaded torch. They ignore SIGINT (a Ctrl-C on a terminal reaches the whole process group): the main process decides
+Workers are forked on Linux while torch is not loaded and no other thread runs, after the sentence splitter is
+loaded (they share it), else started with forkserver (spawn where there is none): never a fork of a process
+that loaded torch. They ignore SIGINT (a Ctrl-C on a terminal reaches the whole process group): the main process decides
 when they stop, after the files being written are done. A worker whose parent is gone stops by itself.
 """
 
@@ -15,7 +16,9 @@ import os
 import queue
 import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 try:
@@ -25,24 +28,14 @@ except ImportError:  # Windows
 from typing import Optional
 
 from ..errors import GugugoError, InputError
+from .sizing import default_workers  # noqa: F401 - the default of --workers
 
 log = logging.getLogger("gugugo_cli")
 
 POLL_SECONDS = 0.5
+PRELOAD_VAR = "GUGUGO_PRELOAD_SPLITTER"
 QUEUED_PER_WORKER = 3  # requests sent to a worker and not answered yet, at most (a file to write waits behind them)
 used = {"cpu_seconds": 0.0}  # CPU time of the workers that have stopped, for benchmarks
-
-
-def default_workers() -> int:
-    """The CPUs this process may run on (os.process_cpu_count, else its affinity, else all CPUs)."""
-    count = getattr(os, "process_cpu_count", None)
-    n = count() if count is not None else None
-    if n is None:
-        try:
-            n = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            n = os.cpu_count()
-    return max(1, n or 1)
 
 
 def portable(error: GugugoError) -> tuple[Optional[str], str]:
@@ -171,25 +164,68 @@ def _answer(kind, ident, payload, docs, options, src, limits):
     raise ValueError(f"unknown request {kind!r}")
 
 
-def _context():
-    """fork on Linux while torch is not loaded (the workers start in milliseconds), else forkserver (a fresh
-    server process the workers are forked from), else spawn: never a fork of a process holding torch."""
+def split_language(tgt: Optional[str], src: str) -> Optional[str]:
+    """The language whose sentences a run splits: src, or (auto) the one that is not tgt (text already in tgt
+    is left as it is)."""
+    if src != "auto":
+        return src
+    return {"en": "ko", "ko": "en"}.get(tgt or "")
+
+
+def preload(lang: Optional[str]) -> None:
+    """The splitter of lang loaded here before the workers are forked from this process, so that they share its
+    memory (Kiwi's model: ~500 MB and ~3 CPU-seconds a load) instead of each loading its own. Not kss, which
+    starts threads."""
+    from .. import splitters
+
+    if lang == "en" or (lang == "ko" and splitters.korean_splitter() == "kiwi"):
+        splitters.preload(lang)
+
+
+def _can_fork() -> bool:
+    """fork is safe here: Linux, torch not loaded, and no other Python thread (one could hold a lock the
+    workers need, such as the logging one, at the moment of the fork)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods() \
+        and "torch" not in sys.modules and threading.active_count() == 1
+
+
+def _context(lang: Optional[str] = None):
+    """fork when it is safe (the workers start in milliseconds, sharing the splitter loaded for lang), else
+    forkserver (a fresh server process the workers are forked from), else spawn: never a fork of a process
+    holding torch or running other threads."""
     methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and "torch" not in sys.modules:
+    if _can_fork():
+        preload(lang)
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])  # imported once, in the server the workers are forked from
+        # imported once, in the server the workers are forked from (preload: its splitter, see _starting)
+        ctx.set_forkserver_preload([__name__, f"{__package__}.preload"])
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+@contextmanager
+def _starting(lang: Optional[str]):
+    """While workers start: a forkserver started now (job/preload.py) loads the splitter of lang."""
+    saved = os.environ.get(PRELOAD_VAR)
+    os.environ[PRELOAD_VAR] = lang or ""
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(PRELOAD_VAR, None)
+        else:
+            os.environ[PRELOAD_VAR] = saved
 
 
 class Workers:
     """N worker processes. `ask(kind, payload)` sends a request (to the least busy worker, or to the one that
     holds what it needs) and returns its id; `answer(id)` waits for that request's answer."""
 
-    def __init__(self, count: int, options=None, src: str = "auto", limits=None):
-        ctx = _context()
+    def __init__(self, count: int, options=None, src: str = "auto", limits=None, tgt: Optional[str] = None):
+        lang = split_language(tgt or getattr(options, "tgt", None), src)
+        ctx = _context(lang)
         self.outbox = ctx.Queue()
         self.inboxes, self.processes = [], []
         self.busy: list[int] = []
@@ -197,15 +233,16 @@ class Workers:
         self.holder: dict[int, int] = {}  # plan request id -> the worker holding its document
         self.answers: dict[int, tuple] = {}
         self.next_id = 0
-        for _ in range(count):
-            inbox = ctx.Queue()
-            proc = ctx.Process(target=_serve, args=(inbox, self.outbox, options, src, limits,
-                                                    logging.getLogger("gugugo_cli").getEffectiveLevel()),
-                               daemon=True)
-            proc.start()
-            self.inboxes.append(inbox)
-            self.processes.append(proc)
-            self.busy.append(0)
+        with _starting(lang):
+            for _ in range(count):
+                inbox = ctx.Queue()
+                proc = ctx.Process(target=_serve, args=(inbox, self.outbox, options, src, limits,
+                                                        logging.getLogger("gugugo_cli").getEffectiveLevel()),
+                                   daemon=True)
+                proc.start()
+                self.inboxes.append(inbox)
+                self.processes.append(proc)
+                self.busy.append(0)
 
     def ask(self, kind: str, payload, after: Optional[int] = None) -> int:
         """after: the id of the plan request whose document this request renders (sent to the same worker)."""
