@@ -225,3 +225,29 @@ def test_cuts_inside_an_address_are_joined_as_a_search_of_the_whole_text_joins_t
         joined[-1:] = [(joined[-1][0], end)] if inside(joined[-1][1]) or inside(start) else [joined[-1], (start, end)]
     assert len(addresses) >= 5 and len(joined) < len(spans)
     assert segment._keep_whole(text, spans) == joined
+
+
+def _gold_paragraphs(lang: str) -> list[list[str]]:
+    """The gold set: one sentence a line, paragraphs apart by blank or comment lines."""
+    paragraphs, current = [], []
+    for line in (DATA / "splitting" / f"gold.{lang}.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            current.append(line.strip())
+        elif current:
+            paragraphs, current = paragraphs + [current], []
+    return paragraphs + ([current] if current else [])
+
+
+@pytest.mark.parametrize("lang, least_f1", [("ko", 0.99), ("en", 0.975)])
+def test_the_sentence_ends_of_the_gold_sets_are_found(lang, least_f1, monkeypatch):
+    if lang == "ko":
+        pytest.importorskip("kiwipiepy")
+        monkeypatch.setenv(splitters.SPLITTER_ENV_VAR, "kiwi")
+    found = wanted = right = 0
+    for sentences in _gold_paragraphs(lang):
+        text = " ".join(sentences)
+        ends = {a for a, _ in sentence_spans(text, lang)} - {0}
+        gold = {sum(len(s) + 1 for s in sentences[:i]) for i in range(1, len(sentences))}
+        found, wanted, right = found + len(ends), wanted + len(gold), right + len(ends & gold)
+    precision, recall = right / found, right / wanted
+    assert 2 * precision * recall / (precision + recall) >= least_f1
