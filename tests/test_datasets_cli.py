@@ -101,3 +101,14 @@ def test_an_output_ending_in_a_slash_is_a_folder_for_a_dataset_as_for_a_document
         written = list((tmp_path / folder).iterdir())
         assert [p.name for p in written] == [name.replace(".", ".ko.")]
         assert "Hello there." in written[0].read_text(encoding="utf-8")
+
+
+def test_the_api_writes_a_dataset_into_a_folder_named_with_a_slash(tmp_path):
+    from conftest import IdentityTranslator
+    from gugugo_cli import translate_dataset
+
+    (tmp_path / "data.jsonl").write_text('{"t": "Hello there."}\n', encoding="utf-8")
+    summary = translate_dataset(tmp_path / "data.jsonl", ["t"], "ko", IdentityTranslator(), output=f"{tmp_path}/out/")
+    assert summary.dest == tmp_path / "out" / "data.ko.jsonl" and summary.dest.read_text(encoding="utf-8")
+    summary = translate_dataset(tmp_path / "data.jsonl", ["t"], "ko", IdentityTranslator(), output=tmp_path / "out")
+    assert summary.dest == tmp_path / "out" / "data.ko.jsonl"  # an existing folder too

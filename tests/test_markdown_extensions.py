@@ -191,3 +191,13 @@ def test_icons_attached_attribute_lists_and_titles_before_their_text_stay_out_of
                    "[§Get §started](x.md){ .md-button } §now.\n\n"
                    '!!! question "§Feedback §wanted!"\n    §Content §follows §directly.\n\n'
                    ":::note §Title §here\n§Body §text.\n:::\n")
+
+
+def test_directives_in_quotes_and_list_items_and_attribute_lists_starting_a_line_stay_out_of_the_text():
+    # cases of mdit-py-plugins' container, colon_fence, admon and attrs fixtures
+    source = ("> ::: name\n> Quoted text.\n> :::\n\n -  ::: name\n    Listed text.\n    :::\n\n"
+              "!!!note\n    Noted text.\n\n{#a .a b=c} Attributed text.\n")
+    marker = WordMarker()
+    out = translate(source, marker)
+    assert marker.segments == ["Quoted text.", "Listed text.", "Noted text.", "Attributed text."]
+    assert blocks(out) == blocks(source)

@@ -296,10 +296,11 @@ def translate_dataset(
 
     translator: an object with translate_batch (and perhaps translate_stream), or a function that loads one
     (called only once a segment needs the model). output: the file to write (default NAME.<to>.EXT beside
-    the input); rows that fail go to OUTPUT_STEM.failed.jsonl. quoting: how a CSV/TSV file's quotes are read
-    (auto: CSV quoting only where the file uses it; csv; none: quotes are text). workers: processes that split
-    the fields of the next windows while this one is translated (1: all here). Returns what was done."""
-    from ..job.inputs import output_path
+    the input), or a folder to write it in (ending in a slash, or an existing folder); rows that fail go to
+    OUTPUT_STEM.failed.jsonl. quoting: how a CSV/TSV file's quotes are read (auto: CSV quoting only where the
+    file uses it; csv; none: quotes are text). workers: processes that split the fields of the next windows
+    while this one is translated (1: all here). Returns what was done."""
+    from ..job.inputs import output_path, wants_folder
 
     path = Path(path)
     reader = open_dataset(path, quoting)
@@ -309,7 +310,9 @@ def translate_dataset(
     except BaseException:
         reader.close()
         raise
-    dest = Path(output) if output is not None else output_path(path, to)
+    dest = output_path(path, to) if output is None else Path(output)
+    if output is not None and wants_folder(output):  # a folder, as for documents: NAME.<to>.EXT inside it
+        dest = dest / output_path(path, to).name
     summary = DatasetSummary(str(path), None if dry_run else dest, None, notes=reader.notes)
     for note in [] if dry_run else reader.notes:  # a dry run reports them with its counts
         log.info("%s: %s", path, note)

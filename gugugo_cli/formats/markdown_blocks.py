@@ -26,14 +26,16 @@ PROSE_SHORTCODES = frozenset(
     "note caution warning tip info important danger alert notice hint callout admonition details expand "
     "collapse tab tabs pageinfo card quote blockquote aside panel steps columns".split())
 # `:::note Title`, `:::`, `::: tip`, `:::tip[Title]`: directive fences (Docusaurus, VitePress, remark-directive)
-_DIRECTIVE = re.compile(r"[ \t]{0,3}:{3,}[ \t]*(?:[\w-]+(?:[ \t[{].*)?)?")
+_DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[\w-]+(?:[ \t[{].*)?)?")
+_DIRECTIVE_TITLE = re.compile(r"[ \t]*:{3,}[ \t]*[\w-]+[ \t]+([^\s\[{].*?)[ \t]*")
+# what comes before a block on its line: block quote markers, a list item's marker, indentation
+_LINE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?")
 # ECMAScript module lines of MDX (Docusaurus reads .md files as MDX): `import X from '…';`, `export const …`
-_DIRECTIVE_TITLE = re.compile(r"[ \t]{0,3}:{3,}[ \t]*[\w-]+[ \t]+([^\s\[{].*?)[ \t]*")
 _MDX_ESM = re.compile(r"(?:import[ \t][^'\"\n]*?from[ \t]*|import[ \t]*)['\"][^'\"\n]+['\"];?[ \t]*"
                       r"|export[ \t]+(?:const|let|var|function|default|\{)[^\n]*")
 # Python-Markdown's admonitions (`!!! note "Title"`), pymdownx details (`??? note`, `???+ note`) and tabs
 # (`=== "Tab"`): the block is the lines indented under the opening line
-_CONTAINER = re.compile(r"(?:!!!|\?\?\?\+?)[ \t]+[\w-]+(?:[ \t]+[\w-]+)*(?:[ \t]+\"(?P<title>[^\"]*)\")?[ \t]*"
+_CONTAINER = re.compile(r"(?:!!!|\?\?\?\+?)[ \t]*[\w-]+(?:[ \t]+[\w-]+)*(?:[ \t]+\"(?P<title>[^\"]*)\")?[ \t]*"
                         r"|===\+?[ \t]+\"(?P<tab>[^\"]*)\"[ \t]*")
 _FOOTNOTE_DEF = re.compile(r" {0,3}\[\^[^\]\s]+\]:")
 _INDENT = re.compile(r" {4}|\t| {0,3}\t")
@@ -44,16 +46,18 @@ def parser_lines(lines: list[str]) -> list[str]:
     out = _blank_front_matter(list(lines))
     out = _blank_math(out)
     out = _blank_shortcode_blocks(_blank_long_shortcodes(out))
-    out = [_directive_title(out, i) if _DIRECTIVE.fullmatch(line) else "" if _MDX_ESM.fullmatch(line) else line
-           for i, line in enumerate(out)]
+    out = [_directive(line) if ":::" in line else "" if _MDX_ESM.fullmatch(line) else line for line in out]
     return _dedent_containers(_dedent_footnotes(out))
 
 
-def _directive_title(lines: list[str], i: int) -> str:
-    """A directive fence for the parser: blank, or its title alone (`:::note Your Title` -> `Your Title`); the
-    fence and its name stay out of it."""
-    m = _DIRECTIVE_TITLE.fullmatch(lines[i])
-    return _title(m.group(1)) if m else ""
+def _directive(line: str) -> str:
+    """A directive fence for the parser (in a block quote or a list item too): its prefix, and its title alone
+    (`:::note Your Title` -> `Your Title`); the fence and its name stay out of it. Any other line as it is."""
+    at = _LINE_PREFIX.match(line).end()
+    if not _DIRECTIVE.fullmatch(line, at):
+        return line
+    m = _DIRECTIVE_TITLE.fullmatch(line, at)
+    return line[:at] + (_title(m.group(1)) if m else "")
 
 
 def _title(text: str) -> str:
