@@ -1,4 +1,4 @@
-"""Every real file of tests/data/realworld (and of /work/shared/realworld where it is there) through the public
+"""Every real file of tests/data/realworld (and of ../shared/realworld where it is there) through the public
 API, both ways (to Korean and to English): a translator that gives its input back gives back the file (bytes,
 or the same text where the file is re-encoded as UTF-8); a translator that marks every text («…») reaches every
 text not already in the target language, marks no label, marker, URL, tag or block syntax, and the file keeps
