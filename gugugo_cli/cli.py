@@ -42,6 +42,27 @@ def _usage(message: str) -> None:
     sys.exit(EXIT_USAGE)
 
 
+def _check_languages(src: str, tgt: str, splitter) -> None:
+    if tgt not in LANGUAGES:
+        _usage(f"--to {tgt!r}: unknown language (choose ko or en)")
+    if src not in ("auto",) + LANGUAGES:
+        _usage(f"--from {src!r}: unknown language (choose auto, ko or en)")
+    if src == tgt:
+        _usage(f"--from and --to are both {tgt!r}")
+    if splitter == "kiwi" and not splitters.available("kiwi"):
+        _usage("--splitter kiwi needs kiwipiepy (pip install kiwipiepy)")
+    splitters.use_splitter(splitter)
+
+
+def _inputs_or_stdin(inputs: tuple) -> tuple:
+    """The inputs named, else stdin ("-") when text is piped in."""
+    if inputs:
+        return inputs
+    if sys.stdin is None or sys.stdin.isatty():
+        _usage("no input: name files or folders, or pipe text into stdin (see --help)")
+    return ("-",)
+
+
 @click.command(cls=SectionedCommand, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...")
 @click.option("--to", "tgt", metavar="ko|en", help="Language to translate into (required).")
@@ -156,19 +177,8 @@ def cli(inputs, tgt, src, output, overwrite, include, exclude, model, device, dt
     limits = _check_options(encoding, quantize, device, max_input_size, dtype, model)
     glossary = _load_glossary(glossary_path)
     engine_options = _engine_options(engine_option_texts, engine)
-    if tgt not in LANGUAGES:
-        _usage(f"--to {tgt!r}: unknown language (choose ko or en)")
-    if src not in ("auto",) + LANGUAGES:
-        _usage(f"--from {src!r}: unknown language (choose auto, ko or en)")
-    if src == tgt:
-        _usage(f"--from and --to are both {tgt!r}")
-    if splitter == "kiwi" and not splitters.available("kiwi"):
-        _usage("--splitter kiwi needs kiwipiepy (pip install kiwipiepy)")
-    splitters.use_splitter(splitter)
-    if not inputs:
-        if sys.stdin is None or sys.stdin.isatty():
-            _usage("no input: name files or folders, or pipe text into stdin (see --help)")
-        inputs = ("-",)
+    _check_languages(src, tgt, splitter)
+    inputs = _inputs_or_stdin(inputs)
     previous_sigterm = _handle_sigterm()
 
     request = Request(model, device, dtype, quantize,
