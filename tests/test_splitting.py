@@ -88,6 +88,23 @@ def test_pysbd_with_its_patterns_compiled_once_splits_as_pysbd_does(monkeypatch)
     assert ours == [splitters._align(p, [s.sent for s in plain.segment(p)]) for p in paragraphs]
 
 
+@pytest.mark.parametrize("text, reaches", [
+    ("He met Mr. Smith and Sen. Barack Obama at the U.S. embassy at 5 p.m. on Monday.", False),
+    ("(CNN) Sen. Barack Obama left.", True),       # pysbd cuts after "(CNN)"
+    ('He lives in the U.S."', True),               # and before a closing quote
+    ("He met Mr. Smith in the U.S. The end.", True),
+])
+def test_pysbd_runs_only_where_it_may_cut(text, reaches, monkeypatch):
+    import pysbd
+
+    plain = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    seen = []
+    segmenter = splitters._english_segmenter()
+    monkeypatch.setattr(segmenter, "segment", lambda chunk: seen.append(chunk) or plain.segment(chunk))
+    assert splitters.split(text, "en") == splitters._align(text, [s.sent for s in plain.segment(text)])
+    assert bool(seen) == reaches
+
+
 def test_chunks_cover_the_text_also_without_spaces():
     text = "x" * 5000 + " 다음 문장입니다. " + "가" * 3000 + ". 끝."
     spans = splitters.chunk_spans(text, "ko")
@@ -118,6 +135,11 @@ def test_chunks_cover_the_text_also_without_spaces():
      ['She answered, "Mother went out an hour ago. ', 'I go to "Clothes Express" today.']),
     ("It cost 200. At least 12 were missing. CNN saw it. (CNN) A man left. U.S. troops left.", "en",
      ["It cost 200. ", "At least 12 were missing. ", "CNN saw it. ", "(CNN) A man left. ", "U.S. troops left."]),
+    # after a hyphenated word, and after an abbreviation pysbd itself ends a sentence with before a capital (not
+    # "I" alone, and never one written before a name); "Yahoo!" is a name to pysbd
+    ("It is well-known. She told me. He met Dr. Smith. It was in Jan. I came. Go to Yahoo! Then wait.", "en",
+     ["It is well-known. ", "She told me. ", "He met Dr. Smith. ", "It was in Jan. I came. ",
+      "Go to Yahoo! Then wait."]),
 ])
 def test_chunks_are_cut_only_where_no_splitter_disputes_a_sentence_end(text, lang, chunks):
     assert [text[a:b] for a, b in splitters.chunk_spans(text, lang)] == chunks
