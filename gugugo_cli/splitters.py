@@ -90,7 +90,35 @@ def _english_segmenter():
         module = sys.modules.get(f"pysbd.{name}")
         if getattr(module, "re", None) is re:
             module.re = _CompiledOnce()
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    segmenter.language_module = _english_with_fewer_searches()
+    return segmenter
+
+
+def _english_with_fewer_searches():
+    """pysbd's English, whose abbreviation search skips the abbreviations the text does not hold with a period
+    after them: every change it makes for one replaces such a period, and it looked for each one that begins a
+    word (`al` in `also`) again and again, about a third of the time of English splitting."""
+    from pysbd.lang.english import English
+
+    re_ = _CompiledOnce()
+
+    class Replacer(English.AbbreviationReplacer):
+        def search_for_abbreviations_in_string(self, text):
+            lowered = text.lower()
+            for abbr in self.lang.Abbreviation.ABBREVIATIONS:
+                stripped = abbr.strip()
+                if stripped + "." not in lowered:  # pysbd's own loop but for this test (`stripped not in`)
+                    continue
+                abbrev_match = re_.findall(r"(?:^|\s|\r|\n){}".format(stripped), text, flags=re.IGNORECASE)
+                if not abbrev_match:
+                    continue
+                char_array = re_.findall(r"(?<={" + str(re.escape(stripped)) + "} ).{1}", text)
+                for ind, match in enumerate(abbrev_match):
+                    text = self.scan_for_replacements(text, match, ind, char_array)
+            return text
+
+    return type("English", (English,), {"AbbreviationReplacer": Replacer})
 
 
 _PYSBD_MODULES = ("abbreviation_replacer", "between_punctuation", "exclamation_words", "lists_item_replacer",

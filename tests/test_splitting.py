@@ -80,6 +80,10 @@ def test_pysbd_with_its_patterns_compiled_once_splits_as_pysbd_does(monkeypatch)
     lines = [l.strip() for l in (DATA / "korean-english-park.dev.en").read_text(encoding="utf-8").splitlines()]
     gold = (DATA / "splitting" / "gold.en.txt").read_text(encoding="utf-8").split("\n\n")
     paragraphs = [" ".join(lines[i:i + 5]) for i in range(0, len(lines), 5)] + [" ".join(g.split()) for g in gold]
+    from pysbd.lang.english import English
+
+    paragraphs += [f"It was {a}. Then {a.upper()}. in {a.title()}. (see {a}.) A {a} also. I met {a}. {a}. on 2."
+                   for a in English.Abbreviation.ABBREVIATIONS]  # each abbreviation before a capital and not
     ours = [splitters.split(p, "en") for p in paragraphs]
     assert isinstance(sys.modules["pysbd.abbreviation_replacer"].re, splitters._CompiledOnce)
     for name in splitters._PYSBD_MODULES:
