@@ -4,7 +4,8 @@ Korean: Kiwi (kiwipiepy, the `kiwi` extra) by default, kss (`punct` backend) wit
 kiwipiepy is not installed; English: pysbd. A text is first cut at the sentence ends no splitter disputes (a
 Korean final ending, or an English word that is no abbreviation or a number, maybe a closing quote, then a
 space and a new sentence, outside quotes), and where there is none for CHUNK_CHARS characters at another
-sentence end or a space; the splitter runs only on chunks that may hold more than one sentence. So splitting
+sentence end or a space; the splitter runs only on chunks that may hold more than one sentence (pysbd not on
+those whose only inner full stops are where it never cuts: Mr. Smith, U.S. troops). So splitting
 costs the same per character whatever the length of a paragraph (splitters search their whole input again and
 again: quadratic on one long paragraph), and most sentences need no splitter at all.
 """
