@@ -80,12 +80,33 @@ def test_pysbd_with_its_patterns_compiled_once_splits_as_pysbd_does(monkeypatch)
     lines = [l.strip() for l in (DATA / "korean-english-park.dev.en").read_text(encoding="utf-8").splitlines()]
     gold = (DATA / "splitting" / "gold.en.txt").read_text(encoding="utf-8").split("\n\n")
     paragraphs = [" ".join(lines[i:i + 5]) for i in range(0, len(lines), 5)] + [" ".join(g.split()) for g in gold]
+    from pysbd.lang.english import English
+
+    paragraphs += [f"It was {a}. Then {a.upper()}. in {a.title()}. (see {a}.) A {a} also. I met {a}. {a}. on 2."
+                   for a in English.Abbreviation.ABBREVIATIONS]  # each abbreviation before a capital and not
     ours = [splitters.split(p, "en") for p in paragraphs]
     assert isinstance(sys.modules["pysbd.abbreviation_replacer"].re, splitters._CompiledOnce)
     for name in splitters._PYSBD_MODULES:
         monkeypatch.setattr(sys.modules[f"pysbd.{name}"], "re", re)
     plain = pysbd.Segmenter(language="en", clean=False, char_span=True)
     assert ours == [splitters._align(p, [s.sent for s in plain.segment(p)]) for p in paragraphs]
+
+
+@pytest.mark.parametrize("text, reaches", [
+    ("He met Mr. Smith and Sen. Barack Obama at the U.S. embassy at 5 p.m. on Monday.", False),
+    ("(CNN) Sen. Barack Obama left.", True),       # pysbd cuts after "(CNN)"
+    ('He lives in the U.S."', True),               # and before a closing quote
+    ("He met Mr. Smith in the U.S. The end.", True),
+])
+def test_pysbd_runs_only_where_it_may_cut(text, reaches, monkeypatch):
+    import pysbd
+
+    plain = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    seen = []
+    segmenter = splitters._english_segmenter()
+    monkeypatch.setattr(segmenter, "segment", lambda chunk: seen.append(chunk) or plain.segment(chunk))
+    assert splitters.split(text, "en") == splitters._align(text, [s.sent for s in plain.segment(text)])
+    assert bool(seen) == reaches
 
 
 def test_chunks_cover_the_text_also_without_spaces():
@@ -118,6 +139,11 @@ def test_chunks_cover_the_text_also_without_spaces():
      ['She answered, "Mother went out an hour ago. ', 'I go to "Clothes Express" today.']),
     ("It cost 200. At least 12 were missing. CNN saw it. (CNN) A man left. U.S. troops left.", "en",
      ["It cost 200. ", "At least 12 were missing. ", "CNN saw it. ", "(CNN) A man left. ", "U.S. troops left."]),
+    # after a hyphenated word, and after an abbreviation pysbd itself ends a sentence with before a capital (not
+    # "I" alone, and never one written before a name); "Yahoo!" is a name to pysbd
+    ("It is well-known. She told me. He met Dr. Smith. It was in Jan. I came. Go to Yahoo! Then wait.", "en",
+     ["It is well-known. ", "She told me. ", "He met Dr. Smith. ", "It was in Jan. I came. ",
+      "Go to Yahoo! Then wait."]),
 ])
 def test_chunks_are_cut_only_where_no_splitter_disputes_a_sentence_end(text, lang, chunks):
     assert [text[a:b] for a, b in splitters.chunk_spans(text, lang)] == chunks
