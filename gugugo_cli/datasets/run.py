@@ -234,21 +234,27 @@ def _planned(windows, fields: Fields, workers: int):
 
 
 def _planned_in(host: Workers, windows, fields: Fields, workers: int):
-    ahead = max(AHEAD, 2 * workers)
+    """Each window's field texts cut into one part per worker, planned at once (no worker idles while another
+    plans a whole window), AHEAD windows ahead of the one translated."""
     asked: deque = deque()
     for records in windows:
         texts = field_texts(records, fields)
-        asked.append((records, texts, host.ask("fields", (texts, fields.to))))
-        if len(asked) > ahead:
+        size = max(1, -(-len(texts) // workers))
+        asked.append((records, texts, [host.ask("fields", (texts[i:i + size], fields.to))
+                                       for i in range(0, len(texts), size)]))
+        if len(asked) > AHEAD:
             yield _plans_of(host, *asked.popleft())
     while asked:
         yield _plans_of(host, *asked.popleft())
 
 
-def _plans_of(host, records, texts, ident):
-    plans = host.answer(ident)
-    if is_failure(plans):
-        raise GugugoError(plans[1][1])
+def _plans_of(host, records, texts, idents):
+    plans = []
+    for ident in idents:
+        part = host.answer(ident)
+        if is_failure(part):
+            raise GugugoError(part[1][1])
+        plans += part
     return records, dict(zip(texts, plans))
 
 

@@ -195,7 +195,10 @@ def _context(lang: Optional[str] = None):
     holding torch or running other threads."""
     methods = multiprocessing.get_all_start_methods()
     if _can_fork():
-        preload(lang)
+        try:
+            preload(lang)
+        except Exception as e:  # noqa: BLE001 - each worker loads it then, and reports what fails
+            log.debug("the sentence splitter was not loaded before the workers: %s", e)
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
