@@ -10,6 +10,11 @@ LANGUAGES = ("ko", "en")
 # The languages' names in English, as messages and the APIs give them.
 NAMES = {"ko": "Korean", "en": "English"}
 
+
+def other_language(lang: Optional[str]) -> Optional[str]:
+    """The language a text that is not in lang is translated from (ko <-> en); None for anything else."""
+    return {"ko": "en", "en": "ko"}.get(lang or "")
+
 # The labels of a Gugugo prompt (`### 영어: …`); the koja models use 일본어 for Japanese.
 LABELS = {"ko": "한국어", "en": "영어", "ja": "일본어"}
 

@@ -283,7 +283,7 @@ def _quote_goes_on(text: str, end: int, start: int) -> bool:
 # Quote marks and brackets: a straight quote opens after a space or a bracket (or at the start), closes elsewhere.
 _MARKS = re.compile(r'[“«「『(\[”»」』)\]"]')
 _OPENING = "“«「『(["
-_QUOTE_MARK = re.compile(r'(?P<open>[“«「『]|(?<![^\s(\[])")|(?P<close>[”»」』"])')
+_QUOTE_MARK = re.compile(r'[“«「『”»」』"]')
 # Sentence ends every splitter takes: a Hangul syllable (a final ending: 다. 요. 까?) or a word of Latin letters
 # that is no abbreviation (in Korean three or more, lower-case but the first; in English two or more, an
 # all-capital word, or a number of two or more digits); then its punctuation, maybe a closing quote, a space
@@ -387,7 +387,7 @@ def _ends_a_word(text: str, m: re.Match, lang: str) -> bool:
 def _closes_soon(text: str, pos: int) -> bool:
     """Whether the next quote mark within QUOTE_CHARS characters of pos closes a quote."""
     mark = _QUOTE_MARK.search(text, pos, pos + QUOTE_CHARS)
-    return mark is not None and mark.lastgroup == "close"
+    return mark is not None and not _opens(text, mark.start())
 
 
 def _last_match(pattern: re.Pattern, text: str, lo: int, hi: int) -> Optional[int]:

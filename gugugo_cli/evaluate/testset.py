@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import GugugoError, UsageError
-from ..languages import NAMES, detect_language
+from ..languages import NAMES, detect_language, other_language
 
 MAX_BYTES = 256 * 1024 * 1024
 
@@ -139,7 +139,7 @@ def check_languages(test: TestSet, src: str, tgt: str) -> None:
         raise UsageError(f"{test.ref_name}: the references are {NAMES.get(ref_lang, 'not text')}, not "
                          f"{NAMES[tgt]} (--to {tgt}); --no-language-check scores them anyway")
     src_lang = detect_language("\n".join(test.sources))
-    expected = src if src != "auto" else next(lang for lang in NAMES if lang != tgt)
+    expected = src if src != "auto" else other_language(tgt)
     if src_lang != expected:
         raise UsageError(f"{test.src_name}: the sources are {NAMES.get(src_lang, 'not text')}, not "
                          f"{NAMES[expected]} (--to {tgt}); --no-language-check evaluates them anyway")

@@ -28,6 +28,7 @@ except ImportError:  # Windows
 from typing import Optional
 
 from ..errors import GugugoError, InputError
+from ..languages import other_language
 from .sizing import default_workers  # noqa: F401 - the default of --workers
 
 log = logging.getLogger("gugugo_cli")
@@ -169,7 +170,7 @@ def split_language(tgt: Optional[str], src: str) -> Optional[str]:
     is left as it is)."""
     if src != "auto":
         return src
-    return {"en": "ko", "ko": "en"}.get(tgt or "")
+    return other_language(tgt)
 
 
 def preload(lang: Optional[str]) -> None:

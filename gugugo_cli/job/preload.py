@@ -4,13 +4,13 @@ workers forked from it share one copy of it."""
 
 import os
 
+from .host import PRELOAD_VAR, preload
+
 
 def _load() -> None:
-    lang = os.environ.get("GUGUGO_PRELOAD_SPLITTER")
+    lang = os.environ.get(PRELOAD_VAR)
     if not lang:
         return
-    from .host import preload
-
     try:
         preload(lang)
     except Exception:  # noqa: BLE001 - an error here would stop the server; each worker then loads its own
