@@ -109,8 +109,11 @@ class BatchTranslator:
         if kept is not None:
             return kept
         table = self._translate(batch)
-        self.config["model"] = self.resolved.cache_key  # names the hub revision once the model is downloaded
-        ray_resume.store(self.resume, ray_resume.digest(batch, self.config), table)
+        model = self.resolved.cache_key  # names the hub revision once the model is downloaded
+        if model != self.config["model"]:
+            self.config["model"] = model
+            key = ray_resume.digest(batch, self.config)
+        ray_resume.store(self.resume, key, table)
         return table
 
     def _translate(self, batch):
